@@ -1,0 +1,56 @@
+// Compiler-style diagnostics: "file:line:col: error: message", the source line, a caret and
+// a hint. Every stage collects into one Diagnostics so the user sees all problems at once.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace harden {
+
+struct SourcePos {
+  std::string file;
+  uint32_t line = 0;    // 1-based; 0 when the problem has no place in a file
+  uint32_t column = 0;  // 1-based
+};
+
+enum class Severity { error, warning, note };
+
+struct Diagnostic {
+  Severity severity = Severity::error;
+  SourcePos pos;
+  std::string message;
+  std::string hint;  // "did you mean 'open'?" or how to fix it; may be empty
+};
+
+class Diagnostics {
+ public:
+  void error(SourcePos pos, std::string message, std::string hint = {});
+  void warning(SourcePos pos, std::string message, std::string hint = {});
+  void note(SourcePos pos, std::string message);
+
+  bool has_errors() const { return error_count_ > 0; }
+  size_t error_count() const { return error_count_; }
+  const std::vector<Diagnostic>& all() const { return items_; }
+
+ private:
+  std::vector<Diagnostic> items_;
+  size_t error_count_ = 0;
+};
+
+// Renders one diagnostic with its source line and a caret under the column. Reads the file
+// again to show the line; a file that cannot be read just loses the excerpt.
+std::string render_diagnostic(const Diagnostic& d, bool colour = false);
+std::string render_all(const Diagnostics& diags, bool colour = false);
+
+// The closest candidate by edit distance, or empty when nothing is close enough to be a typo.
+std::string_view nearest_name(std::string_view word, std::span<const std::string_view> candidates);
+std::string_view nearest_name(std::string_view word, std::span<const std::string> candidates);
+
+// "did you mean 'x'?" for the nearest candidate, or the fallback hint.
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates,
+                         std::string fallback = {});
+
+}  // namespace harden

@@ -1,0 +1,109 @@
+// The compiled plan: everything the enforcer needs, fully resolved (numeric ids, capability
+// values, syscall numbers, a ready BPF program). It is the contract between compiler/ and
+// enforcer/: the enforcer never sees policy text, and a Plan is only ever made by
+// compile_policy() (after validation) or by plan_from_bytes() (after checksum and arch checks).
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace harden {
+
+// Where in the policy a decision came from, kept so reports at run time (a denied
+// syscall, a failed step) can point at the line that asked for it.
+struct PlanOrigin {
+  std::string file;
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+struct CredentialsPlan {
+  bool change_ids = false;  // false: keep the caller's uid/gid (rootless or same user)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> supplementary_groups;  // set exactly; empty means none
+};
+
+struct CapabilitiesPlan {
+  uint64_t keep = 0;  // bit n = capability n; every other capability leaves every set
+  int last_cap = 40;  // highest capability the compiler knew; the enforcer uses the kernel's
+};
+
+struct SeccompPlan {
+  bool enabled = false;
+  uint32_t flags = 0;  // SECCOMP_FILTER_FLAG_*
+  std::vector<sock_filter> program;
+  // Which syscall each "deny" came from, for denial reports: (nr, origin of the decision).
+  PlanOrigin default_action_origin;
+};
+
+struct ResourceLimit {
+  int resource = 0;  // RLIMIT_*
+  rlim_t soft = 0;
+  rlim_t hard = 0;
+};
+
+struct EnvironmentPlan {
+  bool clear = true;
+  std::vector<std::string> keep;  // names copied from harden's environment when present
+  std::vector<std::string> set;   // "NAME=value", applied after keep
+};
+
+struct FdPlan {
+  std::vector<int> pass;         // fds besides 0-2 that stay open (sorted, unique)
+  bool pass_listen_fds = true;   // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
+};
+
+struct ExecPlan {
+  std::vector<std::string> command;  // from the policy; `-- CMD` on the command line wins
+  std::string working_directory;     // empty: "/" inside a chroot, else unchanged
+  std::optional<mode_t> umask;
+  bool new_session = true;  // setsid(): no TIOCSTI into the caller's terminal
+};
+
+struct FilesystemPlan {
+  std::string chroot;  // classic chroot directory; empty for none
+};
+
+struct PlanData {
+  uint32_t schema_version = 1;
+  uint32_t audit_arch = 0;  // AUDIT_ARCH_* the plan was built for
+  std::string policy_name;
+  std::string policy_file;
+  bool no_new_privs = true;
+  CredentialsPlan credentials;
+  CapabilitiesPlan capabilities;
+  SeccompPlan seccomp;
+  std::vector<ResourceLimit> limits;
+  EnvironmentPlan environment;
+  FdPlan fds;
+  ExecPlan exec;
+  FilesystemPlan filesystem;
+};
+
+// An immutable, validated plan. Only the compiler and the plan reader can make one.
+class Plan {
+ public:
+  const PlanData& data() const { return data_; }
+  const PlanData* operator->() const { return &data_; }
+
+ private:
+  explicit Plan(PlanData data) : data_(std::move(data)) {}
+  PlanData data_;
+
+  friend class PlanFactory;
+};
+
+// The single door through which Plans are made; compile_policy() and plan_from_bytes()
+// use it, and so do tests that need a hand-made plan for the enforcer's seam.
+class PlanFactory {
+ public:
+  static Plan make(PlanData data) { return Plan(std::move(data)); }
+};
+
+}  // namespace harden

@@ -1,0 +1,119 @@
+// The policy as written: plain structs holding names and values exactly as the user spelt
+// them, each with the place it came from. Nothing here is resolved; see plan/plan.hpp for
+// the compiled form. Optional fields are absent when the policy (and its bases) did not set them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/diagnostics.hpp"
+
+namespace harden {
+
+template <typename T>
+struct Located {
+  T value{};
+  SourcePos pos;
+};
+
+using LocatedString = Located<std::string>;
+using LocatedStrings = std::vector<LocatedString>;
+
+struct PolicyMeta {
+  LocatedString name;
+  std::vector<std::string> extends_chain;  // files merged, base first (for messages and lint)
+};
+
+struct ExecSection {
+  std::optional<Located<std::vector<std::string>>> command;
+  std::optional<LocatedString> working_directory;
+  std::optional<LocatedString> umask;  // octal string, e.g. "0027"
+  std::optional<Located<bool>> new_session;
+  std::vector<Located<int64_t>> pass_fds;
+  std::optional<Located<bool>> pass_listen_fds;
+};
+
+struct IdentitySection {
+  std::optional<LocatedString> user;   // name or decimal id
+  std::optional<LocatedString> group;  // name or decimal id; default: the user's primary group
+  std::optional<LocatedStrings> supplementary_groups;
+  std::optional<Located<bool>> no_new_privileges;
+};
+
+struct CapabilitiesSection {
+  LocatedStrings keep;
+};
+
+// A number as written, or a symbolic constant ("AF_INET", "O_RDONLY|O_CLOEXEC") that the
+// seccomp compiler resolves.
+struct ArgValue {
+  std::optional<uint64_t> number;
+  std::string symbol;
+  SourcePos pos;
+};
+
+struct SeccompArg {
+  Located<int64_t> index;
+  LocatedString op;  // eq ne lt le gt ge masked-eq
+  ArgValue value;
+  std::optional<ArgValue> mask;           // masked-eq only
+  std::optional<Located<int64_t>> width;  // 32 or 64; default 32 (see harden.toml(5))
+  SourcePos pos;
+};
+
+struct SeccompRule {
+  LocatedString syscall;
+  std::vector<SeccompArg> args;
+  LocatedString action;  // allow | kill-process | kill-thread | errno:NAME | trap | log
+  SourcePos pos;         // the [[seccomp.rule]] table itself
+};
+
+struct SeccompSection {
+  bool present = false;
+  std::optional<LocatedString> default_action;
+  LocatedStrings allow;  // syscall names and @groups
+  LocatedStrings deny;   // removed from what allow grants, gets the default action
+  std::optional<LocatedStrings> architectures;
+  std::optional<Located<bool>> log_denials;
+  std::vector<SeccompRule> rules;
+  SourcePos pos;
+};
+
+struct FilesystemSection {
+  std::optional<LocatedString> chroot;
+};
+
+struct LimitValue {
+  Located<std::string> name;  // nofile, nproc, ...
+  std::optional<Located<uint64_t>> soft;  // absent: "infinity"
+  std::optional<Located<uint64_t>> hard;
+  bool soft_infinite = false;
+  bool hard_infinite = false;
+};
+
+struct LimitsSection {
+  std::vector<LimitValue> values;
+};
+
+struct EnvironmentSection {
+  std::optional<Located<bool>> clear;
+  LocatedStrings keep;
+  std::vector<std::pair<LocatedString, LocatedString>> set;  // name, value
+};
+
+struct Policy {
+  std::string file;  // the top file the user named
+  PolicyMeta meta;
+  ExecSection exec;
+  IdentitySection identity;
+  CapabilitiesSection capabilities;
+  SeccompSection seccomp;
+  FilesystemSection filesystem;
+  LimitsSection limits;
+  EnvironmentSection environment;
+};
+
+}  // namespace harden
