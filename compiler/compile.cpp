@@ -1,0 +1,61 @@
+#include "compiler/compile.hpp"
+
+#include <linux/audit.h>
+
+#include "compiler/compile_layers.hpp"
+#include "compiler/policy_reader.hpp"
+#include "compiler/seccomp.hpp"
+
+namespace harden {
+
+namespace {
+
+constexpr uint32_t native_audit_arch() {
+#if defined(__x86_64__)
+  return AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  return AUDIT_ARCH_AARCH64;
+#else
+#error "harden: unsupported architecture"
+#endif
+}
+
+}  // namespace
+
+std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
+  const size_t errors_before = diags.error_count();
+  PlanData plan;
+  plan.audit_arch = native_audit_arch();
+  plan.policy_name = policy.meta.name.value;
+  plan.policy_file = policy.file;
+  plan.no_new_privs = !policy.identity.no_new_privileges ||
+                      policy.identity.no_new_privileges->value;
+  plan.credentials = compile_credentials(policy.identity, diags);
+  plan.capabilities = compile_capabilities(policy.capabilities, diags);
+  plan.seccomp = compile_seccomp(policy.seccomp, diags);
+  plan.limits = compile_limits(policy.limits, diags);
+  plan.environment = compile_environment(policy.environment, diags);
+  plan.exec = compile_exec(policy.exec, diags);
+  plan.fds = compile_fds(policy.exec, diags);
+  plan.filesystem = compile_filesystem(policy.filesystem, diags);
+
+  // Cross-field rules.
+  if (!plan.no_new_privs && plan.seccomp.enabled && !plan.credentials.change_ids) {
+    // Without no_new_privs the kernel only lets a task with CAP_SYS_ADMIN load a filter; that
+    // works as root but is worth saying, since a setuid target would then gain privileges.
+    diags.warning(policy.identity.no_new_privileges->pos,
+                  "no_new_privileges = false: setuid and file-capability programs run by the "
+                  "target can gain privileges",
+                  "leave no_new_privileges on unless the service really execs setuid helpers");
+  }
+  if (diags.error_count() > errors_before) return std::nullopt;
+  return PlanFactory::make(std::move(plan));
+}
+
+std::optional<Plan> compile_policy_file(const std::string& path, Diagnostics& diags) {
+  std::optional<Policy> policy = read_policy(path, diags);
+  if (!policy) return std::nullopt;
+  return compile_policy(*policy, diags);
+}
+
+}  // namespace harden

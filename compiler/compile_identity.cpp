@@ -1,0 +1,171 @@
+// Resolves [identity] and [capabilities]: user and group names through the host's user
+// database (NSS), capability names through libcap.
+#include <grp.h>
+#include <pwd.h>
+#include <sys/capability.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <memory>
+#include <vector>
+
+#include "compiler/compile_layers.hpp"
+
+namespace harden {
+
+namespace {
+
+std::optional<uint32_t> parse_id(const std::string& text) {
+  uint32_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
+
+struct UserEntry {
+  uid_t uid;
+  gid_t primary_gid;
+};
+
+std::optional<UserEntry> lookup_user(const std::string& name) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* result = nullptr;
+  if (getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &result) != 0 || !result) {
+    return std::nullopt;
+  }
+  return UserEntry{result->pw_uid, result->pw_gid};
+}
+
+std::optional<UserEntry> lookup_uid(uid_t uid) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* result = nullptr;
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &result) != 0 || !result) {
+    return std::nullopt;
+  }
+  return UserEntry{result->pw_uid, result->pw_gid};
+}
+
+std::optional<gid_t> lookup_group(const std::string& name) {
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* result = nullptr;
+  if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &result) != 0 || !result) {
+    return std::nullopt;
+  }
+  return result->gr_gid;
+}
+
+// Names for "did you mean": every user or group on the host, read once per lookup failure.
+std::vector<std::string> all_user_names() {
+  std::vector<std::string> names;
+  setpwent();
+  while (const passwd* p = getpwent()) names.emplace_back(p->pw_name);
+  endpwent();
+  return names;
+}
+
+std::vector<std::string> all_group_names() {
+  std::vector<std::string> names;
+  setgrent();
+  while (const group* g = getgrent()) names.emplace_back(g->gr_name);
+  endgrent();
+  return names;
+}
+
+std::string suggestion(const std::string& word, const std::vector<std::string>& names,
+                       std::string fallback) {
+  const std::string_view best = nearest_name(word, names);
+  return best.empty() ? fallback : "did you mean '" + std::string(best) + "'?";
+}
+
+std::optional<gid_t> resolve_group(const LocatedString& group, Diagnostics& diags) {
+  if (auto id = parse_id(group.value)) return *id;
+  if (auto gid = lookup_group(group.value)) return *gid;
+  diags.error(group.pos, "unknown group '" + group.value + "'",
+              suggestion(group.value, all_group_names(),
+                         "create the group first, or give a numeric gid"));
+  return std::nullopt;
+}
+
+}  // namespace
+
+CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics& diags) {
+  CredentialsPlan plan;
+  if (!identity.user && !identity.group && !identity.supplementary_groups) return plan;
+  plan.change_ids = true;
+
+  std::optional<UserEntry> user;
+  if (identity.user) {
+    const LocatedString& name = *identity.user;
+    if (auto id = parse_id(name.value)) {
+      user = lookup_uid(*id);
+      if (!user) user = UserEntry{*id, static_cast<gid_t>(-1)};  // ids need no passwd entry
+    } else {
+      user = lookup_user(name.value);
+      if (!user) {
+        // Never fall back to root (or anyone) for a name that does not resolve.
+        diags.error(name.pos, "unknown user '" + name.value + "'",
+                    suggestion(name.value, all_user_names(),
+                               "create the user first, or give a numeric uid"));
+      }
+    }
+  } else {
+    diags.error(identity.group ? identity.group->pos : identity.supplementary_groups->front().pos,
+                "groups are set but 'identity.user' is not",
+                "add user = \"...\" so the target does not keep running as the caller");
+  }
+
+  if (identity.group) {
+    if (auto gid = resolve_group(*identity.group, diags)) plan.gid = *gid;
+  } else if (user && user->primary_gid != static_cast<gid_t>(-1)) {
+    plan.gid = user->primary_gid;
+  } else if (user) {
+    diags.error(identity.user->pos,
+                "uid " + identity.user->value + " has no passwd entry, so it has no primary group",
+                "add group = \"...\" to [identity]");
+  }
+  if (user) plan.uid = user->uid;
+
+  if (identity.supplementary_groups) {
+    for (const LocatedString& group : *identity.supplementary_groups) {
+      if (auto gid = resolve_group(group, diags)) plan.supplementary_groups.push_back(*gid);
+    }
+    std::sort(plan.supplementary_groups.begin(), plan.supplementary_groups.end());
+    plan.supplementary_groups.erase(
+        std::unique(plan.supplementary_groups.begin(), plan.supplementary_groups.end()),
+        plan.supplementary_groups.end());
+  }
+  return plan;
+}
+
+CapabilitiesPlan compile_capabilities(const CapabilitiesSection& caps, Diagnostics& diags) {
+  CapabilitiesPlan plan;
+  plan.last_cap = CAP_LAST_CAP;
+  std::vector<std::string> known;
+  for (int c = 0; c <= CAP_LAST_CAP; ++c) {
+    std::unique_ptr<char, decltype(&cap_free)> name(cap_to_name(c), &cap_free);
+    std::string upper = name ? name.get() : "";
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    known.push_back(std::move(upper));
+  }
+  for (const LocatedString& cap : caps.keep) {
+    std::string upper = cap.value;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    if (upper.rfind("CAP_", 0) != 0) upper = "CAP_" + upper;
+    const auto it = std::find(known.begin(), known.end(), upper);
+    if (it == known.end()) {
+      std::string hint = suggestion(upper, known, "see capabilities(7) for the names");
+      diags.error(cap.pos, "unknown capability '" + cap.value + "'", hint);
+      continue;
+    }
+    plan.keep |= 1ULL << (it - known.begin());
+  }
+  return plan;
+}
+
+}  // namespace harden

@@ -1,0 +1,18 @@
+// Internal: one resolver per layer, called in turn by compile_policy().
+#pragma once
+
+#include "compiler/diagnostics.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/policy.hpp"
+
+namespace harden {
+
+CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics& diags);
+CapabilitiesPlan compile_capabilities(const CapabilitiesSection& caps, Diagnostics& diags);
+std::vector<ResourceLimit> compile_limits(const LimitsSection& limits, Diagnostics& diags);
+EnvironmentPlan compile_environment(const EnvironmentSection& env, Diagnostics& diags);
+ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags);
+FdPlan compile_fds(const ExecSection& exec, Diagnostics& diags);
+FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diags);
+
+}  // namespace harden

@@ -1,0 +1,148 @@
+// Resolves the process-level sections: [limits], [environment], [exec] and the classic chroot
+// of [filesystem].
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "compiler/compile_layers.hpp"
+
+namespace harden {
+
+namespace {
+
+struct LimitName {
+  std::string_view name;
+  int resource;
+};
+
+constexpr std::array<LimitName, 16> kLimitNames{{
+    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
+}};
+
+bool valid_env_name(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_';
+  });
+}
+
+}  // namespace
+
+std::vector<ResourceLimit> compile_limits(const LimitsSection& limits, Diagnostics& diags) {
+  std::vector<ResourceLimit> plan;
+  for (const LimitValue& value : limits.values) {
+    const auto it = std::find_if(kLimitNames.begin(), kLimitNames.end(),
+                                 [&](const LimitName& l) { return l.name == value.name.value; });
+    if (it == kLimitNames.end()) continue;  // the parser already reported it
+    ResourceLimit limit;
+    limit.resource = it->resource;
+    limit.soft = value.soft_infinite ? RLIM_INFINITY : value.soft->value;
+    limit.hard = value.hard_infinite ? RLIM_INFINITY : value.hard->value;
+    if (limit.soft > limit.hard) {
+      diags.error(value.soft->pos, "soft limit of '" + value.name.value + "' is above its hard limit",
+                  "the soft limit must be at most the hard limit");
+      continue;
+    }
+    if (limit.resource == RLIMIT_NOFILE && limit.hard > (1U << 20)) {
+      // The kernel refuses a nofile hard limit above fs.nr_open (1048576 by default); fail
+      // here with a position rather than at start time.
+      diags.error(value.hard->pos, "'nofile' above 1048576 is refused by the kernel (fs.nr_open)",
+                  "use at most 1048576");
+      continue;
+    }
+    plan.push_back(limit);
+  }
+  return plan;
+}
+
+EnvironmentPlan compile_environment(const EnvironmentSection& env, Diagnostics& diags) {
+  EnvironmentPlan plan;
+  plan.clear = !env.clear || env.clear->value;
+  for (const LocatedString& name : env.keep) {
+    if (!valid_env_name(name.value)) {
+      diags.error(name.pos, "invalid environment variable name '" + name.value + "'",
+                  "names are letters, digits and '_', not starting with a digit");
+      continue;
+    }
+    plan.keep.push_back(name.value);
+  }
+  for (const auto& [name, value] : env.set) {
+    if (!valid_env_name(name.value)) {
+      diags.error(name.pos, "invalid environment variable name '" + name.value + "'",
+                  "names are letters, digits and '_', not starting with a digit");
+      continue;
+    }
+    if (value.value.find('\0') != std::string::npos) {
+      diags.error(value.pos, "environment value contains a NUL byte");
+      continue;
+    }
+    plan.set.push_back(name.value + "=" + value.value);
+  }
+  if (!plan.clear && !plan.keep.empty()) {
+    diags.warning(env.keep.front().pos, "'keep' has no effect when clear = false",
+                  "with clear = false every variable of the caller is passed on");
+  }
+  return plan;
+}
+
+ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags) {
+  ExecPlan plan;
+  if (exec.command) plan.command = exec.command->value;
+  if (exec.working_directory) {
+    if (exec.working_directory->value.empty() || exec.working_directory->value[0] != '/') {
+      diags.error(exec.working_directory->pos, "'working_directory' must be an absolute path",
+                  "write it as the target sees it, e.g. \"/srv/app\"");
+    }
+    plan.working_directory = exec.working_directory->value;
+  }
+  if (exec.umask) plan.umask = static_cast<mode_t>(std::stoul("0" + exec.umask->value, nullptr, 8));
+  if (exec.new_session) plan.new_session = exec.new_session->value;
+  return plan;
+}
+
+FdPlan compile_fds(const ExecSection& exec, Diagnostics& /*diags*/) {
+  FdPlan plan;
+  for (const auto& fd : exec.pass_fds) plan.pass.push_back(static_cast<int>(fd.value));
+  std::sort(plan.pass.begin(), plan.pass.end());
+  plan.pass.erase(std::unique(plan.pass.begin(), plan.pass.end()), plan.pass.end());
+  if (exec.pass_listen_fds) plan.pass_listen_fds = exec.pass_listen_fds->value;
+  return plan;
+}
+
+FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diags) {
+  FilesystemPlan plan;
+  if (!fs.chroot) return plan;
+  const LocatedString& root = *fs.chroot;
+  if (root.value.empty() || root.value[0] != '/') {
+    diags.error(root.pos, "'chroot' must be an absolute path");
+    return plan;
+  }
+  if (root.value == "/") {
+    diags.error(root.pos, "chroot = \"/\" confines nothing", "remove it, or name the jail directory");
+    return plan;
+  }
+  struct stat st {};
+  if (stat(root.value.c_str(), &st) != 0) {
+    diags.error(root.pos, "chroot directory '" + root.value + "': " + std::strerror(errno),
+                "create the jail directory first");
+    return plan;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    diags.error(root.pos, "chroot '" + root.value + "' is not a directory");
+    return plan;
+  }
+  plan.chroot = root.value;
+  return plan;
+}
+
+}  // namespace harden

@@ -1,0 +1,46 @@
+// Internal: each layer of the enforcer, one namespace and one file each, with the same verbs:
+// wanted(plan) says whether the policy asks for the layer, apply(plan, sys, ctx) does it.
+#pragma once
+
+#include "enforcer/steps.hpp"
+
+namespace harden::enforce {
+
+#define HARDEN_LAYER(name)                                               \
+  namespace name {                                                       \
+  bool wanted(const PlanData& plan);                                     \
+  StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx);    \
+  }
+
+HARDEN_LAYER(verify)        // steps.cpp
+HARDEN_LAYER(session)       // session.cpp
+HARDEN_LAYER(filesystem)    // filesystem.cpp
+HARDEN_LAYER(limits)        // limits.cpp
+HARDEN_LAYER(umask)         // process.cpp
+HARDEN_LAYER(credentials)   // credentials.cpp
+HARDEN_LAYER(capabilities)  // caps.cpp
+HARDEN_LAYER(no_new_privs)  // process.cpp
+HARDEN_LAYER(working_directory)  // process.cpp
+HARDEN_LAYER(fds)           // fds.cpp
+HARDEN_LAYER(seccomp)       // seccomp.cpp
+
+#undef HARDEN_LAYER
+
+namespace environment {
+// Builds the target's environment from the plan and harden's own environment.
+void build(const PlanData& plan, char* const* environ, ExecContext& ctx);
+}  // namespace environment
+
+namespace exec {
+// execve the target, searching ctx.search_path for a bare name. Returns only on failure:
+// the exit code (126 or 127) and the error in `error`.
+int run(Sys& sys, const ExecContext& ctx, StepError& error);
+}  // namespace exec
+
+namespace session {
+// The supervisor: harden stays as the parent, forwards signals, reaps, and exits with the
+// child's status. Never returns.
+[[noreturn]] void supervise(pid_t child);
+}  // namespace session
+
+}  // namespace harden::enforce

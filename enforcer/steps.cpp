@@ -1,0 +1,113 @@
+#include "enforcer/steps.hpp"
+
+#include <linux/audit.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "enforcer/layers.hpp"
+
+namespace harden {
+
+namespace {
+
+using namespace enforce;
+
+// THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
+// (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
+constexpr std::array<Step, 11> kSteps{{
+    {"verify-plan", "refuse a plan built for another architecture or schema before anything changes",
+     exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"session", "new session first, so the supervisor fork (if any) happens before any privilege "
+                "is dropped and the target cannot inject keystrokes into the caller's tty (TIOCSTI)",
+     exit_code::kSession, session::wanted, session::apply},
+    {"filesystem", "chroot while CAP_SYS_CHROOT is still held, then chdir(\"/\") so no directory "
+                   "handle points outside the new root",
+     exit_code::kFilesystem, filesystem::wanted, filesystem::apply},
+    {"limits", "rlimits before the capability drop: raising a hard limit needs CAP_SYS_RESOURCE",
+     exit_code::kLimits, limits::wanted, limits::apply},
+    {"umask", "umask is inherited by the target and costs nothing; set it before anything "
+              "could create a file",
+     exit_code::kUmask, umask::wanted, umask::apply},
+    {"credentials", "groups, then gid, then uid (each needs the privilege the next removes), "
+                    "with securebits so the kept capabilities survive the uid change",
+     exit_code::kCredentials, credentials::wanted, credentials::apply},
+    {"capabilities", "after the uid change: bounding set cut to the kept set, kept caps made "
+                     "ambient so they survive execve, securebits locked",
+     exit_code::kCapabilities, capabilities::wanted, capabilities::apply},
+    {"no-new-privs", "after the credential change (setuid would be refused no privileges, but "
+                     "order keeps it obvious) and before seccomp, which an unprivileged task "
+                     "can only load with no_new_privs",
+     exit_code::kNoNewPrivs, no_new_privs::wanted, no_new_privs::apply},
+    {"working-directory", "after the uid change, so the target user must really be able to "
+                          "reach its working directory",
+     exit_code::kWorkingDirectory, working_directory::wanted, working_directory::apply},
+    {"fds", "close every fd but stdio and the declared ones, after every step that could "
+            "still need one",
+     exit_code::kFds, fds::wanted, fds::apply},
+    {"seccomp", "last before execve: from here on only the policy's syscalls (plus execve "
+                "itself, in @default) are possible",
+     exit_code::kSeccomp, seccomp::wanted, seccomp::apply},
+}};
+
+constexpr uint32_t native_audit_arch() {
+#if defined(__x86_64__)
+  return AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  return AUDIT_ARCH_AARCH64;
+#endif
+}
+
+// Writes straight to fd 2: no stdio buffers, works after the fds step, and needs only write().
+void report(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+namespace enforce::verify {
+bool wanted(const PlanData&) { return true; }
+StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
+  if (plan.audit_arch != native_audit_arch()) {
+    return step_failed(ENOEXEC, "the plan was compiled for another architecture");
+  }
+  if (plan.schema_version != 1) {
+    return step_failed(ENOEXEC, "plan schema version " + std::to_string(plan.schema_version) +
+                                    " is not supported by this harden");
+  }
+  return {};
+}
+}  // namespace enforce::verify
+
+std::span<const Step> enforcement_steps() { return kSteps; }
+
+int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
+  const PlanData& data = plan.data();
+  for (const Step& step : kSteps) {
+    if (!step.wanted(data)) continue;
+    StepResult result = step.apply(data, sys, ctx);
+    if (!result) {
+      std::string message = "harden: step '" + std::string(step.name) + "' failed: " +
+                            result.error().detail;
+      if (result.error().error != 0) message += ": " + std::string(std::strerror(result.error().error));
+      message += " (policy " + data.policy_file + "); the target was not started\n";
+      report(message);
+      return step.exit_code;
+    }
+  }
+  StepError error;
+  const int code = exec::run(sys, ctx, error);
+  report("harden: cannot execute '" + (ctx.argv_storage.empty() ? "" : ctx.argv_storage[0]) +
+         "': " + error.detail + (error.error ? std::string(": ") + std::strerror(error.error) : "") +
+         "\n");
+  return code;
+}
+
+}  // namespace harden

@@ -1,0 +1,80 @@
+// The enforcement steps, in order, as data. This table is the one place that says in which
+// order the layers are applied and why; enforce_and_exec() walks it, and tests assert it.
+#pragma once
+
+#include <expected>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/plan/plan.hpp"
+#include "enforcer/sys.hpp"
+
+namespace harden {
+
+// Exit codes of `harden run` (documented in harden(1)). Step failures are 200 and up, one per
+// step, stable across releases, so scripts and systemd units can tell which layer failed.
+namespace exit_code {
+inline constexpr int kPolicyError = 125;     // usage error or invalid policy: nothing applied
+inline constexpr int kCannotExecute = 126;   // target found but execve refused it
+inline constexpr int kNotFound = 127;        // target not found
+inline constexpr int kVerifyPlan = 200;
+inline constexpr int kSession = 201;
+inline constexpr int kFilesystem = 202;
+inline constexpr int kLimits = 203;
+inline constexpr int kUmask = 204;
+inline constexpr int kCredentials = 205;
+inline constexpr int kCapabilities = 206;
+inline constexpr int kNoNewPrivs = 207;
+inline constexpr int kWorkingDirectory = 208;
+inline constexpr int kFds = 209;
+inline constexpr int kSeccomp = 210;
+inline constexpr int kPrepare = 211;  // building argv/environment before any step
+}  // namespace exit_code
+
+// Everything the steps need besides the plan, prepared before the first step so the steps
+// themselves allocate nothing on the success path.
+struct ExecContext {
+  std::vector<std::string> argv_storage;
+  std::vector<char*> argv;  // null-terminated
+  std::vector<std::string> env_storage;
+  std::vector<char*> envp;  // null-terminated
+  std::string search_path;  // PATH used to find a bare command name
+  std::vector<int> keep_fds;  // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
+  int kernel_last_cap = 40;   // from /proc/sys/kernel/cap_last_cap
+  bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
+  int listen_pid_env = -1;  // index of LISTEN_PID in env_storage, rewritten after a fork
+};
+
+struct StepError {
+  int error = 0;       // errno of the failing call
+  std::string detail;  // what was being done, e.g. "setresuid(65534)"
+};
+
+using StepResult = std::expected<void, StepError>;
+
+inline std::unexpected<StepError> step_failed(int error, std::string detail) {
+  return std::unexpected(StepError{error, std::move(detail)});
+}
+
+struct Step {
+  std::string_view name;
+  std::string_view why;  // one line: why the step is here and not elsewhere
+  int exit_code;
+  bool (*wanted)(const PlanData& plan);
+  StepResult (*apply)(const PlanData& plan, Sys& sys, ExecContext& ctx);
+};
+
+std::span<const Step> enforcement_steps();
+
+// Builds argv, envp and the fd list. `command` (from `-- CMD`) overrides the plan's command.
+std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
+                                                     std::span<const std::string> command,
+                                                     char* const* environ);
+
+// Applies every wanted step in order, then execs the target. Returns only on failure, with
+// the exit code to use; the message has already been written to stderr.
+int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys);
+
+}  // namespace harden

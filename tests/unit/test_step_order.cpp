@@ -1,0 +1,160 @@
+// The enforcement order, asserted call by call through the recording seam.
+#include <catch2/catch.hpp>
+
+#include <linux/securebits.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+
+#include "enforcer/steps.hpp"
+#include "tests/support/recording_sys.hpp"
+
+using namespace harden;
+using harden::test::RecordingSys;
+
+namespace {
+
+PlanData full_plan() {
+  PlanData plan;
+#if defined(__x86_64__)
+  plan.audit_arch = 0xc000003e;  // AUDIT_ARCH_X86_64
+#endif
+  plan.policy_name = "order";
+  plan.policy_file = "order.toml";
+  plan.credentials = {true, 65534, 65534, {4}};
+  plan.capabilities.keep = 1ULL << 10;  // CAP_NET_BIND_SERVICE
+  plan.seccomp.enabled = true;
+  plan.seccomp.program = {sock_filter{0x06, 0, 0, 0x7fff0000}};  // ret ALLOW
+  plan.limits = {{RLIMIT_NOFILE, 64, 128}};
+  plan.exec.umask = 027;
+  plan.exec.working_directory = "/work";
+  plan.filesystem.chroot = "/jail";
+  return plan;
+}
+
+ExecContext context_for(const PlanData& plan) {
+  const std::vector<std::string> command{"/bin/target"};
+  char* no_env[] = {nullptr};
+  auto ctx = prepare_exec(plan, command, no_env);
+  REQUIRE(ctx.has_value());
+  ctx->kernel_last_cap = 12;  // keep the expected list short
+  ctx->keep_fds = {5};
+  return std::move(*ctx);
+}
+
+std::string bits(unsigned long value) { return std::to_string(value); }
+
+}  // namespace
+
+TEST_CASE("steps run in the documented order, seccomp last before execve", "[steps]") {
+  const Plan plan = PlanFactory::make(full_plan());
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  const int code = enforce_and_exec(plan, ctx, sys);
+  CHECK(code == exit_code::kNotFound);  // the recorder's execve fails with ENOENT
+
+  const unsigned long keep = 1UL << 10;
+  const unsigned long with_setpcap = keep | (1UL << 8);
+  std::vector<std::string> expected{
+      "setsid",
+      "chdir /jail", "chroot .", "chdir /",
+      "setrlimit 7 64 128",
+      "umask 23",
+      "prctl 28", "prctl 28 " + bits(SECBIT_NO_SETUID_FIXUP), "setgroups 4", "setresgid 65534",
+      "setresuid 65534",
+      "capget"};
+  for (int cap = 0; cap <= 12; ++cap) {
+    if (cap != 10) expected.push_back("prctl 24 " + std::to_string(cap));  // PR_CAPBSET_DROP
+  }
+  expected.insert(expected.end(), {
+      "capset " + bits(with_setpcap) + " " + bits(with_setpcap) + " " + bits(keep),
+      "prctl 47 4",       // PR_CAP_AMBIENT, CLEAR_ALL
+      "prctl 47 2 10",    // PR_CAP_AMBIENT, RAISE, CAP_NET_BIND_SERVICE
+      "prctl 28 " + bits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                         SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                         SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED),
+      "capset " + bits(keep) + " " + bits(keep) + " " + bits(keep),
+      "prctl 38 1",       // PR_SET_NO_NEW_PRIVS
+      "chdir /work",
+      "close_range 3 4", "close_range 6 4294967295",
+      "seccomp 1 0",
+      "execve /bin/target"});
+  CHECK(sys.calls == expected);
+}
+
+TEST_CASE("the step table is in the order the design requires", "[steps]") {
+  std::vector<std::string_view> names;
+  for (const Step& step : enforcement_steps()) {
+    names.push_back(step.name);
+    CHECK_FALSE(step.why.empty());
+    CHECK(step.exit_code >= 200);
+  }
+  REQUIRE(!names.empty());
+  CHECK(names.front() == "verify-plan");
+  CHECK(names.back() == "seccomp");
+  auto at = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+  CHECK(at("credentials") < at("capabilities"));
+  CHECK(at("capabilities") < at("no-new-privs"));
+  CHECK(at("filesystem") < at("credentials"));
+  CHECK(at("limits") < at("capabilities"));
+  CHECK(at("fds") < at("seccomp"));
+  // Exit codes are distinct so a script can tell which layer failed.
+  std::vector<int> codes;
+  for (const Step& step : enforcement_steps()) codes.push_back(step.exit_code);
+  std::sort(codes.begin(), codes.end());
+  CHECK(std::adjacent_find(codes.begin(), codes.end()) == codes.end());
+}
+
+TEST_CASE("a failing step stops everything after it and names its exit code", "[steps]") {
+  const Plan plan = PlanFactory::make(full_plan());
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.fail_call = "setresuid";
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCredentials);
+  CHECK(sys.calls.back() == "setresuid 65534");
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                     [](const std::string& c) { return c.rfind("execve", 0) == 0 || c.rfind("seccomp", 0) == 0; }));
+}
+
+TEST_CASE("a plan for another architecture is refused before any change", "[steps]") {
+  PlanData data = full_plan();
+  data.audit_arch = 0x40000003;  // AUDIT_ARCH_I386
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kVerifyPlan);
+  CHECK(sys.calls.empty());
+}
+
+TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][session]") {
+  PlanData data = full_plan();
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.pgrp = sys.pid;
+  sys.fail_call = "chdir /jail";  // stop right after the session step
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kFilesystem);
+  CHECK(sys.calls == std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
+  CHECK(ctx.under_supervisor);
+}
+
+TEST_CASE("without CAP_SETPCAP, dropping nothing is allowed only with no_new_privs",
+          "[steps][capabilities]") {
+  PlanData data = full_plan();
+  data.credentials.change_ids = false;
+  data.capabilities.keep = 0;
+  data.filesystem.chroot.clear();
+  RecordingSys sys;
+  sys.caps = {};
+  sys.sid = sys.pid;
+  {
+    const Plan plan = PlanFactory::make(data);
+    ExecContext ctx = context_for(plan.data());
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);  // reached execve
+  }
+  data.no_new_privs = false;
+  sys.calls.clear();
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCapabilities);
+}
