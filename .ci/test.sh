@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: installs dependencies, builds with warnings as errors, runs every
+# test through CTest, then builds the ASan+UBSan configuration and runs the suite again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/install-deps.sh
+jobs=$(nproc)
+
+echo "== format check"
+if ! clang-format --dry-run -Werror $(git ls-files '*.cpp' '*.hpp' '*.c' 2>/dev/null || true); then
+  echo "format check failed: run clang-format -i on the files above" >&2
+  exit 1
+fi
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -DHARDEN_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests"
+(cd build && ctest --output-on-failure -j1 --timeout 300)
+
+echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DHARDEN_WERROR=ON -DHARDEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+echo "== tests under sanitizers"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --output-on-failure -j1 --timeout 300)

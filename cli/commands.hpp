@@ -1,0 +1,36 @@
+// Each subcommand lives in its own file and registers itself in main.cpp's table.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "compiler/diagnostics.hpp"
+
+namespace harden::cli {
+
+inline constexpr int kUsageError = 2;
+
+struct Invocation {
+  std::vector<std::string> command;  // everything after the first "--", never parsed
+};
+
+struct Subcommand {
+  CLI::App* app = nullptr;
+  std::function<int(const Invocation&)> run;
+};
+
+using Registrar = Subcommand (*)(CLI::App& parent);
+
+Subcommand add_run_command(CLI::App& parent);
+Subcommand add_validate_command(CLI::App& parent);
+Subcommand add_steps_command(CLI::App& parent);
+
+// The launch itself, shared by `harden run` and the short form `harden --policy P -- CMD`.
+int run_policy(const std::string& policy_path, const std::vector<std::string>& command);
+
+// Diagnostics to stderr, coloured only on a terminal.
+void print_diagnostics(const Diagnostics& diags);
+
+}  // namespace harden::cli
