@@ -1,0 +1,629 @@
+/* harden_probe: runs inside a sandbox and reports what it sees.
+ *
+ * Each subcommand prints `key: value` lines on stdout. Exit status:
+ *   0   the subcommand ran and reported (for checks such as chroot-escape the answer is in
+ *       the output, not the status);
+ *   10  PROBE_EXIT_ERRNO: the operation failed; an `errno: NAME` line says why;
+ *   64  PROBE_EXIT_USAGE: bad command line.
+ * A seccomp kill is seen by the caller as death by SIGSYS, so before every call that a
+ * filter may kill the probe prints a line and flushes (stdout is line buffered).
+ *
+ * Static and libc-light on purpose: it runs in an empty chroot, so it uses no NSS
+ * (getpwnam and friends), no /etc files and no dynamic loader. Keep it portable C11
+ * for x86_64 Linux. tests/support/harness.hpp mirrors the exit codes above. */
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROBE_EXIT_OK 0
+#define PROBE_EXIT_ERRNO 10
+#define PROBE_EXIT_USAGE 64
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define X32_SYSCALL_BIT 0x40000000L
+#define MAX_FDS_PROBED 1024
+
+extern char** environ;
+
+static const char* errno_name(int err) {
+  static char buf[32];
+  const char* name = strerrorname_np(err);
+  if (name != NULL) return name;
+  snprintf(buf, sizeof buf, "%d", err);
+  return buf;
+}
+
+/* Reports a failed operation and returns the probe's errno exit code. */
+static int fail_errno(const char* what, int err) {
+  printf("%s: failed\n", what);
+  printf("errno: %s\n", errno_name(err));
+  return PROBE_EXIT_ERRNO;
+}
+
+static int report_ok(const char* what) {
+  printf("%s: ok\n", what);
+  return PROBE_EXIT_OK;
+}
+
+static int parse_long(const char* text, long* out) {
+  char* end = NULL;
+  errno = 0;
+  long value = strtol(text, &end, 0);
+  if (errno != 0 || end == text || *end != '\0') return -1;
+  *out = value;
+  return 0;
+}
+
+static int parse_ulong(const char* text, unsigned long* out) {
+  char* end = NULL;
+  errno = 0;
+  unsigned long value = strtoul(text, &end, 0);
+  if (errno != 0 || end == text || *end != '\0') return -1;
+  *out = value;
+  return 0;
+}
+
+static int usage_error(const char* message) {
+  fprintf(stderr, "harden_probe: %s\n", message);
+  return PROBE_EXIT_USAGE;
+}
+
+/* ---- status ---------------------------------------------------------------------------- */
+
+static const char* const kStatusKeys[] = {"Uid",    "Gid",    "Groups", "CapInh",     "CapPrm",
+                                          "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"};
+#define STATUS_KEY_COUNT (sizeof kStatusKeys / sizeof kStatusKeys[0])
+
+/* Copies the interesting lines of /proc/self/status as they are. Returns 0 if /proc was
+ * readable; the Umask value is stored in umask_out (or left empty). */
+static int status_from_proc(char* umask_out, size_t umask_size) {
+  FILE* f = fopen("/proc/self/status", "re");
+  if (f == NULL) return -1;
+  char line[4096];
+  while (fgets(line, sizeof line, f) != NULL) {
+    char* colon = strchr(line, ':');
+    if (colon == NULL) continue;
+    size_t key_len = (size_t)(colon - line);
+    if (key_len == 5 && strncmp(line, "Umask", 5) == 0) {
+      const char* value = colon + 1;
+      while (*value == ' ' || *value == '\t')
+        value++;
+      snprintf(umask_out, umask_size, "%.*s", (int)strcspn(value, "\n"), value);
+      continue;
+    }
+    for (size_t i = 0; i < STATUS_KEY_COUNT; i++) {
+      if (strlen(kStatusKeys[i]) == key_len && strncmp(line, kStatusKeys[i], key_len) == 0) {
+        fputs(line, stdout);
+        if (line[strlen(line) - 1] != '\n') fputc('\n', stdout);
+        break;
+      }
+    }
+  }
+  fclose(f);
+  return 0;
+}
+
+static uint64_t cap_mask_of(const struct __user_cap_data_struct data[2], int which) {
+  uint64_t low = 0, high = 0;
+  switch (which) {
+    case 0:
+      low = data[0].inheritable, high = data[1].inheritable;
+      break;
+    case 1:
+      low = data[0].permitted, high = data[1].permitted;
+      break;
+    default:
+      low = data[0].effective, high = data[1].effective;
+      break;
+  }
+  return low | (high << 32);
+}
+
+/* Without /proc (an empty chroot) the same facts come from system calls, printed in the
+ * format of /proc/self/status so that callers parse one format. */
+static void status_from_syscalls(char* umask_out, size_t umask_size) {
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) == 0) {
+    int fsuid = setfsuid((uid_t)-1);
+    printf("Uid:\t%u\t%u\t%u\t%d\n", ruid, euid, suid, fsuid);
+  }
+  if (getresgid(&rgid, &egid, &sgid) == 0) {
+    int fsgid = setfsgid((gid_t)-1);
+    printf("Gid:\t%u\t%u\t%u\t%d\n", rgid, egid, sgid, fsgid);
+  }
+  gid_t groups[256];
+  int ngroups = getgroups(256, groups);
+  if (ngroups >= 0) {
+    printf("Groups:\t");
+    for (int i = 0; i < ngroups; i++)
+      printf("%u ", groups[i]);
+    printf("\n");
+  }
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capget, &header, data) == 0) {
+    printf("CapInh:\t%016llx\n", (unsigned long long)cap_mask_of(data, 0));
+    printf("CapPrm:\t%016llx\n", (unsigned long long)cap_mask_of(data, 1));
+    printf("CapEff:\t%016llx\n", (unsigned long long)cap_mask_of(data, 2));
+  }
+  uint64_t bounding = 0, ambient = 0;
+  for (int cap = 0; cap < 64; cap++) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) bounding |= (uint64_t)1 << cap;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1) ambient |= (uint64_t)1 << cap;
+  }
+  printf("CapBnd:\t%016llx\n", (unsigned long long)bounding);
+  printf("CapAmb:\t%016llx\n", (unsigned long long)ambient);
+  int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+  if (nnp >= 0) printf("NoNewPrivs:\t%d\n", nnp);
+  int seccomp_mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  if (seccomp_mode >= 0) printf("Seccomp:\t%d\n", seccomp_mode);
+  mode_t mask = umask(0);
+  umask(mask);
+  snprintf(umask_out, umask_size, "%04o", (unsigned)mask);
+}
+
+static void print_rlimit(const char* name, int resource) {
+  struct rlimit limit;
+  if (getrlimit(resource, &limit) != 0) {
+    printf("%s: error %s\n", name, errno_name(errno));
+    return;
+  }
+  char soft[32], hard[32];
+  if (limit.rlim_cur == RLIM_INFINITY)
+    snprintf(soft, sizeof soft, "inf");
+  else
+    snprintf(soft, sizeof soft, "%llu", (unsigned long long)limit.rlim_cur);
+  if (limit.rlim_max == RLIM_INFINITY)
+    snprintf(hard, sizeof hard, "inf");
+  else
+    snprintf(hard, sizeof hard, "%llu", (unsigned long long)limit.rlim_max);
+  printf("%s: %s %s\n", name, soft, hard);
+}
+
+static int compare_ints(const void* a, const void* b) {
+  int x = *(const int*)a, y = *(const int*)b;
+  return (x > y) - (x < y);
+}
+
+/* Open descriptors, ascending; the directory stream used to list them is left out. */
+static void print_fds(void) {
+  int fds[MAX_FDS_PROBED];
+  size_t count = 0;
+  const char* source = "proc";
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir != NULL) {
+    int own = dirfd(dir);
+    struct dirent* entry;
+    while ((entry = readdir(dir)) != NULL && count < MAX_FDS_PROBED) {
+      long fd;
+      if (entry->d_name[0] == '.' || parse_long(entry->d_name, &fd) != 0) continue;
+      if (fd == own) continue;
+      fds[count++] = (int)fd;
+    }
+    closedir(dir);
+  } else {
+    source = "fcntl";
+    for (int fd = 0; fd < MAX_FDS_PROBED; fd++)
+      if (fcntl(fd, F_GETFD) != -1) fds[count++] = fd;
+  }
+  qsort(fds, count, sizeof fds[0], compare_ints);
+  printf("fds: ");
+  for (size_t i = 0; i < count; i++)
+    printf("%s%d", i == 0 ? "" : ",", fds[i]);
+  printf("\n");
+  printf("fds_source: %s\n", source);
+}
+
+static int cmd_status(int argc, char** argv) {
+  (void)argc, (void)argv;
+  char umask_text[16] = "";
+  if (status_from_proc(umask_text, sizeof umask_text) == 0) {
+    printf("status_source: proc\n");
+  } else {
+    printf("status_source: syscalls\n");
+    status_from_syscalls(umask_text, sizeof umask_text);
+  }
+  printf("pid: %d\n", (int)getpid());
+  printf("ppid: %d\n", (int)getppid());
+  printf("sid: %d\n", (int)getsid(0));
+  printf("pgid: %d\n", (int)getpgid(0));
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) != NULL)
+    printf("cwd: %s\n", cwd);
+  else
+    printf("cwd: error %s\n", errno_name(errno));
+  printf("umask: %s\n", umask_text);
+  print_fds();
+  print_rlimit("rlimit_nofile", RLIMIT_NOFILE);
+  print_rlimit("rlimit_nproc", RLIMIT_NPROC);
+  print_rlimit("rlimit_core", RLIMIT_CORE);
+  int securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  if (securebits >= 0)
+    printf("securebits: 0x%x\n", (unsigned)securebits);
+  else
+    printf("securebits: error %s\n", errno_name(errno));
+  struct utsname uts;
+  if (uname(&uts) == 0) printf("hostname: %s\n", uts.nodename);
+  for (char** env = environ; env != NULL && *env != NULL; env++)
+    printf("env: %s\n", *env);
+  return PROBE_EXIT_OK;
+}
+
+/* ---- system calls ---------------------------------------------------------------------- */
+
+static int parse_syscall_args(int argc, char** argv, long args[6]) {
+  memset(args, 0, 6 * sizeof args[0]);
+  if (argc > 6) return -1;
+  for (int i = 0; i < argc; i++) {
+    unsigned long value;
+    if (parse_ulong(argv[i], &value) != 0) return -1;
+    args[i] = (long)value;
+  }
+  return 0;
+}
+
+static int report_syscall(long ret, int err) {
+  printf("ret: %ld\n", ret);
+  if (ret == -1) {
+    printf("errno: %s\n", errno_name(err));
+    return PROBE_EXIT_ERRNO;
+  }
+  return PROBE_EXIT_OK;
+}
+
+static int cmd_syscall(int argc, char** argv) {
+  unsigned long nr;
+  long args[6];
+  if (parse_ulong(argv[0], &nr) != 0 || parse_syscall_args(argc - 1, argv + 1, args) != 0)
+    return usage_error("syscall: expected NR [up to 6 numeric args]");
+  printf("calling: %lu\n", nr);
+  errno = 0;
+  long ret = syscall((long)nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+  return report_syscall(ret, errno);
+}
+
+static int cmd_x32(int argc, char** argv) {
+  unsigned long nr;
+  long args[6];
+  if (parse_ulong(argv[0], &nr) != 0 || parse_syscall_args(argc - 1, argv + 1, args) != 0)
+    return usage_error("x32: expected NR [up to 6 numeric args]");
+  long x32_nr = (long)nr | X32_SYSCALL_BIT;
+  printf("calling: 0x%lx\n", (unsigned long)x32_nr);
+  errno = 0;
+  long ret = syscall(x32_nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+  return report_syscall(ret, errno);
+}
+
+/* getpid through the i386 entry point (int $0x80, eax = 20). A filter that allows only the
+ * native architecture must refuse it; without a filter it returns our pid. */
+static int cmd_i386(int argc, char** argv) {
+  (void)argc, (void)argv;
+  printf("pid: %d\n", (int)getpid());
+  printf("calling: int80 20\n");
+  long ret = 20;
+  __asm__ volatile("int $0x80" : "+a"(ret) : : "r8", "r9", "r10", "r11", "memory", "cc");
+  if (ret < 0 && ret > -4096) return report_syscall(-1, (int)-ret);
+  return report_syscall(ret, 0);
+}
+
+static int cmd_clone3(int argc, char** argv) {
+  (void)argc, (void)argv;
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+  printf("calling: clone3\n");
+  errno = 0;
+  long ret = syscall(SYS_clone3, &args, sizeof args);
+  if (ret == 0) _exit(0);
+  if (ret == -1) return report_syscall(ret, errno);
+  int status = 0;
+  if (waitpid((pid_t)ret, &status, 0) < 0) return fail_errno("waitpid", errno);
+  printf("clone3: created\n");
+  printf("child_status: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return report_syscall(ret, 0);
+}
+
+static int cmd_ptrace(int argc, char** argv) {
+  (void)argc, (void)argv;
+  printf("calling: ptrace\n");
+  if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) return fail_errno("ptrace", errno);
+  return report_ok("ptrace");
+}
+
+static int cmd_setuid(int argc, char** argv) {
+  (void)argc;
+  unsigned long uid;
+  if (parse_ulong(argv[0], &uid) != 0) return usage_error("setuid: expected numeric UID");
+  if (setuid((uid_t)uid) != 0) return fail_errno("setuid", errno);
+  printf("uid: %u\n", (unsigned)getuid());
+  return report_ok("setuid");
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+static int cmd_open(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "r";
+  int flags;
+  if (strcmp(mode, "r") == 0)
+    flags = O_RDONLY;
+  else if (strcmp(mode, "w") == 0)
+    flags = O_WRONLY;
+  else if (strcmp(mode, "c") == 0)
+    flags = O_WRONLY | O_CREAT;
+  else
+    return usage_error("open: mode must be r, w or c");
+  int fd = open(argv[0], flags | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_errno("open", errno);
+  close(fd);
+  return report_ok("open");
+}
+
+static int write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t written = write(fd, data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    data += written;
+    size -= (size_t)written;
+  }
+  return 0;
+}
+
+static int cmd_write(int argc, char** argv) {
+  (void)argc;
+  int fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_errno("write", errno);
+  if (write_all(fd, argv[1], strlen(argv[1])) != 0) {
+    int err = errno;
+    close(fd);
+    return fail_errno("write", err);
+  }
+  if (close(fd) != 0) return fail_errno("write", errno);
+  return report_ok("write");
+}
+
+static int cmd_touch(int argc, char** argv) {
+  (void)argc;
+  int fd = open(argv[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_errno("touch", errno);
+  close(fd);
+  return report_ok("touch");
+}
+
+static int compare_strings(const void* a, const void* b) {
+  return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+static int cmd_ls(int argc, char** argv) {
+  (void)argc;
+  DIR* dir = opendir(argv[0]);
+  if (dir == NULL) return fail_errno("ls", errno);
+  char* names[4096];
+  size_t count = 0;
+  struct dirent* entry;
+  while ((entry = readdir(dir)) != NULL && count < 4096) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    names[count] = strdup(entry->d_name);
+    if (names[count] != NULL) count++;
+  }
+  closedir(dir);
+  qsort(names, count, sizeof names[0], compare_strings);
+  for (size_t i = 0; i < count; i++) {
+    printf("entry: %s\n", names[i]);
+    free(names[i]);
+  }
+  printf("entries: %zu\n", count);
+  return PROBE_EXIT_OK;
+}
+
+static int cmd_write_stdout(int argc, char** argv) {
+  (void)argc;
+  fflush(stdout);
+  if (write_all(STDOUT_FILENO, argv[0], strlen(argv[0])) != 0)
+    return fail_errno("write-stdout", errno);
+  return PROBE_EXIT_OK;
+}
+
+/* Classic chroot escape: chroot into a subdirectory while keeping the working directory
+ * outside it, climb with "..", and chroot to where we ended up. It works whenever the
+ * process still holds CAP_SYS_CHROOT. Then report whether ARGV[0] (a path that exists only
+ * outside the jail) is visible. */
+static int cmd_chroot_escape(int argc, char** argv) {
+  (void)argc;
+  const char* subdir = "harden-probe-escape";
+  if (mkdir(subdir, 0700) != 0 && errno != EEXIST)
+    printf("mkdir: %s\n", errno_name(errno));
+  else
+    printf("mkdir: ok\n");
+  if (chroot(subdir) != 0) {
+    printf("chroot: %s\n", errno_name(errno));
+  } else {
+    printf("chroot: ok\n");
+    for (int i = 0; i < 100; i++)
+      if (chdir("..") != 0) break;
+    if (chroot(".") != 0)
+      printf("chroot_dot: %s\n", errno_name(errno));
+    else
+      printf("chroot_dot: ok\n");
+  }
+  printf("escaped: %s\n", access(argv[0], F_OK) == 0 ? "yes" : "no");
+  return PROBE_EXIT_OK;
+}
+
+/* ---- processes, signals, network -------------------------------------------------------- */
+
+static int cmd_exec(int argc, char** argv) {
+  (void)argc;
+  fflush(stdout);
+  execv(argv[0], argv);
+  return fail_errno("exec", errno);
+}
+
+static int cmd_kill(int argc, char** argv) {
+  (void)argc;
+  long pid, sig;
+  if (parse_long(argv[0], &pid) != 0 || parse_long(argv[1], &sig) != 0)
+    return usage_error("kill: expected numeric PID and SIG");
+  if (kill((pid_t)pid, (int)sig) != 0) return fail_errno("kill", errno);
+  return report_ok("kill");
+}
+
+static int cmd_socket(int argc, char** argv) {
+  (void)argc;
+  long domain, type;
+  if (parse_long(argv[0], &domain) != 0 || parse_long(argv[1], &type) != 0)
+    return usage_error("socket: expected numeric DOMAIN and TYPE");
+  printf("calling: socket\n");
+  int fd = socket((int)domain, (int)type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno("socket", errno);
+  close(fd);
+  return report_ok("socket");
+}
+
+/* Connects to a numeric IPv4 or IPv6 address; gives up after five seconds so that a
+ * silently dropped SYN cannot hang a test. */
+static int cmd_connect_tcp(int argc, char** argv) {
+  (void)argc;
+  long port;
+  if (parse_long(argv[1], &port) != 0 || port < 0 || port > 65535)
+    return usage_error("connect-tcp: expected numeric PORT");
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  memset(&addr, 0, sizeof addr);
+  struct sockaddr_in* in4 = (struct sockaddr_in*)&addr;
+  struct sockaddr_in6* in6 = (struct sockaddr_in6*)&addr;
+  if (inet_pton(AF_INET, argv[0], &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons((uint16_t)port);
+    addr_len = sizeof *in4;
+  } else if (inet_pton(AF_INET6, argv[0], &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    addr_len = sizeof *in6;
+  } else {
+    return usage_error("connect-tcp: HOST must be a numeric address");
+  }
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno("connect", errno);
+  if (connect(fd, (struct sockaddr*)&addr, addr_len) != 0) {
+    if (errno != EINPROGRESS) {
+      int err = errno;
+      close(fd);
+      return fail_errno("connect", err);
+    }
+    struct pollfd pfd = {fd, POLLOUT, 0};
+    int ready = poll(&pfd, 1, 5000);
+    if (ready <= 0) {
+      int err = ready == 0 ? ETIMEDOUT : errno;
+      close(fd);
+      return fail_errno("connect", err);
+    }
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) err = errno;
+    if (err != 0) {
+      close(fd);
+      return fail_errno("connect", err);
+    }
+  }
+  close(fd);
+  return report_ok("connect");
+}
+
+static int cmd_sleep(int argc, char** argv) {
+  (void)argc;
+  long seconds;
+  if (parse_long(argv[0], &seconds) != 0 || seconds < 0)
+    return usage_error("sleep: expected SECONDS");
+  struct timespec remaining = {seconds, 0};
+  while (nanosleep(&remaining, &remaining) != 0 && errno == EINTR) {
+  }
+  return report_ok("sleep");
+}
+
+/* ---- dispatch --------------------------------------------------------------------------- */
+
+struct command {
+  const char* name;
+  int min_args;
+  int max_args; /* -1: unlimited */
+  int (*run)(int argc, char** argv);
+  const char* usage;
+};
+
+static const struct command kCommands[] = {
+    {"status", 0, 0, cmd_status, "status"},
+    {"syscall", 1, 7, cmd_syscall, "syscall NR [ARG...]"},
+    {"clone3", 0, 0, cmd_clone3, "clone3"},
+    {"x32", 1, 7, cmd_x32, "x32 NR [ARG...]"},
+    {"i386", 0, 0, cmd_i386, "i386"},
+    {"open", 1, 2, cmd_open, "open PATH [r|w|c]"},
+    {"write", 2, 2, cmd_write, "write PATH TEXT"},
+    {"touch", 1, 1, cmd_touch, "touch PATH"},
+    {"ls", 1, 1, cmd_ls, "ls DIR"},
+    {"write-stdout", 1, 1, cmd_write_stdout, "write-stdout TEXT"},
+    {"exec", 1, -1, cmd_exec, "exec PATH [ARG...]"},
+    {"kill", 2, 2, cmd_kill, "kill PID SIG"},
+    {"socket", 2, 2, cmd_socket, "socket DOMAIN TYPE"},
+    {"connect-tcp", 2, 2, cmd_connect_tcp, "connect-tcp HOST PORT"},
+    {"ptrace", 0, 0, cmd_ptrace, "ptrace"},
+    {"setuid", 1, 1, cmd_setuid, "setuid UID"},
+    {"chroot-escape", 1, 1, cmd_chroot_escape, "chroot-escape PATH-OUTSIDE-JAIL"},
+    {"sleep", 1, 1, cmd_sleep, "sleep SECONDS"},
+};
+#define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
+
+static int print_usage(void) {
+  fprintf(stderr, "usage: harden_probe COMMAND [ARGS...]\ncommands:\n");
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    fprintf(stderr, "  %s\n", kCommands[i].usage);
+  return PROBE_EXIT_USAGE;
+}
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) return print_usage();
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    const struct command* cmd = &kCommands[i];
+    if (strcmp(argv[1], cmd->name) != 0) continue;
+    int nargs = argc - 2;
+    if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+      fprintf(stderr, "usage: harden_probe %s\n", cmd->usage);
+      return PROBE_EXIT_USAGE;
+    }
+    int status = cmd->run(nargs, argv + 2);
+    fflush(stdout);
+    return status;
+  }
+  fprintf(stderr, "harden_probe: unknown command '%s'\n", argv[1]);
+  return print_usage();
+}
