@@ -60,7 +60,7 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
       "chdir /jail", "chroot .", "chdir /",
       "setrlimit 7 64 128",
       "umask 23",
-      "prctl 28", "prctl 28 " + bits(SECBIT_NO_SETUID_FIXUP), "setgroups 4", "setresgid 65534",
+      "prctl 27", "prctl 28 " + bits(SECBIT_NO_SETUID_FIXUP), "setgroups 4", "setresgid 65534",
       "setresuid 65534",
       "capget"};
   for (int cap = 0; cap <= 12; ++cap) {
