@@ -14,5 +14,12 @@ EnvironmentPlan compile_environment(const EnvironmentSection& env, Diagnostics& 
 ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags);
 FdPlan compile_fds(const ExecSection& exec, Diagnostics& diags);
 FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diags);
+LandlockPlan compile_landlock(const LandlockSection& landlock, const IpcSection& ipc,
+                              const FilesystemPlan& fs, Diagnostics& diags);
+CgroupPlan compile_cgroup(const CgroupSection& cgroup, Diagnostics& diags);
+
+// The Landlock rules that follow from the filesystem view (paths as the target sees them):
+// what the view shows, with the rights the view gives. Extend it when the view grows.
+std::vector<LandlockPathRule> derive_view_rules(const FilesystemPlan& fs);
 
 }  // namespace harden

@@ -11,12 +11,15 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 8> kSections{{
+constexpr std::array<SectionEntry, 11> kSections{{
     {"capabilities", parse_capabilities_section},
+    {"cgroup", parse_cgroup_section},
     {"environment", parse_environment_section},
     {"exec", parse_exec_section},
     {"filesystem", parse_filesystem_section},
     {"identity", parse_identity_section},
+    {"ipc", parse_ipc_section},
+    {"landlock", parse_landlock_section},
     {"limits", parse_limits_section},
     {"policy", parse_policy_section},
     {"seccomp", parse_seccomp_section},

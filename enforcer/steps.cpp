@@ -18,12 +18,15 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 11> kSteps{{
+constexpr std::array<Step, 13> kSteps{{
     {"verify-plan", "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
     {"session", "new session first, so the supervisor fork (if any) happens before any privilege "
                 "is dropped and the target cannot inject keystrokes into the caller's tty (TIOCSTI)",
      exit_code::kSession, session::wanted, session::apply},
+    {"cgroup", "after the session fork, so the target's pid moves in and the supervisor stays "
+               "out; before the filesystem view hides /sys/fs/cgroup and while root may write it",
+     exit_code::kCgroup, cgroup::wanted, cgroup::apply},
     {"filesystem", "chroot while CAP_SYS_CHROOT is still held, then chdir(\"/\") so no directory "
                    "handle points outside the new root",
      exit_code::kFilesystem, filesystem::wanted, filesystem::apply},
@@ -42,6 +45,10 @@ constexpr std::array<Step, 11> kSteps{{
                      "order keeps it obvious) and before seccomp, which an unprivileged task "
                      "can only load with no_new_privs",
      exit_code::kNoNewPrivs, no_new_privs::wanted, no_new_privs::apply},
+    {"landlock", "after the filesystem view is final (rules name what the target sees) and "
+                 "after no-new-privs, which landlock_restrict_self needs once CAP_SYS_ADMIN is "
+                 "gone; before seccomp, so the filter need not allow the landlock calls",
+     exit_code::kLandlock, landlock::wanted, landlock::apply},
     {"working-directory", "after the uid change, so the target user must really be able to "
                           "reach its working directory",
      exit_code::kWorkingDirectory, working_directory::wanted, working_directory::apply},

@@ -3,8 +3,12 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "enforcer/sys.hpp"
 
@@ -17,6 +21,7 @@ class RecordingSys final : public Sys {
   int fail_errno = EPERM;
   CapSets caps{~0ULL >> 23, ~0ULL >> 23, 0};  // what root holds (caps 0..40)
   pid_t pid = 100, sid = 1, pgrp = 50;
+  int abi = 7;  // what landlock_abi() reports; -1 for a kernel without Landlock
 
   pid_t getpid() override { return pid; }
   pid_t getsid() override { return sid; }
@@ -69,8 +74,64 @@ class RecordingSys final : public Sys {
     errno = ENOENT;
     return -1;
   }
+  int landlock_abi() override {
+    if (abi < 0) errno = EOPNOTSUPP;
+    return abi;
+  }
+  int landlock_create_ruleset(const LandlockRulesetAttr& attr) override {
+    return record("landlock_create_ruleset fs=" + hex(attr.handled_access_fs) +
+                  " net=" + hex(attr.handled_access_net) + " scoped=" + hex(attr.scoped)) == 0
+               ? kRulesetFd
+               : -1;
+  }
+  int landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) override {
+    return record("landlock_add_rule " + fd_name(ruleset_fd) + " " + fd_name(parent_fd) + " " +
+                  hex(access));
+  }
+  int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) override {
+    return record("landlock_add_rule " + fd_name(ruleset_fd) + " port " + std::to_string(port) +
+                  " " + hex(access));
+  }
+  int landlock_restrict_self(int ruleset_fd) override {
+    return record("landlock_restrict_self " + fd_name(ruleset_fd));
+  }
+  int open_path(const char* path, bool& is_directory) override {
+    is_directory = std::string_view(path).find('.') == std::string_view::npos;
+    if (record("open_path " + std::string(path)) != 0) return -1;
+    const int fd = next_fd_++;
+    fake_fds_[fd] = path;
+    return fd;
+  }
+  int close(int fd) override {
+    fake_fds_.erase(fd);
+    return 0;
+  }
+  int mkdir(const char* path, mode_t) override { return record("mkdir " + std::string(path)); }
+  int rmdir(const char* path) override { return record("rmdir " + std::string(path)); }
+  int write_file(const char* path, std::string_view text) override {
+    return record("write " + std::string(path) + " " + std::string(text));
+  }
+
+  static constexpr int kRulesetFd = 900;
 
  private:
+  static std::string hex(uint64_t value) {
+    char buffer[24];
+    std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
+    return buffer;
+  }
+  // Fake fds by the path they were opened for; real ones (from prepare) by what they name.
+  std::string fd_name(int fd) const {
+    if (fd == kRulesetFd) return "ruleset";
+    if (const auto it = fake_fds_.find(fd); it != fake_fds_.end()) return it->second;
+    char link[4096];
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(proc.c_str(), link, sizeof link - 1);
+    return n > 0 ? std::string(link, static_cast<size_t>(n)) : "fd" + std::to_string(fd);
+  }
+  std::map<int, std::string> fake_fds_;
+  int next_fd_ = 1000;
+
   int record(std::string call) {
     const bool fail = !fail_call.empty() && call.rfind(fail_call, 0) == 0;
     calls.push_back(std::move(call));
