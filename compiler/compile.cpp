@@ -28,8 +28,8 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.audit_arch = native_audit_arch();
   plan.policy_name = policy.meta.name.value;
   plan.policy_file = policy.file;
-  plan.no_new_privs = !policy.identity.no_new_privileges ||
-                      policy.identity.no_new_privileges->value;
+  plan.no_new_privs =
+      !policy.identity.no_new_privileges || policy.identity.no_new_privileges->value;
   plan.credentials = compile_credentials(policy.identity, diags);
   plan.capabilities = compile_capabilities(policy.capabilities, diags);
   plan.seccomp = compile_seccomp(policy.seccomp, diags);
@@ -54,8 +54,7 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   if (plan.landlock.enabled && !plan.no_new_privs && !(plan.capabilities.keep & kCapSysAdmin)) {
     // landlock_restrict_self() needs no_new_privs or CAP_SYS_ADMIN, and the capability step
     // has dropped CAP_SYS_ADMIN by the time the ruleset is applied.
-    diags.error(policy.identity.no_new_privileges->pos,
-                "Landlock needs no_new_privileges = true",
+    diags.error(policy.identity.no_new_privileges->pos, "Landlock needs no_new_privileges = true",
                 "the kernel refuses a Landlock ruleset to a task that could gain privileges; "
                 "keep no_new_privileges on (or keep CAP_SYS_ADMIN, which lint reports)");
   }

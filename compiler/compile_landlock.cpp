@@ -9,7 +9,9 @@ namespace harden {
 
 namespace {
 
-PlanOrigin origin_of(const SourcePos& pos) { return {pos.file, pos.line, pos.column}; }
+PlanOrigin origin_of(const SourcePos& pos) {
+  return {pos.file, pos.line, pos.column};
+}
 
 void add_paths(const LocatedStrings& paths, uint64_t access, bool with_interpreter,
                std::string_view key, LandlockPlan& plan, Diagnostics& diags) {
@@ -29,7 +31,8 @@ void add_paths(const LocatedStrings& paths, uint64_t access, bool with_interpret
 
 std::vector<uint16_t> port_list(const std::vector<Located<int64_t>>& ports) {
   std::vector<uint16_t> out;
-  for (const auto& port : ports) out.push_back(static_cast<uint16_t>(port.value));
+  for (const auto& port : ports)
+    out.push_back(static_cast<uint16_t>(port.value));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

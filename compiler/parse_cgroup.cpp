@@ -27,21 +27,31 @@ std::optional<Located<uint64_t>> byte_size(const TomlSection& section, std::stri
     uint64_t scale = 1;
     if (!text.empty()) {
       switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K': scale = 1ULL << 10; break;
-        case 'M': scale = 1ULL << 20; break;
-        case 'G': scale = 1ULL << 30; break;
-        case 'T': scale = 1ULL << 40; break;
-        default: break;
+        case 'K':
+          scale = 1ULL << 10;
+          break;
+        case 'M':
+          scale = 1ULL << 20;
+          break;
+        case 'G':
+          scale = 1ULL << 30;
+          break;
+        case 'T':
+          scale = 1ULL << 40;
+          break;
+        default:
+          break;
       }
       if (scale != 1) text.pop_back();
     }
     bool digits = !text.empty() && text.size() <= 12;
-    for (const char c : text) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    for (const char c : text)
+      digits = digits && std::isdigit(static_cast<unsigned char>(c));
     if (digits && std::stoull(text) > 0) {
       return Located<uint64_t>{std::stoull(text) * scale, pos_of(*n)};
     }
-    section.diags().error(pos_of(*n), "invalid size '" + s->get() + "' for 'cgroup." +
-                                          std::string(key) + "'",
+    section.diags().error(pos_of(*n),
+                          "invalid size '" + s->get() + "' for 'cgroup." + std::string(key) + "'",
                           "use a positive number of bytes, or one with K/M/G/T, e.g. \"512M\"");
     return std::nullopt;
   }
@@ -63,7 +73,8 @@ void parse_cgroup_section(const toml::table& table, Policy& policy, Diagnostics&
   if (auto systemd = section.string("systemd")) {
     static constexpr std::array<std::string_view, 3> kModes{"fail", "leave", "nest"};
     bool known = false;
-    for (const auto m : kModes) known = known || m == systemd->value;
+    for (const auto m : kModes)
+      known = known || m == systemd->value;
     if (!known) {
       diags.error(systemd->pos, "invalid value '" + systemd->value + "' for 'cgroup.systemd'",
                   did_you_mean(systemd->value, kModes, "use \"fail\", \"leave\" or \"nest\""));

@@ -10,8 +10,8 @@ namespace harden {
 namespace {
 
 // An array of TCP port numbers. Absent and empty differ: an empty list still restricts.
-std::optional<std::vector<Located<int64_t>>> ports(const TomlSection& section,
-                                                   std::string_view key, int64_t lowest) {
+std::optional<std::vector<Located<int64_t>>> ports(const TomlSection& section, std::string_view key,
+                                                   int64_t lowest) {
   const toml::node* n = section.node(key);
   if (!n) return std::nullopt;
   const auto* array = n->as_array();
@@ -55,8 +55,8 @@ std::optional<LocatedString> deny_or_allow(const TomlSection& section, std::stri
 
 void parse_landlock_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
   static constexpr std::array<std::string_view, 8> kKeys{
-      "bind_tcp", "connect_tcp", "derive_from_view", "execute",
-      "filesystem", "mode", "read", "write"};
+      "bind_tcp", "connect_tcp", "derive_from_view", "execute", "filesystem", "mode",
+      "read",     "write"};
   const TomlSection section(table, "landlock", kKeys, diags);
   LandlockSection& landlock = policy.landlock;
   landlock.present = true;
@@ -64,11 +64,11 @@ void parse_landlock_section(const toml::table& table, Policy& policy, Diagnostic
   if (auto mode = section.string("mode")) {
     static constexpr std::array<std::string_view, 3> kModes{"best-effort", "enforce", "off"};
     bool known = false;
-    for (const auto m : kModes) known = known || m == mode->value;
+    for (const auto m : kModes)
+      known = known || m == mode->value;
     if (!known) {
       diags.error(mode->pos, "invalid Landlock mode '" + mode->value + "'",
-                  did_you_mean(mode->value, kModes,
-                               "use \"enforce\", \"best-effort\" or \"off\""));
+                  did_you_mean(mode->value, kModes, "use \"enforce\", \"best-effort\" or \"off\""));
     } else {
       landlock.mode = std::move(mode);
     }

@@ -89,9 +89,9 @@ struct FilesystemSection {
 // [landlock]: a Landlock ruleset. Paths are as the target sees them (inside the view).
 struct LandlockSection {
   bool present = false;
-  std::optional<LocatedString> mode;                // enforce | best-effort | off
-  std::optional<Located<bool>> filesystem;          // restrict the filesystem (default true)
-  std::optional<Located<bool>> derive_from_view;    // rules from [filesystem] (default true)
+  std::optional<LocatedString> mode;              // enforce | best-effort | off
+  std::optional<Located<bool>> filesystem;        // restrict the filesystem (default true)
+  std::optional<Located<bool>> derive_from_view;  // rules from [filesystem] (default true)
   LocatedStrings read;
   LocatedStrings write;
   LocatedStrings execute;
@@ -118,7 +118,7 @@ struct CgroupSection {
 };
 
 struct LimitValue {
-  Located<std::string> name;  // nofile, nproc, ...
+  Located<std::string> name;              // nofile, nproc, ...
   std::optional<Located<uint64_t>> soft;  // absent: "infinity"
   std::optional<Located<uint64_t>> hard;
   bool soft_infinite = false;

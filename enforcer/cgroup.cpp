@@ -92,7 +92,8 @@ void remove_stale(Sys& sys, const std::string& base, const std::string& keep) {
     if (::kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(base + "/" + std::string(name));
   }
   ::closedir(dir);
-  for (const std::string& path : stale) sys.rmdir(path.c_str());  // EBUSY: still in use
+  for (const std::string& path : stale)
+    sys.rmdir(path.c_str());  // EBUSY: still in use
 }
 
 struct Setting {
@@ -177,7 +178,9 @@ CgroupLayout detect_layout(char* const* environ) {
   return layout;
 }
 
-bool wanted(const PlanData& plan) { return plan.cgroup.wanted(); }
+bool wanted(const PlanData& plan) {
+  return plan.cgroup.wanted();
+}
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const CgroupPlan& cgroup = plan.cgroup;
@@ -189,8 +192,10 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
                                   ", whose cgroup belongs to systemd; set MemoryMax=, TasksMax= "
                                   "and CPUQuota= on the unit with [cgroup] systemd = \"leave\", "
                                   "or Delegate=yes with systemd = \"nest\"");
-      case CgroupPlan::UnderSystemd::kLeave: return {};
-      case CgroupPlan::UnderSystemd::kNest: break;
+      case CgroupPlan::UnderSystemd::kLeave:
+        return {};
+      case CgroupPlan::UnderSystemd::kNest:
+        break;
     }
   }
   struct Want {
@@ -212,7 +217,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     }
     const CgroupHierarchy* h = &**w.where;
     bool seen = false;
-    for (const CgroupHierarchy* known : hierarchies) seen = seen || known->own_dir == h->own_dir;
+    for (const CgroupHierarchy* known : hierarchies)
+      seen = seen || known->own_dir == h->own_dir;
     if (!seen) hierarchies.push_back(h);
   }
 

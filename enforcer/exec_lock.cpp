@@ -37,7 +37,8 @@ OwnedFd open_view_root(const PlanData& plan) {
 // Opens a path as the target will see it: beneath the view's root, with absolute symlinks
 // in the jail resolved inside it (RESOLVE_IN_ROOT), exactly as after chroot.
 OwnedFd open_in_view(int root, std::string_view view_path) {
-  while (!view_path.empty() && view_path.front() == '/') view_path.remove_prefix(1);
+  while (!view_path.empty() && view_path.front() == '/')
+    view_path.remove_prefix(1);
   const std::string relative = view_path.empty() ? "." : std::string(view_path);
   open_how how{};
   how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;  // O_NONBLOCK: never hang on a FIFO
@@ -121,7 +122,6 @@ std::optional<std::string> interpreter_of(int fd) {
   if (ident[EI_CLASS] == ELFCLASS32) return elf_interpreter<Elf32_Ehdr, Elf32_Phdr>(fd);
   return std::nullopt;
 }
-
 
 std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecContext& ctx) {
   if (!plan.landlock.enabled || !plan.landlock.restrict_fs) return {};

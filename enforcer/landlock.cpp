@@ -40,8 +40,8 @@ static_assert(ll::kScopeSignal == LANDLOCK_SCOPE_SIGNAL);
 namespace {
 
 // Rights Landlock accepts on a rule for a file that is not a directory.
-constexpr uint64_t kFileRights = ll::kFsExecute | ll::kFsWriteFile | ll::kFsReadFile |
-                                 ll::kFsTruncate | ll::kFsIoctlDev;
+constexpr uint64_t kFileRights =
+    ll::kFsExecute | ll::kFsWriteFile | ll::kFsReadFile | ll::kFsTruncate | ll::kFsIoctlDev;
 
 void report(std::string_view text) {
   while (!text.empty()) {
@@ -86,8 +86,8 @@ StepResult add_port_rules(Sys& sys, int ruleset, const std::vector<uint16_t>& po
                           uint64_t access, const char* what) {
   for (const uint16_t port : ports) {
     if (sys.landlock_add_port_rule(ruleset, port, access) != 0) {
-      return step_failed(errno, std::string("landlock_add_rule(") + what + " port " +
-                                    std::to_string(port) + ")");
+      return step_failed(
+          errno, std::string("landlock_add_rule(") + what + " port " + std::to_string(port) + ")");
     }
   }
   return {};
@@ -95,7 +95,9 @@ StepResult add_port_rules(Sys& sys, int ruleset, const std::vector<uint16_t>& po
 
 }  // namespace
 
-bool wanted(const PlanData& plan) { return plan.landlock.enabled; }
+bool wanted(const PlanData& plan) {
+  return plan.landlock.enabled;
+}
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const LandlockPlan& landlock = plan.landlock;
@@ -137,15 +139,15 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     bool directory = false;
     const SysFd fd(sys, sys.open_path(rule.path.c_str(), directory));
     if (!fd.valid()) {
-      return step_failed(errno, "cannot open Landlock path '" + rule.path + "' (" +
-                                    where(rule.origin) + ")");
+      return step_failed(
+          errno, "cannot open Landlock path '" + rule.path + "' (" + where(rule.origin) + ")");
     }
     uint64_t access = rule.access & attr.handled_access_fs;
     if (!directory) access &= kFileRights;
     if (access == 0) continue;
     if (sys.landlock_add_path_rule(ruleset.get(), fd.get(), access) != 0) {
-      return step_failed(errno, "landlock_add_rule('" + rule.path + "', " + where(rule.origin) +
-                                    ")");
+      return step_failed(errno,
+                         "landlock_add_rule('" + rule.path + "', " + where(rule.origin) + ")");
     }
   }
   if (attr.handled_access_net & ll::kNetBindTcp) {
@@ -155,8 +157,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     }
   }
   if (attr.handled_access_net & ll::kNetConnectTcp) {
-    if (auto r = add_port_rules(sys, ruleset.get(), landlock.connect_tcp, ll::kNetConnectTcp,
-                                "connect");
+    if (auto r =
+            add_port_rules(sys, ruleset.get(), landlock.connect_tcp, ll::kNetConnectTcp, "connect");
         !r) {
       return r;
     }
