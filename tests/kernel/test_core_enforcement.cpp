@@ -278,13 +278,20 @@ TEST_CASE("x32 system calls are refused", "[core][root]") {
 TEST_CASE("i386 system calls (int $0x80) are refused", "[core][root]") {
   require_root();
   RunResult control = run_probe({"i386"}, {.timeout = kTimeout});
-  if (control.killed_by(SIGSEGV)) skip("kernel has no IA32 emulation (int $0x80 faults)");
-  REQUIRE(control.exited(kProbeExitOk));
   Sandbox box;
   RunResult i386 = run_sandboxed(box.policy(Policy{}), {box.probe, "i386"});
+  INFO(control.describe());
   INFO(i386.describe());
-  CHECK(i386.killed_by(SIGSYS));
   CHECK(parse_probe(i386.out)["calling"] == "int80 20");
+  if (control.killed_by(SIGSEGV)) {
+    // This kernel has no IA32 emulation: int $0x80 faults before any filter runs, so the
+    // i386 ABI is refused by the kernel itself. It must stay refused under harden; the
+    // filter's own i386 branch is proven by the BPF evaluator tests (test_bpf_eval.cpp).
+    CHECK((i386.killed_by(SIGSEGV) || i386.killed_by(SIGSYS)));
+    return;
+  }
+  REQUIRE(control.exited(kProbeExitOk));
+  CHECK(i386.killed_by(SIGSYS));
 }
 
 TEST_CASE("only stdio and declared pass_fds reach the target", "[core][root]") {
