@@ -166,6 +166,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   if (sys.landlock_restrict_self(ruleset.get()) != 0) {
     return step_failed(errno, "landlock_restrict_self()");
   }
+  // The rules hold the inodes now; the descriptors must not reach the target.
+  ctx.exec_lock.clear();
   return {};
 }
 

@@ -96,6 +96,7 @@ class RecordingSys final : public Sys {
   int landlock_restrict_self(int ruleset_fd) override {
     return record("landlock_restrict_self " + fd_name(ruleset_fd));
   }
+  // Hands out fake fds; a path with a '.' in it counts as a file, any other as a directory.
   int open_path(const char* path, bool& is_directory) override {
     is_directory = std::string_view(path).find('.') == std::string_view::npos;
     if (record("open_path " + std::string(path)) != 0) return -1;
