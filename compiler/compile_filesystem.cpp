@@ -14,7 +14,9 @@ namespace harden {
 
 namespace {
 
-PlanOrigin origin_of(const SourcePos& pos) { return {pos.file, pos.line, pos.column}; }
+PlanOrigin origin_of(const SourcePos& pos) {
+  return {pos.file, pos.line, pos.column};
+}
 
 // An absolute path in normal form: no empty, "." or ".." components, no trailing '/'. Mount
 // targets are created component by component, so a ".." could only mean a mistake.
@@ -38,7 +40,8 @@ FilesystemPlan compile_chroot(const LocatedString& root, Diagnostics& diags) {
     return plan;
   }
   if (root.value == "/") {
-    diags.error(root.pos, "chroot = \"/\" confines nothing", "remove it, or name the jail directory");
+    diags.error(root.pos, "chroot = \"/\" confines nothing",
+                "remove it, or name the jail directory");
     return plan;
   }
   struct stat st {};
@@ -64,8 +67,11 @@ class ViewBuilder {
     if (!check_target(entry.path, list)) return;
     const LocatedString& source = entry.source ? *entry.source : entry.path;
     if (!normal_absolute_path(source.value)) {
-      diags_.error(source.pos, "bind source '" + source.value + "' must be an absolute path in "
-                               "normal form", "write it like \"/srv/data\"");
+      diags_.error(source.pos,
+                   "bind source '" + source.value +
+                       "' must be an absolute path in "
+                       "normal form",
+                   "write it like \"/srv/data\"");
       return;
     }
     struct stat st {};
@@ -94,7 +100,8 @@ class ViewBuilder {
     if (entry.mode) {
       const std::string& text = entry.mode->value;
       bool valid = !text.empty() && text.size() <= 4;
-      for (const char c : text) valid = valid && c >= '0' && c <= '7';
+      for (const char c : text)
+        valid = valid && c >= '0' && c <= '7';
       if (!valid) {
         diags_.error(entry.mode->pos, "invalid tmpfs mode '" + text + "'",
                      "write it in octal, e.g. \"0755\" or \"1777\"");
@@ -129,8 +136,9 @@ class ViewBuilder {
  private:
   bool check_target(const LocatedString& path, std::string_view list) {
     if (!normal_absolute_path(path.value)) {
-      diags_.error(path.pos, "'" + path.value + "' in '" + std::string(list) +
-                                 "' must be an absolute path in normal form",
+      diags_.error(path.pos,
+                   "'" + path.value + "' in '" + std::string(list) +
+                       "' must be an absolute path in normal form",
                    "write it like \"/usr/lib\": no '.', '..', '//' or trailing '/'");
       return false;
     }
@@ -202,9 +210,12 @@ FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesP
     diags.error(fs.dev->pos, "unknown value '" + fs.dev->value + "' for 'filesystem.dev'",
                 did_you_mean(fs.dev->value, kDev, "use \"minimal\" or \"none\""));
   }
-  for (const ViewEntry& entry : fs.read_only) view.bind(entry, true, "read_only");
-  for (const ViewEntry& entry : fs.read_write) view.bind(entry, false, "read_write");
-  for (const ViewEntry& entry : fs.tmpfs) view.tmpfs(entry);
+  for (const ViewEntry& entry : fs.read_only)
+    view.bind(entry, true, "read_only");
+  for (const ViewEntry& entry : fs.read_write)
+    view.bind(entry, false, "read_write");
+  for (const ViewEntry& entry : fs.tmpfs)
+    view.tmpfs(entry);
   plan.view = view.take();
   return plan;
 }

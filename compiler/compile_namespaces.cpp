@@ -21,7 +21,9 @@ bool valid_hostname(const std::string& name) {
   return true;
 }
 
-bool is_false(const std::optional<Located<bool>>& value) { return value && !value->value; }
+bool is_false(const std::optional<Located<bool>>& value) {
+  return value && !value->value;
+}
 
 // `dir` equals `root` or lies below it.
 bool within(const std::string& dir, const std::string& root) {
@@ -85,18 +87,20 @@ void check_isolation(const Policy& policy, PlanData& plan, Diagnostics& diags) {
     const auto& wd = policy.exec.working_directory;
     if (wd && !wd->value.empty() && wd->value[0] == '/' && wd->value != "/") {
       bool visible = false;
-      for (const ViewMount& m : plan.filesystem.view) visible = visible || within(wd->value, m.target);
+      for (const ViewMount& m : plan.filesystem.view)
+        visible = visible || within(wd->value, m.target);
       if (!visible) {
-        diags.error(wd->pos, "working_directory '" + wd->value +
-                                 "' is not inside the constructed root",
+        diags.error(wd->pos,
+                    "working_directory '" + wd->value + "' is not inside the constructed root",
                     "list it (or a directory above it) in read_only, read_write or tmpfs");
       }
     }
   }
   if (plan.namespaces.user &&
       (policy.identity.user || policy.identity.group || policy.identity.supplementary_groups)) {
-    diags.error(ns.user->pos, "a user namespace maps only the caller's uid and gid, so "
-                              "[identity] cannot switch to another user",
+    diags.error(ns.user->pos,
+                "a user namespace maps only the caller's uid and gid, so "
+                "[identity] cannot switch to another user",
                 "remove 'user = true', or the [identity] user, group and supplementary_groups");
   }
 }

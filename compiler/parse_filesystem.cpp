@@ -18,19 +18,28 @@ std::optional<uint64_t> parse_size(const toml::node& n, Diagnostics& diags) {
     uint64_t scale = 1;
     if (!text.empty()) {
       switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K': scale = 1ULL << 10; break;
-        case 'M': scale = 1ULL << 20; break;
-        case 'G': scale = 1ULL << 30; break;
-        default: break;
+        case 'K':
+          scale = 1ULL << 10;
+          break;
+        case 'M':
+          scale = 1ULL << 20;
+          break;
+        case 'G':
+          scale = 1ULL << 30;
+          break;
+        default:
+          break;
       }
       if (scale != 1) text.pop_back();
     }
     bool digits = !text.empty() && text.size() <= 12;
-    for (const char c : text) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    for (const char c : text)
+      digits = digits && std::isdigit(static_cast<unsigned char>(c));
     if (digits && std::stoull(text) > 0) return std::stoull(text) * scale;
   }
-  diags.error(pos_of(n), "invalid tmpfs size", "use a positive number of bytes, or a number "
-                                               "with K, M or G such as \"64M\"");
+  diags.error(pos_of(n), "invalid tmpfs size",
+              "use a positive number of bytes, or a number "
+              "with K, M or G such as \"64M\"");
   return std::nullopt;
 }
 
@@ -82,8 +91,8 @@ std::vector<ViewEntry> parse_view_list(const TomlSection& section, std::string_v
 }  // namespace
 
 void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 7> kKeys{
-      "chroot", "dev", "proc", "read_only", "read_write", "sys", "tmpfs"};
+  static constexpr std::array<std::string_view, 7> kKeys{"chroot",     "dev", "proc", "read_only",
+                                                         "read_write", "sys", "tmpfs"};
   static constexpr std::array<std::string_view, 3> kBindKeys{"noexec", "path", "source"};
   static constexpr std::array<std::string_view, 4> kTmpfsKeys{"mode", "noexec", "path", "size"};
   const TomlSection section(table, "filesystem", kKeys, diags);

@@ -18,18 +18,18 @@ std::optional<LocatedString> choice(const TomlSection& section, std::string_view
     if (c == value->value) return value;
   }
   std::string valid;
-  for (const auto c : choices) valid += (valid.empty() ? "" : ", ") + std::string(c);
-  section.diags().error(value->pos,
-                        "unknown value '" + value->value + "' for 'namespaces." +
-                            std::string(key) + "'",
-                        did_you_mean(value->value, choices, "use one of: " + valid));
+  for (const auto c : choices)
+    valid += (valid.empty() ? "" : ", ") + std::string(c);
+  section.diags().error(
+      value->pos, "unknown value '" + value->value + "' for 'namespaces." + std::string(key) + "'",
+      did_you_mean(value->value, choices, "use one of: " + valid));
   return std::nullopt;
 }
 
 }  // namespace
 
 void parse_namespaces_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 8> kKeys{"cgroup", "hostname", "ipc", "mount",
+  static constexpr std::array<std::string_view, 8> kKeys{"cgroup", "hostname", "ipc",  "mount",
                                                          "net",    "pid",      "user", "uts"};
   static constexpr std::array<std::string_view, 2> kIpc{"private", "host"};
   static constexpr std::array<std::string_view, 3> kNet{"host", "private", "loopback"};

@@ -59,7 +59,7 @@ std::expected<SysFd, StepError> open_target(Sys& sys, int root, const std::strin
     int fd = sys.open_beneath(parent, name.c_str(), flags);
     if (fd < 0 && errno == ENOENT && (!last || leaf != Create::nothing)) {
       const int made = last && leaf == Create::file ? sys.create_file_at(parent, name.c_str())
-                                                     : sys.mkdirat(parent, name.c_str(), 0755);
+                                                    : sys.mkdirat(parent, name.c_str(), 0755);
       if (made != 0 && errno != EEXIST) {
         return step_failed(errno, "creating '" + target.substr(0, end) + "' in the new root");
       }
@@ -112,14 +112,18 @@ int new_instance(Sys& sys, const ViewMount& m) {
       const FsOption with_size[] = {{"mode", mode}, {"size", size.c_str()}};
       return sys.new_mount("tmpfs", std::span(with_size, m.size ? 2 : 1), attributes);
     }
-    case ViewKind::proc: return sys.new_mount("proc", {}, attributes);
+    case ViewKind::proc:
+      return sys.new_mount("proc", {}, attributes);
     case ViewKind::devpts: {
       // No gid= option: in rootless mode the tty group is not mapped.
       const FsOption options[] = {{"ptmxmode", "0666"}, {"mode", "0620"}};
       return sys.new_mount("devpts", options, attributes);
     }
-    case ViewKind::mqueue: return sys.new_mount("mqueue", {}, attributes);
-    default: errno = EINVAL; return -1;
+    case ViewKind::mqueue:
+      return sys.new_mount("mqueue", {}, attributes);
+    default:
+      errno = EINVAL;
+      return -1;
   }
 }
 
@@ -130,8 +134,8 @@ StepResult mask(Sys& sys, int root, const ViewMount& m) {
   // widen access.
   if (!target && target.error().error == ENOENT) return {};
   if (!target) return std::unexpected(target.error());
-  const uint64_t hidden = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                          MOUNT_ATTR_NOEXEC;
+  const uint64_t hidden =
+      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   SysFd cover(sys, -1);
   if (sys.file_type(target->get()) == S_IFDIR) {
     const FsOption options[] = {{"mode", "0"}, {"size", "4096"}};
@@ -154,7 +158,8 @@ StepResult remount_read_only(Sys& sys, int root, const ViewMount& m) {
   auto target = open_target(sys, root, m.target, Create::nothing);
   if (!target && target.error().error == ENOENT) return {};  // e.g. no sysrq: nothing to protect
   if (!target) return std::unexpected(target.error());
-  SysFd clone(sys, sys.open_tree(target->get(), "", OPEN_TREE_CLONE | AT_EMPTY_PATH | AT_RECURSIVE));
+  SysFd clone(sys,
+              sys.open_tree(target->get(), "", OPEN_TREE_CLONE | AT_EMPTY_PATH | AT_RECURSIVE));
   if (!clone.valid()) return step_failed(errno, "cloning " + where(m));
   if (sys.mount_setattr(clone.get(), attributes_of(m) | MOUNT_ATTR_RDONLY, 0, true) != 0) {
     return step_failed(errno, "making " + where(m) + " read-only");
@@ -167,8 +172,10 @@ StepResult remount_read_only(Sys& sys, int root, const ViewMount& m) {
 
 StepResult place(Sys& sys, int root, const ViewMount& m, SysFd& clone) {
   switch (m.kind) {
-    case ViewKind::mask: return mask(sys, root, m);
-    case ViewKind::remount_ro: return remount_read_only(sys, root, m);
+    case ViewKind::mask:
+      return mask(sys, root, m);
+    case ViewKind::remount_ro:
+      return remount_read_only(sys, root, m);
     case ViewKind::symlink: {
       const size_t slash = m.target.rfind('/');
       const std::string name = m.target.substr(slash + 1);
@@ -178,7 +185,8 @@ StepResult place(Sys& sys, int root, const ViewMount& m, SysFd& clone) {
         if (!dir) return std::unexpected(dir.error());
         parent = std::move(*dir);
       }
-      if (sys.symlinkat(m.source.c_str(), parent.valid() ? parent.get() : root, name.c_str()) != 0) {
+      if (sys.symlinkat(m.source.c_str(), parent.valid() ? parent.get() : root, name.c_str()) !=
+          0) {
         return step_failed(errno, "symlink " + where(m) + " -> " + m.source);
       }
       return {};
@@ -208,7 +216,9 @@ StepResult place(Sys& sys, int root, const ViewMount& m, SysFd& clone) {
 
 }  // namespace
 
-bool wanted(const PlanData& plan) { return plan.filesystem.constructed_root; }
+bool wanted(const PlanData& plan) {
+  return plan.filesystem.constructed_root;
+}
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
   auto clones = clone_sources(plan.filesystem, sys);
@@ -221,7 +231,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
     return step_failed(errno, std::string("attaching the new root at ") + kStaging);
   }
   for (size_t i = 0; i < plan.filesystem.view.size(); ++i) {
-    if (StepResult placed = place(sys, root.get(), plan.filesystem.view[i], (*clones)[i]); !placed) {
+    if (StepResult placed = place(sys, root.get(), plan.filesystem.view[i], (*clones)[i]);
+        !placed) {
       return placed;
     }
   }

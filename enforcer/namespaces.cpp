@@ -43,11 +43,13 @@ StepResult enter_user_namespace(Sys& sys, ExecContext& ctx) {
   }
   const std::string uid_map = std::to_string(uid) + " " + std::to_string(uid) + " 1\n";
   if (sys.write_file("/proc/self/uid_map", uid_map) != 0) {
-    return step_failed(errno, "writing /proc/self/uid_map (" + uid_map.substr(0, uid_map.size() - 1) + ")");
+    return step_failed(
+        errno, "writing /proc/self/uid_map (" + uid_map.substr(0, uid_map.size() - 1) + ")");
   }
   const std::string gid_map = std::to_string(gid) + " " + std::to_string(gid) + " 1\n";
   if (sys.write_file("/proc/self/gid_map", gid_map) != 0) {
-    return step_failed(errno, "writing /proc/self/gid_map (" + gid_map.substr(0, gid_map.size() - 1) + ")");
+    return step_failed(
+        errno, "writing /proc/self/gid_map (" + gid_map.substr(0, gid_map.size() - 1) + ")");
   }
   ctx.in_user_namespace = true;
   return {};

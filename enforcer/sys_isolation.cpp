@@ -28,9 +28,15 @@ void close_keeping_errno(int fd) {
 
 }  // namespace
 
-uid_t RealSys::geteuid() { return ::geteuid(); }
-gid_t RealSys::getegid() { return ::getegid(); }
-int RealSys::unshare(int flags) { return ::unshare(flags); }
+uid_t RealSys::geteuid() {
+  return ::geteuid();
+}
+gid_t RealSys::getegid() {
+  return ::getegid();
+}
+int RealSys::unshare(int flags) {
+  return ::unshare(flags);
+}
 
 int RealSys::write_file(const char* path, std::string_view data) {
   const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
@@ -45,7 +51,9 @@ int RealSys::write_file(const char* path, std::string_view data) {
   return ::close(fd);
 }
 
-int RealSys::sethostname(std::string_view name) { return ::sethostname(name.data(), name.size()); }
+int RealSys::sethostname(std::string_view name) {
+  return ::sethostname(name.data(), name.size());
+}
 
 int RealSys::set_link_up(const char* interface) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -72,8 +80,7 @@ int RealSys::open_tree(int dirfd, const char* path, unsigned flags) {
   return ::open_tree(dirfd, path, flags | OPEN_TREE_CLOEXEC);
 }
 
-int RealSys::new_mount(const char* fstype, std::span<const FsOption> options,
-                       unsigned attributes) {
+int RealSys::new_mount(const char* fstype, std::span<const FsOption> options, unsigned attributes) {
   const int fs = ::fsopen(fstype, FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
   for (const FsOption& option : options) {
@@ -133,13 +140,19 @@ int RealSys::file_type(int fd) {
   return static_cast<int>(st.st_mode & S_IFMT);
 }
 
-int RealSys::fchdir(int fd) { return ::fchdir(fd); }
+int RealSys::fchdir(int fd) {
+  return ::fchdir(fd);
+}
 
 int RealSys::pivot_root(const char* new_root, const char* put_old) {
   return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
 }
 
-int RealSys::umount2(const char* target, int flags) { return ::umount2(target, flags); }
-int RealSys::close(int fd) { return ::close(fd); }
+int RealSys::umount2(const char* target, int flags) {
+  return ::umount2(target, flags);
+}
+int RealSys::close(int fd) {
+  return ::close(fd);
+}
 
 }  // namespace harden

@@ -56,8 +56,8 @@ struct EnvironmentPlan {
 };
 
 struct FdPlan {
-  std::vector<int> pass;         // fds besides 0-2 that stay open (sorted, unique)
-  bool pass_listen_fds = true;   // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
+  std::vector<int> pass;        // fds besides 0-2 that stay open (sorted, unique)
+  bool pass_listen_fds = true;  // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
 };
 
 struct ExecPlan {
@@ -71,15 +71,15 @@ struct ExecPlan {
 // dev = "minimal" into these, so the view below is the complete list of what the target
 // sees (Landlock rules are derived from it).
 enum class ViewKind : uint8_t {
-  bind,       // host path `source` at `target`; nosuid, nodev
-  dev_bind,   // a host device node (/dev/null, ...): nosuid, noexec, but devices allowed
-  tmpfs,      // a fresh tmpfs (size, mode)
-  proc,       // a new proc instance (of the PID namespace, when there is one)
-  devpts,     // a new devpts instance for /dev/pts
-  mqueue,     // the private IPC namespace's POSIX message queues
-  remount_ro, // an already visible path made read-only (e.g. /proc/sys)
-  mask,       // hidden: /dev/null over a file, an empty read-only tmpfs over a directory
-  symlink,    // a symbolic link `target` -> `source`
+  bind,        // host path `source` at `target`; nosuid, nodev
+  dev_bind,    // a host device node (/dev/null, ...): nosuid, noexec, but devices allowed
+  tmpfs,       // a fresh tmpfs (size, mode)
+  proc,        // a new proc instance (of the PID namespace, when there is one)
+  devpts,      // a new devpts instance for /dev/pts
+  mqueue,      // the private IPC namespace's POSIX message queues
+  remount_ro,  // an already visible path made read-only (e.g. /proc/sys)
+  mask,        // hidden: /dev/null over a file, an empty read-only tmpfs over a directory
+  symlink,     // a symbolic link `target` -> `source`
 };
 
 struct ViewMount {

@@ -37,8 +37,8 @@ class RecordingSys final : public Sys {
   }
   int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long,
             unsigned long) override {
-    if (option == 28 /* PR_GET_SECUREBITS */) {
-      record("prctl 28");
+    if (option == 27 /* PR_GET_SECUREBITS */) {
+      record("prctl 27");
       return 0;
     }
     return record("prctl " + std::to_string(option) + " " + std::to_string(arg2) +
@@ -46,7 +46,8 @@ class RecordingSys final : public Sys {
   }
   int setgroups(std::span<const gid_t> groups) override {
     std::string call = "setgroups";
-    for (const gid_t g : groups) call += " " + std::to_string(g);
+    for (const gid_t g : groups)
+      call += " " + std::to_string(g);
     return record(call);
   }
   int setresgid(gid_t gid) override { return record("setresgid " + std::to_string(gid)); }
@@ -93,7 +94,8 @@ class RecordingSys final : public Sys {
   int new_mount(const char* fstype, std::span<const FsOption> options,
                 unsigned attributes) override {
     std::string call = "new_mount " + std::string(fstype);
-    for (const FsOption& o : options) call += " " + std::string(o.key) + "=" + (o.value ? o.value : "");
+    for (const FsOption& o : options)
+      call += " " + std::string(o.key) + "=" + (o.value ? o.value : "");
     return record_fd(call + " " + hex(attributes));
   }
   int mount_setattr(int fd, uint64_t set, uint64_t clear, bool recursive) override {
