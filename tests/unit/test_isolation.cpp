@@ -94,7 +94,8 @@ TEST_CASE("proc and dev are expanded into the view, parents first", "[filesystem
   Diagnostics diags;
   auto plan = compile_text(
       "[policy]\nname = \"v\"\n[namespaces]\npid = true\n[filesystem]\n"
-      "read_only = [\"/usr\"]\ntmpfs = [{ path = \"/usr/local\", size = \"1M\", mode = \"0700\" }]\n"
+      "read_only = [\"/usr\"]\ntmpfs = [{ path = \"/usr/local\", size = \"1M\", mode = \"0700\" "
+      "}]\n"
       "proc = true\ndev = \"minimal\"\n",
       diags);
   INFO(render_all(diags));
@@ -103,7 +104,8 @@ TEST_CASE("proc and dev are expanded into the view, parents first", "[filesystem
   const FilesystemPlan& fs = plan->data().filesystem;
   CHECK(fs.constructed_root);
   std::vector<std::string> targets;
-  for (const ViewMount& m : fs.view) targets.push_back(m.target);
+  for (const ViewMount& m : fs.view)
+    targets.push_back(m.target);
   CHECK(std::is_sorted(targets.begin(), targets.end()));
   for (const char* t : {"/dev", "/dev/null", "/dev/pts", "/dev/shm", "/dev/mqueue", "/proc",
                         "/proc/sys", "/proc/kcore", "/proc/keys", "/usr", "/usr/local"}) {
@@ -140,7 +142,8 @@ TEST_CASE("no mqueue in /dev when IPC is the host's", "[filesystem][compile]") {
       "[policy]\nname = \"q\"\n[namespaces]\nipc = \"host\"\n[filesystem]\ndev = \"minimal\"\n",
       diags);
   REQUIRE(plan);
-  for (const ViewMount& m : plan->data().filesystem.view) CHECK(m.target != "/dev/mqueue");
+  for (const ViewMount& m : plan->data().filesystem.view)
+    CHECK(m.target != "/dev/mqueue");
 }
 
 TEST_CASE("rootless: user namespace with a one-to-one map, then the others",
@@ -227,34 +230,24 @@ TEST_CASE("the constructed root: clone sources, build beneath the new root, pivo
   const unsigned long tmpfs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   const unsigned long hidden = tmpfs | MOUNT_ATTR_RDONLY;
   const std::vector<std::string> expected{
-      "unshare " + hex(CLONE_NEWNS),
-      "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
+      "unshare " + hex(CLONE_NEWNS), "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
       // Host side first: the source is cloned before anything covers it.
       "open_tree -100 /usr " + hex(OPEN_TREE_CLONE | AT_RECURSIVE) + " =100",
       "mount_setattr 100 " + hex(ro_bind) + " 0x0 recursive",
       "new_mount tmpfs mode=0755 " + hex(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) + " =101",
       "move_mount 101 -100 /tmp",
       // /usr: opened beneath the new root (fd 101) without following symlinks.
-      "open_beneath 101 usr =102",
-      "move_mount 100 102",
+      "open_beneath 101 usr =102", "move_mount 100 102",
       // /usr/tmp: missing, so created, then a fresh tmpfs mounted onto it by fd.
-      "open_beneath 101 usr =103",
-      "open_beneath 103 tmp ENOENT",
-      "mkdirat 103 tmp",
-      "open_beneath 103 tmp =104",
-      "new_mount tmpfs mode=1777 size=4096 " + hex(tmpfs) + " =105",
+      "open_beneath 101 usr =103", "open_beneath 103 tmp ENOENT", "mkdirat 103 tmp",
+      "open_beneath 103 tmp =104", "new_mount tmpfs mode=1777 size=4096 " + hex(tmpfs) + " =105",
       "move_mount 105 104",
       // /usr/secret is a file: /dev/null over it, read-only.
-      "open_beneath 101 usr =106",
-      "open_beneath 106 secret =107",
+      "open_beneath 101 usr =106", "open_beneath 106 secret =107",
       "open_tree -100 /dev/null " + hex(OPEN_TREE_CLONE) + " =108",
-      "mount_setattr 108 " + hex(hidden) + " 0x0",
-      "move_mount 108 107",
-      "mount_setattr 101 " + hex(MOUNT_ATTR_RDONLY) + " 0x0",
-      "fchdir 101",
-      "pivot_root . .",
-      "umount2 . " + std::to_string(MNT_DETACH),
-      "chdir /"};
+      "mount_setattr 108 " + hex(hidden) + " 0x0", "move_mount 108 107",
+      "mount_setattr 101 " + hex(MOUNT_ATTR_RDONLY) + " 0x0", "fchdir 101", "pivot_root . .",
+      "umount2 . " + std::to_string(MNT_DETACH), "chdir /"};
   CHECK(calls_before_caps(sys.calls) == expected);
   // Every fd the step opened was closed again (RAII), none twice.
   std::vector<int> closed = sys.closed;
