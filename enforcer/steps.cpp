@@ -120,6 +120,14 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
           "harden: step '" + std::string(step.name) + "' failed: " + result.error().detail;
       if (result.error().error != 0)
         message += ": " + std::string(std::strerror(result.error().error));
+      const int error = result.error().error;
+      if (ctx.rootless && (error == EPERM || error == EACCES || error == EINVAL)) {
+        // Host-level steps (other users' ids, host firewall, audit, ...) need root; in
+        // rootless mode harden only holds privileges inside its own user namespace.
+        message +=
+            " [rootless mode: harden runs without root, and this step needs privileges "
+            "over the host]";
+      }
       message += " (policy " + data.policy_file + "); the target was not started\n";
       report(message);
       return step.exit_code;
