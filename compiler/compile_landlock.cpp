@@ -46,8 +46,28 @@ std::vector<LandlockPathRule> derive_view_rules(const FilesystemPlan& fs) {
   // the derived rule grants the jail's root (which is "/" by the time Landlock applies)
   // read and write, so Landlock adds the exec lock and the explicit limits on top.
   if (!fs.chroot.empty()) rules.push_back({"/", landlock_abi::kWrite, false, {}});
-  // A constructed root adds its read-only binds here with landlock_abi::kRead and its
-  // read-write binds and tmpfs mounts with landlock_abi::kWrite.
+  if (!fs.constructed_root) return rules;
+  // A constructed root shows exactly its view: everything in it may be read (the root tmpfs
+  // holds nothing else), and what the view mounts writable may be written. Masks, read-only
+  // remounts and symlinks add nothing: they sit beneath a granted mount and their own mount
+  // flags decide.
+  rules.push_back({"/", landlock_abi::kRead, false, {}});
+  for (const ViewMount& m : fs.view) {
+    switch (m.kind) {
+      case ViewKind::bind:
+      case ViewKind::dev_bind:
+      case ViewKind::tmpfs:
+      case ViewKind::devpts:
+      case ViewKind::mqueue:
+      case ViewKind::proc:
+        if (!m.read_only) rules.push_back({m.target, landlock_abi::kWrite, false, m.origin});
+        break;
+      case ViewKind::remount_ro:
+      case ViewKind::mask:
+      case ViewKind::symlink:
+        break;
+    }
+  }
   return rules;
 }
 

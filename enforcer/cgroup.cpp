@@ -132,7 +132,11 @@ std::vector<Setting> settings_for(const CgroupPlan& plan, bool memory, bool pids
 
 StepResult make_dir(Sys& sys, const std::string& path) {
   if (sys.mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return step_failed(errno, "mkdir(" + path + ")");
+    const bool denied = errno == EACCES || errno == EPERM || errno == EROFS;
+    return step_failed(errno, "mkdir(" + path + ")" +
+                                  (denied ? " (cgroup limits need root, or a cgroup delegated "
+                                            "to this user)"
+                                          : ""));
   }
   return {};
 }

@@ -27,11 +27,25 @@ namespace {
 // binfmt_script and binfmt_elf nest at most this deep in the kernel (BINPRM_MAX_RECURSION).
 constexpr int kMaxInterpreterDepth = 4;
 
-// The view's root as the host sees it now, before any step: the chroot directory, or "/".
-// A constructed root would map view paths to its bind sources here.
+// The view's root as the host sees it now, before any step: the chroot directory, or "/"
+// (a constructed root's paths are first mapped to their bind sources by host_path()).
 OwnedFd open_view_root(const PlanData& plan) {
   const std::string root = plan.filesystem.chroot.empty() ? "/" : plan.filesystem.chroot;
   return OwnedFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+}
+
+// Where a path of a constructed root is on the host now: under the source of the bind
+// mount with the longest target that contains it. Other paths (tmpfs, proc) have no host
+// file yet; they map to themselves and are simply not found, which leaves the lock closed.
+std::string host_path(const PlanData& plan, std::string_view view_path) {
+  const ViewMount* best = nullptr;
+  for (const ViewMount& m : plan.filesystem.view) {
+    if (m.kind != ViewKind::bind || !view_path.starts_with(m.target)) continue;
+    if (view_path.size() != m.target.size() && view_path[m.target.size()] != '/') continue;
+    if (!best || m.target.size() > best->target.size()) best = &m;
+  }
+  if (!best) return std::string(view_path);
+  return best->source + std::string(view_path.substr(best->target.size()));
 }
 
 // Opens a path as the target will see it: beneath the view's root, with absolute symlinks
@@ -88,11 +102,11 @@ std::optional<std::string> script_interpreter(int fd) {
 }
 
 // Adds the interpreter chain of an opened file to the lock.
-void add_interpreters(int root, int fd, ExecContext& ctx) {
+void add_interpreters(const PlanData& plan, int root, int fd, ExecContext& ctx) {
   for (int depth = 0; depth < kMaxInterpreterDepth; ++depth) {
     const std::optional<std::string> next = interpreter_of(fd);
     if (!next || next->empty()) return;
-    OwnedFd next_fd = open_in_view(root, *next);
+    OwnedFd next_fd = open_in_view(root, host_path(plan, *next));
     // A missing interpreter makes the execve fail on its own (ENOENT): nothing to allow.
     if (!next_fd.valid()) return;
     fd = next_fd.get();
@@ -103,7 +117,7 @@ void add_interpreters(int root, int fd, ExecContext& ctx) {
 // The directory a relative path is taken from when the target runs: its working directory.
 std::string base_directory(const PlanData& plan) {
   if (!plan.exec.working_directory.empty()) return plan.exec.working_directory;
-  if (!plan.filesystem.chroot.empty()) return "/";
+  if (!plan.filesystem.chroot.empty() || plan.filesystem.constructed_root) return "/";
   std::array<char, 4096> cwd{};
   return ::getcwd(cwd.data(), cwd.size()) ? std::string(cwd.data()) : std::string("/");
 }
@@ -134,13 +148,13 @@ std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecCon
   const std::string base = base_directory(plan);
   if (command.find('/') != std::string::npos) {
     const std::string path = command.front() == '/' ? command : join(base, command);
-    OwnedFd fd = open_in_view(root.get(), path);
+    OwnedFd fd = open_in_view(root.get(), host_path(plan, path));
     // Not found or unreadable: leave the lookup to execve, which reports it (126/127).
     if (fd.valid()) {
       ctx.exec_path = path;
       const int raw = fd.get();
       ctx.exec_lock.push_back({path, std::move(fd)});
-      add_interpreters(root.get(), raw, ctx);
+      add_interpreters(plan, root.get(), raw, ctx);
     }
   } else {
     std::string_view dirs = ctx.search_path;
@@ -149,12 +163,12 @@ std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecCon
       std::string dir(dirs.substr(0, colon));
       if (dir.empty() || dir.front() != '/') dir = join(base, dir.empty() ? "." : dir);
       const std::string path = join(dir, command);
-      OwnedFd fd = open_in_view(root.get(), path);
+      OwnedFd fd = open_in_view(root.get(), host_path(plan, path));
       if (fd.valid() && is_executable_file(fd.get())) {
         ctx.exec_path = path;
         const int raw = fd.get();
         ctx.exec_lock.push_back({path, std::move(fd)});
-        add_interpreters(root.get(), raw, ctx);
+        add_interpreters(plan, root.get(), raw, ctx);
       }
       if (colon == std::string_view::npos) break;
       dirs.remove_prefix(colon + 1);
@@ -163,8 +177,9 @@ std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecCon
   // The policy's own `execute` programs bring their interpreters along.
   for (const LandlockPathRule& rule : plan.landlock.paths) {
     if (!rule.with_interpreter) continue;
-    const OwnedFd fd = open_in_view(root.get(), rule.path);
-    if (fd.valid() && is_executable_file(fd.get())) add_interpreters(root.get(), fd.get(), ctx);
+    const OwnedFd fd = open_in_view(root.get(), host_path(plan, rule.path));
+    if (fd.valid() && is_executable_file(fd.get()))
+      add_interpreters(plan, root.get(), fd.get(), ctx);
   }
   return {};
 }

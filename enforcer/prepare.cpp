@@ -78,6 +78,8 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   }
   enforce::environment::build(plan, environ, ctx);
   ctx.kernel_last_cap = read_kernel_last_cap();
+  // Without root, namespaces can only be had inside a user namespace (rootless mode).
+  ctx.rootless = ::geteuid() != 0;
   if (auto locked = enforce::landlock::prepare_exec_lock(plan, ctx); !locked) {
     return std::unexpected(locked.error());
   }

@@ -32,8 +32,10 @@ inline constexpr int kWorkingDirectory = 208;
 inline constexpr int kFds = 209;
 inline constexpr int kSeccomp = 210;
 inline constexpr int kPrepare = 211;  // building argv/environment before any step
-inline constexpr int kCgroup = 212;
-inline constexpr int kLandlock = 213;
+inline constexpr int kNamespaces = 212;
+inline constexpr int kMounts = 213;
+inline constexpr int kCgroup = 214;
+inline constexpr int kLandlock = 215;
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,
@@ -67,6 +69,8 @@ struct ExecContext {
   int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
+  bool rootless = false;  // harden was started without root: namespaces need a user namespace
+  bool in_user_namespace = false;  // the namespaces step made one (rootless, or user = true)
   // With the exec lock: the target resolved at prepare time (PATH looked up inside the
   // view), the path execve uses, so the file that gets the execute right is the one run.
   std::string exec_path;

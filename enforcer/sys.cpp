@@ -182,25 +182,11 @@ int RealSys::open_path(const char* path, bool& is_directory) {
   is_directory = S_ISDIR(st.st_mode);
   return fd;
 }
-int RealSys::close(int fd) {
-  return ::close(fd);
-}
 int RealSys::mkdir(const char* path, mode_t mode) {
   return ::mkdir(path, mode);
 }
 int RealSys::rmdir(const char* path) {
   return ::rmdir(path);
-}
-
-int RealSys::write_file(const char* path, std::string_view text) {
-  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  const int saved = errno;
-  ::close(fd);
-  if (n == static_cast<ssize_t>(text.size())) return 0;
-  errno = n < 0 ? saved : EIO;
-  return -1;
 }
 
 }  // namespace harden

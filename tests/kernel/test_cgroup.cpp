@@ -18,7 +18,7 @@ using namespace harden::test;
 namespace {
 
 constexpr auto kTimeout = std::chrono::seconds(20);
-constexpr int kExitCgroup = 212;
+constexpr int kExitCgroup = 214;
 
 struct Box {
   TempDir dir{"harden-cgroup"};

@@ -32,7 +32,7 @@ using namespace harden::test;
 namespace {
 
 constexpr auto kTimeout = std::chrono::seconds(20);
-constexpr int kExitLandlock = 213;
+constexpr int kExitLandlock = 215;
 
 // The probe copied into a directory of its own, and policies next to it.
 struct Box {

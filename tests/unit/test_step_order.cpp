@@ -66,8 +66,7 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{"setsid",
-                                    "mkdir /cg/memory/own/harden",
+  std::vector<std::string> expected{"mkdir /cg/memory/own/harden",
                                     "mkdir /cg/memory/own/harden/order-100",
                                     "write /cg/memory/own/harden/order-100/memory.limit_in_bytes "
                                     "67108864",
@@ -80,6 +79,7 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
                                     "write /cg/unified/harden/order-100/pids.max 32",
                                     "write /cg/memory/own/harden/order-100/cgroup.procs 100",
                                     "write /cg/unified/harden/order-100/cgroup.procs 100",
+                                    "setsid",
                                     "chdir /jail",
                                     "chroot .",
                                     "chdir /",
@@ -128,8 +128,10 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("credentials"));
   CHECK(at("limits") < at("capabilities"));
   CHECK(at("fds") < at("seccomp"));
-  CHECK(at("session") < at("cgroup"));         // the target's pid moves in, not the supervisor's
-  CHECK(at("cgroup") < at("filesystem"));      // /sys/fs/cgroup is still visible
+  CHECK(at("cgroup") < at("namespaces"));      // host pid and root; a cgroup ns rooted at it
+  CHECK(at("cgroup") < at("session"));         // a supervisor stays within the limits
+  CHECK(at("cgroup") < at("mounts"));          // /sys/fs/cgroup is still visible
+  CHECK(at("mounts") < at("landlock"));        // rules name paths of the final view
   CHECK(at("filesystem") < at("landlock"));    // rules name paths of the final view
   CHECK(at("no-new-privs") < at("landlock"));  // restrict_self needs it without CAP_SYS_ADMIN
   CHECK(at("landlock") < at("seccomp"));
@@ -171,10 +173,12 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   sys.pgrp = sys.pid;
   sys.fail_call = "chdir /jail";  // stop right after the session (and cgroup) steps
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kFilesystem);
-  REQUIRE(sys.calls.size() > 3);
-  CHECK(std::vector<std::string>(sys.calls.begin(), sys.calls.begin() + 3) ==
-        std::vector<std::string>{"fork_supervised", "setsid", "mkdir /cg/memory/own/harden"});
-  CHECK(sys.calls.back() == "chdir /jail");
+  // The cgroup step comes first (the supervisor shares the target's limits), then the fork.
+  const auto fork = std::find(sys.calls.begin(), sys.calls.end(), "fork_supervised");
+  REQUIRE(fork != sys.calls.end());
+  CHECK(*(fork - 1) == "write /cg/unified/harden/order-100/cgroup.procs 100");
+  CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
+        std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
   CHECK(ctx.under_supervisor);
 }
 
