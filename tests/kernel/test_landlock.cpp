@@ -390,3 +390,25 @@ TEST_CASE("landlock ABI shortfall: enforce fails closed, best-effort says what i
     CHECK(shell.exit_code == kProbeExitErrno);
   }
 }
+
+TEST_CASE("landlock with a constructed root: rules derived from the view, exec lock",
+          "[landlock][exec-lock][root]") {
+  require_root();
+  Box box;
+  const std::string policy =
+      box.policy("[filesystem]\nread_only = [\"/usr\", \"/lib\", \"/lib64\", \"/bin\", \"" +
+                 box.dir.path() + "\"]\ntmpfs = [\"/tmp\"]\n\n[landlock]\n");
+  // tmpfs is writable in the view, so the derived rule lets the target write there.
+  RunResult write = sandboxed(policy, {box.probe, "write", "/tmp/x", "hi"});
+  INFO(write.describe());
+  CHECK(write.exited(kProbeExitOk));
+  // /bin/sh is in the view but not the target: EACCES from the exec lock.
+  RunResult shell = sandboxed(policy, {box.probe, "exec", "/bin/sh", "-c", "exit 0"});
+  INFO(shell.describe());
+  CHECK(errno_of(shell) == "EACCES");
+  // A dynamic target found in PATH inside the view runs: it and its loader were mapped to
+  // their bind sources and locked open before the root was built.
+  RunResult dynamic = sandboxed(policy, {"sh", "-c", "exit 5"});
+  INFO(dynamic.describe());
+  CHECK(dynamic.exited(5));
+}
