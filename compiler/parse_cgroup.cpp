@@ -1,7 +1,6 @@
 // Parser for [cgroup]. Kept apart from [limits] (setrlimit) on purpose: "cpu" there is
 // RLIMIT_CPU in seconds, here it is a share of CPU time, and the two must not be confused.
 #include <array>
-#include <cctype>
 
 #include "compiler/sections.hpp"
 #include "compiler/toml_section.hpp"
@@ -23,32 +22,8 @@ std::optional<Located<uint64_t>> byte_size(const TomlSection& section, std::stri
     return Located<uint64_t>{static_cast<uint64_t>(i->get()), pos_of(*n)};
   }
   if (const auto* s = n->as_string()) {
-    std::string text = s->get();
-    uint64_t scale = 1;
-    if (!text.empty()) {
-      switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K':
-          scale = 1ULL << 10;
-          break;
-        case 'M':
-          scale = 1ULL << 20;
-          break;
-        case 'G':
-          scale = 1ULL << 30;
-          break;
-        case 'T':
-          scale = 1ULL << 40;
-          break;
-        default:
-          break;
-      }
-      if (scale != 1) text.pop_back();
-    }
-    bool digits = !text.empty() && text.size() <= 12;
-    for (const char c : text)
-      digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (digits && std::stoull(text) > 0) {
-      return Located<uint64_t>{std::stoull(text) * scale, pos_of(*n)};
+    if (auto bytes = parse_byte_count(s->get()); bytes && *bytes > 0) {
+      return Located<uint64_t>{*bytes, pos_of(*n)};
     }
     section.diags().error(pos_of(*n),
                           "invalid size '" + s->get() + "' for 'cgroup." + std::string(key) + "'",
