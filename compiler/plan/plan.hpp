@@ -56,8 +56,8 @@ struct EnvironmentPlan {
 };
 
 struct FdPlan {
-  std::vector<int> pass;         // fds besides 0-2 that stay open (sorted, unique)
-  bool pass_listen_fds = true;   // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
+  std::vector<int> pass;        // fds besides 0-2 that stay open (sorted, unique)
+  bool pass_listen_fds = true;  // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
 };
 
 struct ExecPlan {
@@ -108,3 +108,6 @@ class PlanFactory {
 };
 
 }  // namespace harden
+
+// Every member of every struct above, listed once: see plan_fields.hpp.
+#include "compiler/plan/plan_fields.hpp"  // IWYU pragma: export
