@@ -44,7 +44,8 @@ class RecordingSys final : public Sys {
   }
   int setgroups(std::span<const gid_t> groups) override {
     std::string call = "setgroups";
-    for (const gid_t g : groups) call += " " + std::to_string(g);
+    for (const gid_t g : groups)
+      call += " " + std::to_string(g);
     return record(call);
   }
   int setresgid(gid_t gid) override { return record("setresgid " + std::to_string(gid)); }
