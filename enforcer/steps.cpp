@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "compiler/plan/plan_io.hpp"
 #include "enforcer/layers.hpp"
 
 namespace harden {
@@ -62,14 +63,6 @@ constexpr std::array<Step, 11> kSteps{{
      exit_code::kSeccomp, seccomp::wanted, seccomp::apply},
 }};
 
-constexpr uint32_t native_audit_arch() {
-#if defined(__x86_64__)
-  return AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  return AUDIT_ARCH_AARCH64;
-#endif
-}
-
 // Writes straight to fd 2: no stdio buffers, works after the fds step, and needs only write().
 void report(std::string_view text) {
   while (!text.empty()) {
@@ -87,9 +80,10 @@ bool wanted(const PlanData&) {
 }
 StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
   if (plan.audit_arch != native_audit_arch()) {
-    return step_failed(ENOEXEC, "the plan was compiled for another architecture");
+    return step_failed(ENOEXEC, "the plan was compiled for " + audit_arch_name(plan.audit_arch) +
+                                    ", this is " + audit_arch_name(native_audit_arch()));
   }
-  if (plan.schema_version != 1) {
+  if (plan.schema_version != kPlanSchemaVersion) {
     return step_failed(ENOEXEC, "plan schema version " + std::to_string(plan.schema_version) +
                                     " is not supported by this harden");
   }
