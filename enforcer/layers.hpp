@@ -37,10 +37,4 @@ namespace exec {
 int run(Sys& sys, const ExecContext& ctx, StepError& error);
 }  // namespace exec
 
-namespace session {
-// The supervisor: harden stays as the parent, forwards signals, reaps, and exits with the
-// child's status. Never returns.
-[[noreturn]] void supervise(pid_t child);
-}  // namespace session
-
 }  // namespace harden::enforce

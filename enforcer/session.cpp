@@ -1,60 +1,40 @@
 // Session layer: the target gets a session of its own (no controlling terminal, so no
 // TIOCSTI keystroke injection into the caller's tty). When harden is a process-group leader
 // (started from an interactive shell) setsid() is refused, so harden forks and stays as a
-// small supervisor that forwards signals and exits with the target's status.
+// small supervisor (supervisor.cpp) that forwards signals and exits with the target's status;
+// --supervise asks for that supervisor in any case, for its denial reports.
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <csignal>
+#include <new>
 
 #include "enforcer/layers.hpp"
+#include "enforcer/seccomp_notify.hpp"
+#include "enforcer/supervisor.hpp"
 
 namespace harden {
 
-namespace {
-
-// Signals a supervisor passes on to the target: what systemd, a shell or a user sends to
-// stop, reload or resize a service.
-constexpr std::array<int, 9> kForwardedSignals{SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
-                                               SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
-
-sigset_t supervisor_signal_set() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (const int sig : kForwardedSignals)
-    sigaddset(&set, sig);
-  sigaddset(&set, SIGCHLD);
-  return set;
-}
-
-[[noreturn]] void exit_like(int status) {
-  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-  const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
-  // Die of the same signal, so whoever waits for harden sees what the target suffered.
-  // No core of harden itself: the target's core (if any) was already written.
-  const rlimit no_core{0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  signal(sig, SIG_DFL);
-  sigset_t unblock;
-  sigemptyset(&unblock);
-  sigaddset(&unblock, sig);
-  sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
-  raise(sig);
-  _exit(128 + sig);  // signals that do not kill (or PID 1 in a namespace)
-}
-
-}  // namespace
-
-pid_t RealSys::fork_supervised() {
-  const sigset_t set = supervisor_signal_set();
+pid_t RealSys::fork_supervised(const PlanData& plan) {
+  const sigset_t set = enforce::supervisor::signal_set();
   sigset_t old_mask;
   // Block first, so a signal that arrives between fork and the wait loop is not lost.
   if (sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return -1;
+  SupervisorLink* link = nullptr;
+  if (enforce::seccomp_notify::wanted(plan.seccomp)) {
+    void* page = mmap(nullptr, sizeof(SupervisorLink), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+      sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+      return -1;
+    }
+    link = new (page) SupervisorLink;
+  }
   const pid_t parent = ::getpid();
   const pid_t child = fork();
   if (child < 0) {
@@ -66,45 +46,26 @@ pid_t RealSys::fork_supervised() {
     // If harden dies, the target dies: it must never run unsupervised.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (getppid() != parent) _exit(exit_code::kSession);
+    link_ = link;  // the mapping goes away with execve
     return 0;
   }
-  enforce::session::supervise(child);
+  enforce::supervisor::run(child, plan, link);
 }
 
 namespace enforce::session {
 
-[[noreturn]] void supervise(pid_t child) {
-  // The supervisor holds nothing the target needs: close everything but stderr.
-  syscall(SYS_close_range, 3U, ~0U, 0U);
-  const sigset_t set = supervisor_signal_set();
-  for (;;) {
-    siginfo_t info{};
-    const int sig = sigwaitinfo(&set, &info);
-    if (sig < 0) continue;  // EINTR
-    if (sig != SIGCHLD) {
-      kill(child, sig);
-      continue;
-    }
-    // Reap everything that has ended (orphans too, when harden is PID 1 of a namespace).
-    for (;;) {
-      int status = 0;
-      const pid_t done = waitpid(-1, &status, WNOHANG);
-      if (done <= 0) break;
-      if (done == child) exit_like(status);
-    }
-  }
+// Decides in apply(): a new session, a supervisor, both, or neither.
+bool wanted(const PlanData&) {
+  return true;
 }
 
-bool wanted(const PlanData& plan) {
-  return plan.exec.new_session;
-}
-
-StepResult apply(const PlanData&, Sys& sys, ExecContext& ctx) {
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const pid_t pid = sys.getpid();
-  if (sys.getsid() == pid) return {};  // already leads its own session (e.g. under systemd)
-  if (sys.getpgrp() == pid) {
-    // A process-group leader may not call setsid(); a child can.
-    if (sys.fork_supervised() < 0) return step_failed(errno, "fork()");
+  // Already leading its own session (e.g. under systemd): nothing to do for the session.
+  const bool new_session = plan.exec.new_session && sys.getsid() != pid;
+  // A process-group leader may not call setsid(); a child can. --supervise forks in any case.
+  if (ctx.supervise || (new_session && sys.getpgrp() == pid)) {
+    if (sys.fork_supervised(plan) < 0) return step_failed(errno, "fork()");
     ctx.under_supervisor = true;
     // systemd socket activation: the sockets now belong to the child's pid.
     if (ctx.listen_pid_env >= 0) {
@@ -113,7 +74,10 @@ StepResult apply(const PlanData&, Sys& sys, ExecContext& ctx) {
       ctx.envp[index] = ctx.env_storage[index].data();
     }
   }
-  if (sys.setsid() != 0) return step_failed(errno, "setsid()");
+  // The forked child never leads a session, so it always needs its own when one is asked for.
+  if ((new_session || (ctx.under_supervisor && plan.exec.new_session)) && sys.setsid() != 0) {
+    return step_failed(errno, "setsid()");
+  }
   return {};
 }
 

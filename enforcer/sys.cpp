@@ -102,6 +102,13 @@ int RealSys::seccomp_load(std::span<const sock_filter> program, unsigned flags) 
   return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog));
 }
 
+int RealSys::seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) {
+  sock_fprog prog{static_cast<unsigned short>(program.size()),
+                  const_cast<sock_filter*>(program.data())};
+  return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                  flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
+}
+
 int RealSys::execve(const char* path, char* const argv[], char* const envp[]) {
   return ::execve(path, argv, envp);
 }

@@ -47,14 +47,24 @@ constexpr void visit_fields(S& s, V& v) {
 }
 static_assert(field_count<CapabilitiesPlan>() == 2, "add the new member to visit_fields");
 
+template <Is<SeccompOrigin> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("nr", s.nr);
+  v("action", s.action);
+  v("what", s.what);
+  v("origin", s.origin);
+}
+static_assert(field_count<SeccompOrigin>() == 4, "add the new member to visit_fields");
+
 template <Is<SeccompPlan> S, class V>
 constexpr void visit_fields(S& s, V& v) {
   v("enabled", s.enabled);
   v("flags", s.flags);
   v("program", s.program);
   v("default_action_origin", s.default_action_origin);
+  v("origins", s.origins);
 }
-static_assert(field_count<SeccompPlan>() == 4, "add the new member to visit_fields");
+static_assert(field_count<SeccompPlan>() == 5, "add the new member to visit_fields");
 
 template <Is<ResourceLimit> S, class V>
 constexpr void visit_fields(S& s, V& v) {
