@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
   if (argc != 3) return 64;
   std::ifstream in(argv[1], std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  auto plan = harden::plan_from_bytes(
-      {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
+  auto plan =
+      harden::plan_from_bytes({reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
   if (!plan) {
     std::fprintf(stderr, "plan_bpf: %s\n", plan.error().c_str());
     return 1;

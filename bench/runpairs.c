@@ -22,7 +22,7 @@
 
 struct cmd {
   const char* name;
-  const char* fd9;  /* "<PATH" as the first word: PATH is opened as fd 9 (bwrap --seccomp 9) */
+  const char* fd9; /* "<PATH" as the first word: PATH is opened as fd 9 (bwrap --seccomp 9) */
   char* argv[MAX_ARGS];
   double* samples;
   long max_rss_kib;
@@ -74,9 +74,12 @@ static double run_once(struct cmd* c, int devnull) {
 int main(int argc, char** argv) {
   int runs = 1000, warmup = 50, opt;
   while ((opt = getopt(argc, argv, "n:w:")) != -1) {
-    if (opt == 'n') runs = atoi(optarg);
-    else if (opt == 'w') warmup = atoi(optarg);
-    else return 64;
+    if (opt == 'n')
+      runs = atoi(optarg);
+    else if (opt == 'w')
+      warmup = atoi(optarg);
+    else
+      return 64;
   }
   struct cmd cmds[MAX_CMDS];
   int n = 0;
@@ -104,12 +107,14 @@ int main(int argc, char** argv) {
   if (n == 0) return 64;
   int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
   for (int r = 0; r < warmup; r++)
-    for (int i = 0; i < n; i++) run_once(&cmds[i], devnull);
+    for (int i = 0; i < n; i++)
+      run_once(&cmds[i], devnull);
   for (int r = 0; r < runs; r++)
-    for (int i = 0; i < n; i++) cmds[i].samples[r] = run_once(&cmds[i], devnull);
+    for (int i = 0; i < n; i++)
+      cmds[i].samples[r] = run_once(&cmds[i], devnull);
   double base = 0;
-  printf("%-22s %10s %10s %10s %9s %10s\n", "command", "median_us", "p10_us", "p90_us",
-         "ratio", "maxrss_kib");
+  printf("%-22s %10s %10s %10s %9s %10s\n", "command", "median_us", "p10_us", "p90_us", "ratio",
+         "maxrss_kib");
   for (int i = 0; i < n; i++) {
     qsort(cmds[i].samples, (size_t)runs, sizeof(double), compare);
     double median = cmds[i].samples[runs / 2];

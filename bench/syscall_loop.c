@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   double best = 1e30;
   for (int round = 0; round < 7; round++) {
     clock_gettime(CLOCK_MONOTONIC, &a);
-    for (long i = 0; i < n; i++) syscall(SYS_getppid);
+    for (long i = 0; i < n; i++)
+      syscall(SYS_getppid);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)n;
     if (ns < best) best = ns;
