@@ -8,6 +8,7 @@
  * cleared, groups/gid/uid -> 65534, no_new_privs, close_range(3, ~0), seccomp, execve. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
