@@ -22,7 +22,7 @@ g++ -std=c++23 -O2 -I. -o "$work/plan_bpf" bench/plan_bpf.cpp "$build/compiler/l
 cp /bin/true "$work/true"
 
 # The policy every contender gets: nobody, no capabilities, no_new_privs, @system-service
-# with kill-process for the rest. (Namespaces join when harden's namespace layer lands.)
+# with kill-process for the rest; bench-ns.toml adds the namespaces.
 cat > "$work/bench.toml" <<'TOML'
 [policy]
 name = "bench"
@@ -38,12 +38,16 @@ allow = ["@system-service"]
 [environment]
 keep = ["PATH"]
 TOML
+# The same with the issue's namespaces (ipc/uts/mount/net/pid).
+sed 's/^\[seccomp\]/[namespaces]\nipc = "private"\nhostname = "bench"\nmount = true\nnet = "private"\npid = true\n[seccomp]/' \
+  "$work/bench.toml" >"$work/bench-ns.toml"
+"$harden" compile "$work/bench-ns.toml" -o "$work/bench-ns-wrapper" >/dev/null
 "$harden" compile "$work/bench.toml" -o "$work/bench-wrapper" >/dev/null
 "$harden" compile "$work/bench.toml" --plan-only -o "$work/bench.plan" >/dev/null
 "$work/plan_bpf" "$work/bench.plan" "$work/bench.bpf"
 T=$work/true
 
-echo "== start-up: same isolation without namespaces (what harden enforces today), $runs runs each"
+echo "== start-up without namespaces, $runs runs each"
 "$work/runpairs" -n "$runs" \
   "bare=$T" \
   "setpriv=/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all --no-new-privs $T" \
@@ -54,7 +58,9 @@ echo "== start-up: same isolation without namespaces (what harden enforces today
 
 echo
 echo "== start-up with ipc/uts/mount/net/pid namespaces (the issue's isolation), $runs runs each"
-contenders=("bare=$T" "c-floor-ns=$work/floor $work/bench.bpf $T")
+contenders=("bare=$T" "c-floor-ns=$work/floor $work/bench.bpf $T"
+  "harden-policy-ns=$harden --policy $work/bench-ns.toml -- $T"
+  "wrapper-ns=$work/bench-ns-wrapper -- $T")
 if command -v bwrap >/dev/null; then
   contenders+=("bwrap=<$work/bench.bpf /usr/bin/bwrap --unshare-user --uid 65534 --gid 65534 --unshare-ipc --unshare-uts --unshare-net --unshare-pid --bind / / --cap-drop ALL --seccomp 9 $T")
 fi

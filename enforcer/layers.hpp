@@ -13,7 +13,9 @@ namespace harden::enforce {
   }
 
 HARDEN_LAYER(verify)             // steps.cpp
+HARDEN_LAYER(namespaces)         // namespaces.cpp
 HARDEN_LAYER(session)            // session.cpp
+HARDEN_LAYER(mounts)             // mounts.cpp
 HARDEN_LAYER(filesystem)         // filesystem.cpp
 HARDEN_LAYER(limits)             // limits.cpp
 HARDEN_LAYER(umask)              // process.cpp
@@ -36,5 +38,10 @@ namespace exec {
 // the exit code (126 or 127) and the error in `error`.
 int run(Sys& sys, const ExecContext& ctx, StepError& error);
 }  // namespace exec
+
+namespace namespaces {
+// The CLONE_NEW* flags the plan asks for, besides the user namespace.
+int unshare_flags(const NamespacesPlan& ns);
+}  // namespace namespaces
 
 }  // namespace harden::enforce

@@ -1,8 +1,17 @@
-// Session layer: the target gets a session of its own (no controlling terminal, so no
-// TIOCSTI keystroke injection into the caller's tty). When harden is a process-group leader
-// (started from an interactive shell) setsid() is refused, so harden forks and stays as a
-// small supervisor (supervisor.cpp) that forwards signals and exits with the target's status;
-// --supervise asks for that supervisor in any case, for its denial reports.
+// Session layer: the one place where harden forks. The target gets a session of its own (no
+// controlling terminal, so no TIOCSTI keystroke injection into the caller's tty). When harden
+// is a process-group leader (started from an interactive shell) setsid() is refused, so
+// harden forks and stays as a small supervisor that forwards signals and exits with the
+// target's status (supervisor.cpp); --supervise asks for that supervisor in any case. The
+// parent of the target also answers and reports its denied syscalls (seccomp_notify.hpp).
+//
+// With a PID namespace the same fork happens twice: harden stays outside as the supervisor
+// the caller knows, its child is PID 1 of the new namespace and stays as a minimal init
+// (forwards signals, reaps orphans, exits with the target's status, 128+signal for a signal,
+// since PID 1 cannot die of its own signal), and the target is PID 2. The target is not PID 1
+// because PID 1 ignores every signal it has no handler for (a forwarded SIGTERM would do
+// nothing) and inherits every orphan of the namespace.
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -20,13 +29,15 @@
 
 namespace harden {
 
-pid_t RealSys::fork_supervised(const PlanData& plan) {
+pid_t RealSys::fork_supervised(const PlanData* target_plan) {
   const sigset_t set = enforce::supervisor::signal_set();
   sigset_t old_mask;
   // Block first, so a signal that arrives between fork and the wait loop is not lost.
   if (sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return -1;
+  // The page for handing the seccomp listener over, when the child is the target and its
+  // filter has denials to report.
   SupervisorLink* link = nullptr;
-  if (enforce::seccomp_notify::wanted(plan.seccomp)) {
+  if (target_plan && enforce::seccomp_notify::wanted(target_plan->seccomp)) {
     void* page = mmap(nullptr, sizeof(SupervisorLink), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (page == MAP_FAILED) {
@@ -35,47 +46,67 @@ pid_t RealSys::fork_supervised(const PlanData& plan) {
     }
     link = new (page) SupervisorLink;
   }
-  const pid_t parent = ::getpid();
+  // The child checks through this pidfd that its parent still lives once the death signal is
+  // armed (getppid() cannot tell: it is 0 in a new PID namespace).
+  const int parent = static_cast<int>(syscall(SYS_pidfd_open, ::getpid(), 0U));
+  if (parent < 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    return -1;
+  }
   const pid_t child = fork();
   if (child < 0) {
+    const int error = errno;
+    ::close(parent);
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    errno = error;
     return -1;
   }
   if (child == 0) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     // If harden dies, the target dies: it must never run unsupervised.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != parent) _exit(exit_code::kSession);
+    pollfd exited{parent, POLLIN, 0};
+    if (poll(&exited, 1, 0) != 0) _exit(exit_code::kSession);
+    ::close(parent);
     link_ = link;  // the mapping goes away with execve
     return 0;
   }
-  enforce::supervisor::run(child, plan, link);
+  ::close(parent);
+  static const PlanData kNoPlan;
+  enforce::supervisor::run(child, target_plan ? *target_plan : kNoPlan, link);
 }
 
 namespace enforce::session {
 
-// Decides in apply(): a new session, a supervisor, both, or neither.
+// Decides in apply(): --supervise may ask for a fork whatever the plan says.
 bool wanted(const PlanData&) {
   return true;
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const pid_t pid = sys.getpid();
-  // Already leading its own session (e.g. under systemd): nothing to do for the session.
-  const bool new_session = plan.exec.new_session && sys.getsid() != pid;
-  // A process-group leader may not call setsid(); a child can. --supervise forks in any case.
-  if (ctx.supervise || (new_session && sys.getpgrp() == pid)) {
-    if (sys.fork_supervised(plan) < 0) return step_failed(errno, "fork()");
+  const bool leads_session = sys.getsid() == pid;  // e.g. under systemd
+  // A process-group leader may not call setsid(); a child can.
+  const bool fork_for_setsid = plan.exec.new_session && !leads_session && sys.getpgrp() == pid;
+  if (plan.namespaces.pid) {
+    // The outer supervisor, then PID 1 of the namespace as its init.
+    // PID 1, the target's parent, is the one that answers its denied syscalls.
+    if (sys.fork_supervised(nullptr) < 0)
+      return step_failed(errno, "fork() into the PID namespace");
+    if (sys.fork_supervised(&plan) < 0)
+      return step_failed(errno, "fork() of the target under PID 1");
     ctx.under_supervisor = true;
-    // systemd socket activation: the sockets now belong to the child's pid.
-    if (ctx.listen_pid_env >= 0) {
-      const auto index = static_cast<size_t>(ctx.listen_pid_env);
-      ctx.env_storage[index] = "LISTEN_PID=" + std::to_string(sys.getpid());
-      ctx.envp[index] = ctx.env_storage[index].data();
-    }
+  } else if (fork_for_setsid || ctx.supervise) {
+    if (sys.fork_supervised(&plan) < 0) return step_failed(errno, "fork()");
+    ctx.under_supervisor = true;
   }
-  // The forked child never leads a session, so it always needs its own when one is asked for.
-  if ((new_session || (ctx.under_supervisor && plan.exec.new_session)) && sys.setsid() != 0) {
+  // systemd socket activation: the sockets now belong to the child's pid.
+  if (ctx.under_supervisor && ctx.listen_pid_env >= 0) {
+    const auto index = static_cast<size_t>(ctx.listen_pid_env);
+    ctx.env_storage[index] = "LISTEN_PID=" + std::to_string(sys.getpid());
+    ctx.envp[index] = ctx.env_storage[index].data();
+  }
+  if (plan.exec.new_session && (ctx.under_supervisor || !leads_session) && sys.setsid() != 0) {
     return step_failed(errno, "setsid()");
   }
   return {};

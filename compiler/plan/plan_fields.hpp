@@ -98,11 +98,40 @@ constexpr void visit_fields(S& s, V& v) {
 }
 static_assert(field_count<ExecPlan>() == 4, "add the new member to visit_fields");
 
+template <Is<ViewMount> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("kind", s.kind);
+  v("target", s.target);
+  v("source", s.source);
+  v("read_only", s.read_only);
+  v("noexec", s.noexec);
+  v("size", s.size);
+  v("mode", s.mode);
+  v("origin", s.origin);
+}
+static_assert(field_count<ViewMount>() == 8, "add the new member to visit_fields");
+
 template <Is<FilesystemPlan> S, class V>
 constexpr void visit_fields(S& s, V& v) {
   v("chroot", s.chroot);
+  v("constructed_root", s.constructed_root);
+  v("view", s.view);
 }
-static_assert(field_count<FilesystemPlan>() == 1, "add the new member to visit_fields");
+static_assert(field_count<FilesystemPlan>() == 3, "add the new member to visit_fields");
+
+template <Is<NamespacesPlan> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("user", s.user);
+  v("mount", s.mount);
+  v("ipc", s.ipc);
+  v("uts", s.uts);
+  v("net", s.net);
+  v("cgroup", s.cgroup);
+  v("pid", s.pid);
+  v("loopback_up", s.loopback_up);
+  v("hostname", s.hostname);
+}
+static_assert(field_count<NamespacesPlan>() == 9, "add the new member to visit_fields");
 
 template <Is<PlanData> S, class V>
 constexpr void visit_fields(S& s, V& v) {
@@ -119,7 +148,8 @@ constexpr void visit_fields(S& s, V& v) {
   v("fds", s.fds);
   v("exec", s.exec);
   v("filesystem", s.filesystem);
+  v("namespaces", s.namespaces);
 }
-static_assert(field_count<PlanData>() == 13, "add the new member to visit_fields");
+static_assert(field_count<PlanData>() == 14, "add the new member to visit_fields");
 
 }  // namespace harden

@@ -52,6 +52,10 @@ PlanData busy_plan() {
   plan.fds = {{3, 5}, false};
   plan.exec = {{"/usr/sbin/nginx", "-g", "daemon off;"}, "/srv", 027, false};
   plan.filesystem.chroot = "/srv/jail";
+  plan.filesystem.constructed_root = true;
+  plan.filesystem.view = {{ViewKind::tmpfs, "/tmp", "", false, true, 1 << 20, 01777, {"f", 3, 4}},
+                          {ViewKind::symlink, "/lib64", "usr/lib64", true, false, 0, 0755, {}}};
+  plan.namespaces = {true, true, true, true, true, false, true, true, "busy-host"};
   return plan;
 }
 
@@ -119,6 +123,12 @@ TEST_CASE("a plan survives the round trip unchanged", "[plan]") {
   CHECK(d.exec.umask == mode_t{027});
   CHECK(d.exec.command.back() == "daemon off;");
   CHECK(d.filesystem.chroot == "/srv/jail");
+  REQUIRE(d.filesystem.view.size() == 2);
+  CHECK(d.filesystem.view[0].kind == ViewKind::tmpfs);
+  CHECK(d.filesystem.view[0].mode == mode_t{01777});
+  CHECK(d.filesystem.view[1].source == "usr/lib64");
+  CHECK(d.namespaces.hostname == "busy-host");
+  CHECK(d.namespaces.pid);
   // Everything else too: writing it again gives the same bytes.
   CHECK(plan_to_bytes(*plan) == bytes);
   // And a default plan (empty strings, vectors, optionals) as well.
@@ -219,7 +229,7 @@ TEST_CASE("the layout fingerprint is fixed at compile time", "[plan]") {
   // Two calls, same value; and it is not a trivial constant.
   CHECK(plan_layout_fingerprint() == plan_layout_fingerprint());
   CHECK(plan_layout_fingerprint() != 0);
-  static_assert(plan_fields::field_count<PlanData>() == 13);
+  static_assert(plan_fields::field_count<PlanData>() == 14);
 }
 
 TEST_CASE("a sealed wrapper's plan is found by its footer", "[plan][sealed]") {
