@@ -26,9 +26,20 @@ using Registrar = Subcommand (*)(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_validate_command(CLI::App& parent);
 Subcommand add_steps_command(CLI::App& parent);
+Subcommand add_compile_command(CLI::App& parent);
+
+// What to launch under: a policy (compiled now) or a sealed plan (harden compile --plan-only).
+struct LaunchRequest {
+  std::string policy;
+  std::string plan;
+  bool supervise = false;
+};
+
+// Adds --policy, --plan and --supervise to a launching command (run, and the short form).
+void add_launch_options(CLI::App& app, LaunchRequest& request);
 
 // The launch itself, shared by `harden run` and the short form `harden --policy P -- CMD`.
-int run_policy(const std::string& policy_path, const std::vector<std::string>& command);
+int launch(const LaunchRequest& request, const std::vector<std::string>& command);
 
 // Diagnostics to stderr, coloured only on a terminal.
 void print_diagnostics(const Diagnostics& diags);

@@ -13,8 +13,9 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 3> kCommands{
+constexpr std::array<Registrar, 4> kCommands{
     add_run_command,
+    add_compile_command,
     add_validate_command,
     add_steps_command,
 };
@@ -22,6 +23,7 @@ constexpr std::array<Registrar, 3> kCommands{
 constexpr const char* kDescription =
     "harden: compile a TOML security policy and run a program under it.\n\n"
     "  harden --policy svc.toml -- ./server      run ./server under svc.toml\n"
+    "  harden compile svc.toml -o svc-wrapper    a standalone wrapper with the sealed plan\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
     "  harden steps                              the enforcement order and exit codes\n\n"
     "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-215 an\n"
@@ -44,15 +46,15 @@ int main(int argc, char** argv) {
   // A launch that fails before anything is applied exits 125, so the failure cannot be
   // mistaken for the target's own exit status; other commands use 2 for usage errors.
   const bool launching = own_args.empty() || own_args.front() == "run" ||
-                         own_args.front().rfind("--policy", 0) == 0 || own_args.front() == "-p";
+                         own_args.front().rfind("--policy", 0) == 0 || own_args.front() == "-p" ||
+                         own_args.front().rfind("--plan", 0) == 0 ||
+                         own_args.front() == "--supervise";
 
   CLI::App app{kDescription, "harden"};
   app.set_version_flag("--version", std::string("harden ") + HARDEN_VERSION);
   app.require_subcommand(0, 1);
-  std::string short_form_policy;
-  app.add_option("-p,--policy", short_form_policy,
-                 "Run the command after -- under this policy (short for 'harden run')")
-      ->check(CLI::ExistingFile);
+  LaunchRequest short_form;  // harden --policy P -- CMD is short for harden run --policy P -- CMD
+  add_launch_options(app, short_form);
   std::vector<Subcommand> subcommands;
   for (const Registrar add : kCommands)
     subcommands.push_back(add(app));
@@ -68,10 +70,10 @@ int main(int argc, char** argv) {
   for (const Subcommand& sub : subcommands) {
     if (sub.app->parsed()) return sub.run(invocation);
   }
-  if (short_form_policy.empty()) {
+  if (short_form.policy.empty() && short_form.plan.empty()) {
     std::fputs(app.help().c_str(), stderr);
     std::fputs("\nharden: no policy given: use --policy FILE -- CMD, or a subcommand\n", stderr);
     return harden::exit_code::kPolicyError;
   }
-  return run_policy(short_form_policy, invocation.command);
+  return launch(short_form, invocation.command);
 }

@@ -3,24 +3,11 @@
 #include <linux/audit.h>
 
 #include "compiler/compile_layers.hpp"
+#include "compiler/plan/plan_io.hpp"
 #include "compiler/policy_reader.hpp"
 #include "compiler/seccomp.hpp"
 
 namespace harden {
-
-namespace {
-
-constexpr uint32_t native_audit_arch() {
-#if defined(__x86_64__)
-  return AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  return AUDIT_ARCH_AARCH64;
-#else
-#error "harden: unsupported architecture"
-#endif
-}
-
-}  // namespace
 
 std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   const size_t errors_before = diags.error_count();

@@ -39,8 +39,8 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/bpf_eval.hpp"
-#include "compiler/constants.hpp"
+#include "compiler/plan/bpf_eval.hpp"
+#include "compiler/plan/constants.hpp"
 #include "compiler/syscall_groups.hpp"
 
 namespace harden {
@@ -726,6 +726,40 @@ std::expected<std::vector<sock_filter>, std::string> build_prologue(
   return std::move(bpf).finish();
 }
 
+// ---- origins for denial reports ----------------------------------------------------------
+
+PlanOrigin plan_origin(const SourcePos& pos) {
+  return {pos.file, pos.line, pos.column};
+}
+
+// Which policy line decided each fate other than the default action's: the rules, and the deny
+// entries (whose calls get the default action). A supervised launch names these lines when it
+// reports a denied call (enforcer/seccomp_notify.cpp).
+std::vector<SeccompOrigin> decision_origins(const SeccompSection& section,
+                                            std::span<const FilterArch> archs,
+                                            uint32_t default_action, const Grants& grants,
+                                            std::span<const CompiledRule> rules) {
+  std::vector<SeccompOrigin> origins;
+  for (const CompiledRule& rule : rules) {
+    if (rule.nr < 0) continue;  // a call that only another architecture has
+    origins.push_back({static_cast<uint32_t>(rule.nr), rule.action, "[[seccomp.rule]]",
+                       plan_origin(rule.source->pos)});
+  }
+  if (default_action == SCMP_ACT_ALLOW) return origins;
+  Diagnostics already_reported;  // apply_denies() checked these entries
+  for (const LocatedString& entry : section.deny) {
+    auto names = expand_entry(entry, archs, already_reported);
+    if (!names) continue;
+    for (const std::string& name : *names) {
+      const int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr < 0 || grants.contains(name)) continue;  // unknown here, or still allowed
+      origins.push_back(
+          {static_cast<uint32_t>(nr), default_action, "deny", plan_origin(entry.pos)});
+    }
+  }
+  return origins;
+}
+
 // ---- libseccomp --------------------------------------------------------------------------
 
 std::expected<std::vector<sock_filter>, std::string> export_program(void* filter) {
@@ -859,6 +893,7 @@ SeccompPlan compile_seccomp(const SeccompSection& section, Diagnostics& diags) {
     return plan;
   }
   plan.program = std::move(*program);
+  plan.origins = decision_origins(section, in.archs, in.default_action, in.grants, in.rules);
   return plan;
 }
 

@@ -56,12 +56,6 @@ namespace cgroup {
 CgroupLayout detect_layout(char* const* environ);
 }  // namespace cgroup
 
-namespace session {
-// The supervisor: harden stays as the parent, forwards signals, reaps, and exits with the
-// child's status. Never returns.
-[[noreturn]] void supervise(pid_t child);
-}  // namespace session
-
 namespace namespaces {
 // The CLONE_NEW* flags the plan asks for, besides the user namespace.
 int unshare_flags(const NamespacesPlan& ns);

@@ -47,8 +47,10 @@ int listen_fd_count(char* const* environ) {
 
 std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
                                                      std::span<const std::string> command,
-                                                     char* const* environ) {
+                                                     char* const* environ,
+                                                     const LaunchOptions& options) {
   ExecContext ctx;
+  ctx.supervise = options.supervise;
   if (!command.empty()) {
     ctx.argv_storage.assign(command.begin(), command.end());
   } else if (!plan.exec.command.empty()) {

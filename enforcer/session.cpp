@@ -2,7 +2,8 @@
 // controlling terminal, so no TIOCSTI keystroke injection into the caller's tty). When harden
 // is a process-group leader (started from an interactive shell) setsid() is refused, so
 // harden forks and stays as a small supervisor that forwards signals and exits with the
-// target's status.
+// target's status (supervisor.cpp); --supervise asks for that supervisor in any case. The
+// parent of the target also answers and reports its denied syscalls (seccomp_notify.hpp).
 //
 // With a PID namespace the same fork happens twice: harden stays outside as the supervisor
 // the caller knows, its child is PID 1 of the new namespace and stays as a minimal init
@@ -11,59 +12,40 @@
 // because PID 1 ignores every signal it has no handler for (a forwarded SIGTERM would do
 // nothing) and inherits every orphan of the namespace.
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <csignal>
+#include <new>
 
 #include "enforcer/layers.hpp"
+#include "enforcer/seccomp_notify.hpp"
+#include "enforcer/supervisor.hpp"
 
 namespace harden {
 
-namespace {
-
-// Signals a supervisor passes on to the target: what systemd, a shell or a user sends to
-// stop, reload or resize a service.
-constexpr std::array<int, 9> kForwardedSignals{SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
-                                               SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
-
-sigset_t supervisor_signal_set() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (const int sig : kForwardedSignals)
-    sigaddset(&set, sig);
-  sigaddset(&set, SIGCHLD);
-  return set;
-}
-
-[[noreturn]] void exit_like(int status) {
-  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-  const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
-  // Die of the same signal, so whoever waits for harden sees what the target suffered.
-  // No core of harden itself: the target's core (if any) was already written.
-  const rlimit no_core{0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  signal(sig, SIG_DFL);
-  sigset_t unblock;
-  sigemptyset(&unblock);
-  sigaddset(&unblock, sig);
-  sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
-  raise(sig);
-  _exit(128 + sig);  // signals that do not kill (or PID 1 in a namespace)
-}
-
-}  // namespace
-
-pid_t RealSys::fork_supervised() {
-  const sigset_t set = supervisor_signal_set();
+pid_t RealSys::fork_supervised(const PlanData* target_plan) {
+  const sigset_t set = enforce::supervisor::signal_set();
   sigset_t old_mask;
   // Block first, so a signal that arrives between fork and the wait loop is not lost.
   if (sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return -1;
+  // The page for handing the seccomp listener over, when the child is the target and its
+  // filter has denials to report.
+  SupervisorLink* link = nullptr;
+  if (target_plan && enforce::seccomp_notify::wanted(target_plan->seccomp)) {
+    void* page = mmap(nullptr, sizeof(SupervisorLink), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+      sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+      return -1;
+    }
+    link = new (page) SupervisorLink;
+  }
   // The child checks through this pidfd that its parent still lives once the death signal is
   // armed (getppid() cannot tell: it is 0 in a new PID namespace).
   const int parent = static_cast<int>(syscall(SYS_pidfd_open, ::getpid(), 0U));
@@ -86,38 +68,19 @@ pid_t RealSys::fork_supervised() {
     pollfd exited{parent, POLLIN, 0};
     if (poll(&exited, 1, 0) != 0) _exit(exit_code::kSession);
     ::close(parent);
+    link_ = link;  // the mapping goes away with execve
     return 0;
   }
   ::close(parent);
-  enforce::session::supervise(child);
+  static const PlanData kNoPlan;
+  enforce::supervisor::run(child, target_plan ? *target_plan : kNoPlan, link);
 }
 
 namespace enforce::session {
 
-[[noreturn]] void supervise(pid_t child) {
-  // The supervisor holds nothing the target needs: close everything but stderr.
-  syscall(SYS_close_range, 3U, ~0U, 0U);
-  const sigset_t set = supervisor_signal_set();
-  for (;;) {
-    siginfo_t info{};
-    const int sig = sigwaitinfo(&set, &info);
-    if (sig < 0) continue;  // EINTR
-    if (sig != SIGCHLD) {
-      kill(child, sig);
-      continue;
-    }
-    // Reap everything that has ended (orphans too, when harden is PID 1 of a namespace).
-    for (;;) {
-      int status = 0;
-      const pid_t done = waitpid(-1, &status, WNOHANG);
-      if (done <= 0) break;
-      if (done == child) exit_like(status);
-    }
-  }
-}
-
-bool wanted(const PlanData& plan) {
-  return plan.exec.new_session || plan.namespaces.pid;
+// Decides in apply(): --supervise may ask for a fork whatever the plan says.
+bool wanted(const PlanData&) {
+  return true;
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
@@ -127,11 +90,14 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const bool fork_for_setsid = plan.exec.new_session && !leads_session && sys.getpgrp() == pid;
   if (plan.namespaces.pid) {
     // The outer supervisor, then PID 1 of the namespace as its init.
-    if (sys.fork_supervised() < 0) return step_failed(errno, "fork() into the PID namespace");
-    if (sys.fork_supervised() < 0) return step_failed(errno, "fork() of the target under PID 1");
+    // PID 1, the target's parent, is the one that answers its denied syscalls.
+    if (sys.fork_supervised(nullptr) < 0)
+      return step_failed(errno, "fork() into the PID namespace");
+    if (sys.fork_supervised(&plan) < 0)
+      return step_failed(errno, "fork() of the target under PID 1");
     ctx.under_supervisor = true;
-  } else if (fork_for_setsid) {
-    if (sys.fork_supervised() < 0) return step_failed(errno, "fork()");
+  } else if (fork_for_setsid || ctx.supervise) {
+    if (sys.fork_supervised(&plan) < 0) return step_failed(errno, "fork()");
     ctx.under_supervisor = true;
   }
   // systemd socket activation: the sockets now belong to the child's pid.

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "compiler/plan/plan_io.hpp"
 #include "enforcer/layers.hpp"
 
 namespace harden {
@@ -81,14 +82,6 @@ constexpr std::array<Step, 15> kSteps{{
      exit_code::kSeccomp, seccomp::wanted, seccomp::apply},
 }};
 
-constexpr uint32_t native_audit_arch() {
-#if defined(__x86_64__)
-  return AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  return AUDIT_ARCH_AARCH64;
-#endif
-}
-
 // Writes straight to fd 2: no stdio buffers, works after the fds step, and needs only write().
 void report(std::string_view text) {
   while (!text.empty()) {
@@ -106,9 +99,10 @@ bool wanted(const PlanData&) {
 }
 StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
   if (plan.audit_arch != native_audit_arch()) {
-    return step_failed(ENOEXEC, "the plan was compiled for another architecture");
+    return step_failed(ENOEXEC, "the plan was compiled for " + audit_arch_name(plan.audit_arch) +
+                                    ", this is " + audit_arch_name(native_audit_arch()));
   }
-  if (plan.schema_version != 1) {
+  if (plan.schema_version != kPlanSchemaVersion) {
     return step_failed(ENOEXEC, "plan schema version " + std::to_string(plan.schema_version) +
                                     " is not supported by this harden");
   }
@@ -149,6 +143,10 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
          "': " + error.detail +
          (error.error ? std::string(": ") + std::strerror(error.error) : "") + "\n");
   return code;
+}
+
+void enforce_exec_or_exit(const Plan& plan, ExecContext& ctx, Sys& sys) {
+  _exit(enforce_and_exec(plan, ctx, sys));
 }
 
 }  // namespace harden

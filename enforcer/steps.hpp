@@ -57,6 +57,13 @@ struct CgroupLayout {
   std::string systemd_unit;                          // the .service harden runs in, empty when none
 };
 
+// How to launch, besides the plan: choices of the caller, not of the policy.
+struct LaunchOptions {
+  // Stay as the target's parent even when no new session needs a fork, so that denied
+  // syscalls are reported (seccomp user notification) and signals forwarded.
+  bool supervise = false;
+};
+
 // Everything the steps need besides the plan, prepared before the first step so the steps
 // themselves allocate nothing on the success path.
 struct ExecContext {
@@ -67,6 +74,7 @@ struct ExecContext {
   std::string search_path;        // PATH used to find a bare command name
   std::vector<int> keep_fds;      // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
   int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
+  bool supervise = false;         // LaunchOptions::supervise: fork a supervisor in any case
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
   bool rootless = false;  // harden was started without root: namespaces need a user namespace
@@ -102,10 +110,17 @@ std::span<const Step> enforcement_steps();
 // Builds argv, envp and the fd list. `command` (from `-- CMD`) overrides the plan's command.
 std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
                                                      std::span<const std::string> command,
-                                                     char* const* environ);
+                                                     char* const* environ,
+                                                     const LaunchOptions& options = {});
 
 // Applies every wanted step in order, then execs the target. Returns only on failure, with
 // the exit code to use; the message has already been written to stderr.
 int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys);
+
+// enforce_and_exec() for real: on failure, leaves with _exit(2). Once a step has run the
+// process is half-hardened and may be under the seccomp filter, so nothing else may run:
+// no atexit handlers, no stdio flushing, no sanitizer leak check (which would itself make
+// syscalls the filter kills, or hang).
+[[noreturn]] void enforce_exec_or_exit(const Plan& plan, ExecContext& ctx, Sys& sys);
 
 }  // namespace harden

@@ -2,16 +2,15 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <memory>
-#include <type_traits>
+#include <cstdint>
 
 namespace harden {
 
@@ -61,46 +60,37 @@ int RealSys::setresuid(uid_t uid) {
 
 namespace {
 
-// libcap's handle, freed on every path.
-using CapHandle = std::unique_ptr<std::remove_pointer_t<cap_t>, decltype(&cap_free)>;
+// capget/capset directly: two 32-bit words per set (_LINUX_CAPABILITY_VERSION_3). No libcap,
+// so the static wrapper stub links nothing beyond libc and the calls allocate nothing.
+struct CapData {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+};
 
-uint64_t read_flag(cap_t caps, cap_flag_t flag) {
-  uint64_t mask = 0;
-  for (cap_value_t c = 0; c < 64 && cap_valid(c); ++c) {
-    cap_flag_value_t value = CAP_CLEAR;
-    if (cap_get_flag(caps, c, flag, &value) == 0 && value == CAP_SET) mask |= 1ULL << c;
-  }
-  return mask;
-}
-
-int write_flag(cap_t caps, cap_flag_t flag, uint64_t mask) {
-  for (cap_value_t c = 0; c < 64; ++c) {
-    if (!(mask & (1ULL << c))) continue;
-    if (cap_set_flag(caps, flag, 1, &c, CAP_SET) != 0) return -1;
-  }
-  return 0;
+uint64_t join(uint32_t low, uint32_t high) {
+  return uint64_t{low} | uint64_t{high} << 32;
 }
 
 }  // namespace
 
 int RealSys::get_capabilities(CapSets& out) {
-  CapHandle caps(cap_get_proc(), &cap_free);
-  if (!caps) return -1;
-  out.permitted = read_flag(caps.get(), CAP_PERMITTED);
-  out.effective = read_flag(caps.get(), CAP_EFFECTIVE);
-  out.inheritable = read_flag(caps.get(), CAP_INHERITABLE);
+  CapData caps;
+  if (syscall(SYS_capget, &caps.header, caps.data) != 0) return -1;
+  out.permitted = join(caps.data[0].permitted, caps.data[1].permitted);
+  out.effective = join(caps.data[0].effective, caps.data[1].effective);
+  out.inheritable = join(caps.data[0].inheritable, caps.data[1].inheritable);
   return 0;
 }
 
 int RealSys::set_capabilities(const CapSets& sets) {
-  CapHandle caps(cap_init(), &cap_free);  // all flags clear
-  if (!caps) return -1;
-  if (write_flag(caps.get(), CAP_PERMITTED, sets.permitted) != 0 ||
-      write_flag(caps.get(), CAP_EFFECTIVE, sets.effective) != 0 ||
-      write_flag(caps.get(), CAP_INHERITABLE, sets.inheritable) != 0) {
-    return -1;
+  CapData caps;
+  for (int word = 0; word < 2; ++word) {
+    const int shift = 32 * word;
+    caps.data[word].permitted = static_cast<uint32_t>(sets.permitted >> shift);
+    caps.data[word].effective = static_cast<uint32_t>(sets.effective >> shift);
+    caps.data[word].inheritable = static_cast<uint32_t>(sets.inheritable >> shift);
   }
-  return cap_set_proc(caps.get());
+  return static_cast<int>(syscall(SYS_capset, &caps.header, caps.data));
 }
 
 int RealSys::close_range(unsigned first, unsigned last) {
@@ -111,6 +101,13 @@ int RealSys::seccomp_load(std::span<const sock_filter> program, unsigned flags) 
   sock_fprog prog{static_cast<unsigned short>(program.size()),
                   const_cast<sock_filter*>(program.data())};
   return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog));
+}
+
+int RealSys::seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) {
+  sock_fprog prog{static_cast<unsigned short>(program.size()),
+                  const_cast<sock_filter*>(program.data())};
+  return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                  flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
 }
 
 int RealSys::execve(const char* path, char* const argv[], char* const envp[]) {

@@ -14,6 +14,9 @@
 
 namespace harden {
 
+struct PlanData;
+struct SupervisorLink;
+
 // One fsconfig() key of a new filesystem instance ("size" = "64M", "newinstance" = "").
 struct FsOption {
   const char* key;
@@ -41,9 +44,11 @@ class Sys {
   virtual pid_t getsid() = 0;
   virtual pid_t getpgrp() = 0;
   virtual int setsid() = 0;
-  // fork(); the parent becomes the supervisor (waits, forwards signals, exits with the
-  // child's status) and never returns. Returns 0 in the child, -1 if fork failed.
-  virtual pid_t fork_supervised() = 0;
+  // fork(); the parent becomes the supervisor (waits, forwards signals, exits with the child's
+  // status) and never returns. When the child will be the target (`target_plan` set) and its
+  // filter has denials to report, the supervisor also answers and reports them. Returns 0 in
+  // the child, -1 on failure.
+  virtual pid_t fork_supervised(const PlanData* target_plan) = 0;
   virtual int chroot(const char* path) = 0;
   virtual int chdir(const char* path) = 0;
   virtual int setrlimit(int resource, rlim_t soft, rlim_t hard) = 0;
@@ -58,6 +63,12 @@ class Sys {
   // Closes every fd from `first` up to `last` inclusive.
   virtual int close_range(unsigned first, unsigned last) = 0;
   virtual int seccomp_load(std::span<const sock_filter> program, unsigned flags) = 0;
+  // seccomp(SET_MODE_FILTER, flags | NEW_LISTENER): returns the listener fd, or -1.
+  virtual int seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) = 0;
+  // Lets the supervisor take its own copy of the listener and waits until it has. If the
+  // supervisor cannot take it, the child exits at once with the seccomp step's code (any
+  // denied call would wait for an answer that never comes) and the supervisor says why.
+  virtual int hand_over_listener(int listener) = 0;
   virtual int execve(const char* path, char* const argv[], char* const envp[]) = 0;
 
   // Namespaces (namespaces.cpp).
@@ -166,15 +177,16 @@ class OwnedFd {
   int fd_ = -1;
 };
 
-// The real thing. Stateless; one instance serves the whole run. Not final: a kernel test
-// overrides landlock_abi() to run the real enforcer as if on an older kernel.
+// The real thing. One instance serves the whole run; its only state is the link to the
+// supervisor in a supervised child. Not final: a kernel test overrides landlock_abi() to
+// run the real enforcer as if on an older kernel.
 class RealSys : public Sys {
  public:
   pid_t getpid() override;
   pid_t getsid() override;
   pid_t getpgrp() override;
   int setsid() override;
-  pid_t fork_supervised() override;
+  pid_t fork_supervised(const PlanData* target_plan) override;
   int chroot(const char* path) override;
   int chdir(const char* path) override;
   int setrlimit(int resource, rlim_t soft, rlim_t hard) override;
@@ -188,6 +200,8 @@ class RealSys : public Sys {
   int set_capabilities(const CapSets& sets) override;
   int close_range(unsigned first, unsigned last) override;
   int seccomp_load(std::span<const sock_filter> program, unsigned flags) override;
+  int seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) override;
+  int hand_over_listener(int listener) override;
   int execve(const char* path, char* const argv[], char* const envp[]) override;
   uid_t geteuid() override;
   gid_t getegid() override;
@@ -218,6 +232,10 @@ class RealSys : public Sys {
   int open_path(const char* path, bool& is_directory) override;
   int mkdir(const char* path, mode_t mode) override;
   int rmdir(const char* path) override;
+
+ private:
+  // In a supervised child: the page shared with the supervisor for the listener hand-over.
+  SupervisorLink* link_ = nullptr;
 };
 
 }  // namespace harden

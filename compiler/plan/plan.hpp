@@ -35,12 +35,22 @@ struct CapabilitiesPlan {
   int last_cap = 40;  // highest capability the compiler knew; the enforcer uses the kernel's
 };
 
+// The policy line behind a syscall's fate when it is not the default action: a
+// [[seccomp.rule]] or a deny entry. Denial reports name it.
+struct SeccompOrigin {
+  uint32_t nr = 0;      // native syscall number
+  uint32_t action = 0;  // SECCOMP_RET_* the line leads to
+  std::string what;     // "[[seccomp.rule]]", "deny = [...]"
+  PlanOrigin origin;
+};
+
 struct SeccompPlan {
   bool enabled = false;
   uint32_t flags = 0;  // SECCOMP_FILTER_FLAG_*
   std::vector<sock_filter> program;
-  // Which syscall each "deny" came from, for denial reports: (nr, origin of the decision).
+  // Where the default action was set, and which lines decided other fates, for denial reports.
   PlanOrigin default_action_origin;
+  std::vector<SeccompOrigin> origins;
 };
 
 struct ResourceLimit {
@@ -188,3 +198,6 @@ class PlanFactory {
 };
 
 }  // namespace harden
+
+// Every member of every struct above, listed once: see plan_fields.hpp.
+#include "compiler/plan/plan_fields.hpp"  // IWYU pragma: export

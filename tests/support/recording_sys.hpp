@@ -28,7 +28,7 @@ class RecordingSys final : public Sys {
   pid_t getsid() override { return sid; }
   pid_t getpgrp() override { return pgrp; }
   int setsid() override { return record("setsid"); }
-  pid_t fork_supervised() override { return record("fork_supervised"); }
+  pid_t fork_supervised(const PlanData*) override { return record("fork_supervised"); }
   int chroot(const char* path) override { return record("chroot " + std::string(path)); }
   int chdir(const char* path) override { return record("chdir " + std::string(path)); }
   int setrlimit(int resource, rlim_t soft, rlim_t hard) override {
@@ -70,6 +70,14 @@ class RecordingSys final : public Sys {
   }
   int seccomp_load(std::span<const sock_filter> program, unsigned flags) override {
     return record("seccomp " + std::to_string(program.size()) + " " + std::to_string(flags));
+  }
+  int seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) override {
+    const int failed =
+        record("seccomp_listener " + std::to_string(program.size()) + " " + std::to_string(flags));
+    return failed ? failed : 7;  // the listener's fd
+  }
+  int hand_over_listener(int listener) override {
+    return record("hand_over_listener " + std::to_string(listener));
   }
   int execve(const char* path, char* const*, char* const*) override {
     record("execve " + std::string(path));

@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <cstddef>
 
-#include "compiler/bpf_eval.hpp"
+#include "compiler/plan/bpf_eval.hpp"
 #include "compiler/seccomp.hpp"
 
 using namespace harden;

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <random>
 
-#include "compiler/bpf_eval.hpp"
-#include "compiler/constants.hpp"
+#include "compiler/plan/bpf_eval.hpp"
+#include "compiler/plan/constants.hpp"
 #include "compiler/seccomp.hpp"
 #include "compiler/syscall_groups.hpp"
 

@@ -1,6 +1,8 @@
 // The enforcement order, asserted call by call through the recording seam.
 #include <catch2/catch.hpp>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
 
@@ -180,6 +182,47 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
         std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
   CHECK(ctx.under_supervisor);
+}
+
+TEST_CASE("a supervised launch forks even a session leader and hands the listener over last",
+          "[steps][session][supervise]") {
+  PlanData data = full_plan();
+  data.cgroup = {};  // no step before the session: the fork must be the very first call
+  // kill-process for everything but one call: a filter with denials to report.
+  data.seccomp.program = {{BPF_LD | BPF_W | BPF_ABS, 0, 0, 0},
+                          {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 39},
+                          {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
+                          {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS}};
+  const Plan plan = PlanFactory::make(data);
+  char* no_env[] = {nullptr};
+  const std::vector<std::string> command{"/bin/target"};
+  auto ctx = prepare_exec(plan.data(), command, no_env, {.supervise = true});
+  REQUIRE(ctx.has_value());
+  ctx->kernel_last_cap = 12;
+  RecordingSys sys;
+  sys.sid = sys.pid;  // already leads its session: without --supervise there would be no fork
+  CHECK(enforce_and_exec(plan, *ctx, sys) == exit_code::kNotFound);
+  REQUIRE(sys.calls.size() > 4);
+  CHECK(sys.calls[0] == "fork_supervised");
+  CHECK(sys.calls[1] == "setsid");  // the child is no session leader; the policy wants one
+  const std::vector<std::string> tail(sys.calls.end() - 3, sys.calls.end());
+  CHECK(tail == std::vector<std::string>{"seccomp_listener 4 0", "hand_over_listener 7",
+                                         "execve /bin/target"});
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                     [](const std::string& c) { return c.rfind("seccomp ", 0) == 0; }));
+}
+
+TEST_CASE("a filter with nothing to report is loaded as is, even under a supervisor",
+          "[steps][supervise]") {
+  PlanData data = full_plan();  // its program only allows
+  data.cgroup = {};             // no step before the session: the fork comes first
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  ctx.supervise = true;
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  CHECK(sys.calls.front() == "fork_supervised");
+  CHECK(sys.calls.end()[-2] == "seccomp 1 0");
 }
 
 TEST_CASE("without CAP_SETPCAP, dropping nothing is allowed only with no_new_privs",

@@ -1,7 +1,7 @@
 // The constant tables. Values are taken from the C headers by name (the K() macro), never typed
 // in, so a table entry cannot disagree with the ABI. Entries that only newer headers define
 // are guarded with #ifdef so the table builds everywhere and simply lacks what the headers lack.
-#include "compiler/constants.hpp"
+#include "compiler/plan/constants.hpp"
 
 #include <asm/prctl.h>
 #include <fcntl.h>

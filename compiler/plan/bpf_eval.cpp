@@ -1,13 +1,13 @@
 // The interpreter follows the kernel: net/core/filter.c (bpf_check_classic) and
 // kernel/seccomp.c (seccomp_check_filter) decide what is valid; the semantics are classic BPF's
 // with 32-bit unsigned A and X, sixteen scratch words, and jumps that only go forward.
-#include "compiler/bpf_eval.hpp"
+#include "compiler/plan/bpf_eval.hpp"
 
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
 
-#include "compiler/constants.hpp"
+#include "compiler/plan/constants.hpp"
 
 namespace harden {
 namespace {

@@ -1,0 +1,75 @@
+// The sealed plan: a Plan as bytes, for `harden compile` (a plan file, or the payload of a
+// compiled wrapper) and for `harden run --plan` / the wrapper stub, which read it back without
+// any TOML parsing or BPF generation.
+//
+// Layout (little-endian):
+//   0   8  magic "HRDNPLAN"
+//   8   4  schema version (kPlanSchemaVersion: bumped by hand for incompatible changes)
+//   12  4  AUDIT_ARCH_* the plan was compiled for
+//   16  8  layout fingerprint: a hash of every plan struct's member names and types, so a plan
+//          written by a build whose PlanData differs is refused even if nobody bumped the
+//          schema version
+//   24  16 harden version that wrote it, NUL-padded
+//   40  8  payload length
+//   48  …  payload: the members of PlanData in visit_fields() order (plan_fields.hpp)
+//   …   32 SHA-256 of everything before it
+//
+// The checksum catches corruption and truncation, not an attacker: anyone who can rewrite the
+// file can recompute it. A plan's integrity comes from its file's owner and mode (written by
+// root, not writable by anyone else; plan_file_is_trusted() refuses group- or world-writable
+// files), exactly like the binaries it wraps.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <expected>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "compiler/plan/plan.hpp"
+
+namespace harden {
+
+inline constexpr uint32_t kPlanSchemaVersion = 1;
+inline constexpr size_t kPlanHeaderSize = 48;
+inline constexpr size_t kPlanChecksumSize = 32;
+
+// The version of harden this library belongs to (the project version from CMake).
+[[nodiscard]] std::string_view harden_version();
+
+// The hash of the plan structs' member lists (plan_fields.hpp), computed at compile time.
+[[nodiscard]] uint64_t plan_layout_fingerprint();
+
+// The AUDIT_ARCH_* of the machine harden was built for.
+[[nodiscard]] uint32_t native_audit_arch();
+
+// The plan as bytes, ready to be written to a file or appended to the wrapper stub.
+[[nodiscard]] std::string plan_to_bytes(const Plan& plan);
+
+// Reads a plan back. Refuses, with a message saying why, anything truncated, corrupted, with
+// trailing bytes, for another architecture, schema, layout or harden version. Nothing is
+// trusted before the checksum matches.
+[[nodiscard]] std::expected<Plan, std::string> plan_from_bytes(
+    std::span<const unsigned char> bytes);
+
+// The header fields, for messages and `harden compile` output.
+struct PlanHeader {
+  uint32_t schema_version = 0;
+  uint32_t audit_arch = 0;
+  uint64_t layout = 0;
+  std::string harden_version;
+  uint64_t payload_size = 0;
+};
+[[nodiscard]] std::expected<PlanHeader, std::string> read_plan_header(
+    std::span<const unsigned char> bytes);
+
+// The name of an AUDIT_ARCH_* value ("x86_64", "aarch64", "i386", or hex).
+[[nodiscard]] std::string audit_arch_name(uint32_t arch);
+
+// Empty when a file with this status may be trusted to hold a plan; otherwise why not. A file
+// anyone but its owner may write could have been swapped for a weaker plan.
+[[nodiscard]] std::string plan_file_distrust(const struct stat& st);
+
+}  // namespace harden
