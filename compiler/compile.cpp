@@ -28,8 +28,8 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.audit_arch = native_audit_arch();
   plan.policy_name = policy.meta.name.value;
   plan.policy_file = policy.file;
-  plan.no_new_privs = !policy.identity.no_new_privileges ||
-                      policy.identity.no_new_privileges->value;
+  plan.no_new_privs =
+      !policy.identity.no_new_privileges || policy.identity.no_new_privileges->value;
   plan.credentials = compile_credentials(policy.identity, diags);
   plan.capabilities = compile_capabilities(policy.capabilities, diags);
   plan.seccomp = compile_seccomp(policy.seccomp, diags);
@@ -38,6 +38,9 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.exec = compile_exec(policy.exec, diags);
   plan.fds = compile_fds(policy.exec, diags);
   plan.filesystem = compile_filesystem(policy.filesystem, diags);
+  plan.network = compile_network(policy.network, plan.policy_name, plan.credentials, diags);
+  plan.audit = compile_audit(policy.audit, plan.policy_name, plan.credentials, diags);
+  plan.lsm = compile_lsm(policy.lsm, diags);
 
   // Cross-field rules.
   if (!plan.no_new_privs && plan.seccomp.enabled && !plan.credentials.change_ids) {

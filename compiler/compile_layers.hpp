@@ -14,5 +14,11 @@ EnvironmentPlan compile_environment(const EnvironmentSection& env, Diagnostics& 
 ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags);
 FdPlan compile_fds(const ExecSection& exec, Diagnostics& diags);
 FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diags);
+// The host layers need the resolved user: scope = "uid" and audit syscall rules match on it.
+NetworkPlan compile_network(const NetworkSection& net, const std::string& policy_name,
+                            const CredentialsPlan& credentials, Diagnostics& diags);
+AuditPlan compile_audit(const AuditSection& audit, const std::string& policy_name,
+                        const CredentialsPlan& credentials, Diagnostics& diags);
+LsmPlan compile_lsm(const LsmSection& lsm, Diagnostics& diags);
 
 }  // namespace harden

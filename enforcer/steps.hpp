@@ -16,9 +16,9 @@ namespace harden {
 // Exit codes of `harden run` (documented in harden(1)). Step failures are 200 and up, one per
 // step, stable across releases, so scripts and systemd units can tell which layer failed.
 namespace exit_code {
-inline constexpr int kPolicyError = 125;     // usage error or invalid policy: nothing applied
-inline constexpr int kCannotExecute = 126;   // target found but execve refused it
-inline constexpr int kNotFound = 127;        // target not found
+inline constexpr int kPolicyError = 125;    // usage error or invalid policy: nothing applied
+inline constexpr int kCannotExecute = 126;  // target found but execve refused it
+inline constexpr int kNotFound = 127;       // target not found
 inline constexpr int kVerifyPlan = 200;
 inline constexpr int kSession = 201;
 inline constexpr int kFilesystem = 202;
@@ -31,6 +31,10 @@ inline constexpr int kWorkingDirectory = 208;
 inline constexpr int kFds = 209;
 inline constexpr int kSeccomp = 210;
 inline constexpr int kPrepare = 211;  // building argv/environment before any step
+inline constexpr int kAudit = 212;
+inline constexpr int kNftables = 213;
+inline constexpr int kNftablesNetns = 214;
+inline constexpr int kLsm = 215;
 }  // namespace exit_code
 
 // Everything the steps need besides the plan, prepared before the first step so the steps
@@ -39,12 +43,12 @@ struct ExecContext {
   std::vector<std::string> argv_storage;
   std::vector<char*> argv;  // null-terminated
   std::vector<std::string> env_storage;
-  std::vector<char*> envp;  // null-terminated
-  std::string search_path;  // PATH used to find a bare command name
-  std::vector<int> keep_fds;  // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
-  int kernel_last_cap = 40;   // from /proc/sys/kernel/cap_last_cap
+  std::vector<char*> envp;        // null-terminated
+  std::string search_path;        // PATH used to find a bare command name
+  std::vector<int> keep_fds;      // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
+  int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
-  int listen_pid_env = -1;  // index of LISTEN_PID in env_storage, rewritten after a fork
+  int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
 };
 
 struct StepError {

@@ -9,6 +9,9 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+
+#include "compiler/plan/plan.hpp"
 
 namespace harden {
 
@@ -17,6 +20,8 @@ struct CapSets {
   uint64_t effective = 0;
   uint64_t inheritable = 0;
 };
+
+enum class Lsm : uint8_t { apparmor, selinux };
 
 class Sys {
  public:
@@ -33,8 +38,8 @@ class Sys {
   virtual int chdir(const char* path) = 0;
   virtual int setrlimit(int resource, rlim_t soft, rlim_t hard) = 0;
   virtual mode_t umask(mode_t mask) = 0;
-  virtual int prctl(int option, unsigned long arg2, unsigned long arg3 = 0,
-                    unsigned long arg4 = 0, unsigned long arg5 = 0) = 0;
+  virtual int prctl(int option, unsigned long arg2, unsigned long arg3 = 0, unsigned long arg4 = 0,
+                    unsigned long arg5 = 0) = 0;
   virtual int setgroups(std::span<const gid_t> groups) = 0;
   virtual int setresgid(gid_t gid) = 0;
   virtual int setresuid(uid_t uid) = 0;
@@ -44,6 +49,17 @@ class Sys {
   virtual int close_range(unsigned first, unsigned last) = 0;
   virtual int seccomp_load(std::span<const sock_filter> program, unsigned flags) = 0;
   virtual int execve(const char* path, char* const argv[], char* const envp[]) = 0;
+
+  // Host-level state, through libnftables and libaudit. Besides errno, `error` gets the
+  // library's own message where it says more (nft's parser points into the ruleset).
+  virtual int nft_replace_table(const std::string& table, const std::string& ruleset,
+                                std::string& error) = 0;
+  virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
+                                  std::string& error) = 0;
+  // 1 when the LSM is active; 0 when it is not, with the evidence in `why`.
+  virtual int lsm_enabled(Lsm lsm, std::string& why) = 0;
+  // The label the next execve runs under (aa_change_onexec, setexeccon).
+  virtual int lsm_set_exec_label(Lsm lsm, const std::string& label) = 0;
 };
 
 // The real thing. Stateless; one instance serves the whole run.
@@ -68,6 +84,12 @@ class RealSys final : public Sys {
   int close_range(unsigned first, unsigned last) override;
   int seccomp_load(std::span<const sock_filter> program, unsigned flags) override;
   int execve(const char* path, char* const argv[], char* const envp[]) override;
+  int nft_replace_table(const std::string& table, const std::string& ruleset,
+                        std::string& error) override;  // nftables.cpp
+  int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
+                          std::string& error) override;                // audit.cpp
+  int lsm_enabled(Lsm lsm, std::string& why) override;                 // lsm.cpp
+  int lsm_set_exec_label(Lsm lsm, const std::string& label) override;  // lsm.cpp
 };
 
 }  // namespace harden

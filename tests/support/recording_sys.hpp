@@ -44,7 +44,8 @@ class RecordingSys final : public Sys {
   }
   int setgroups(std::span<const gid_t> groups) override {
     std::string call = "setgroups";
-    for (const gid_t g : groups) call += " " + std::to_string(g);
+    for (const gid_t g : groups)
+      call += " " + std::to_string(g);
     return record(call);
   }
   int setresgid(gid_t gid) override { return record("setresgid " + std::to_string(gid)); }
@@ -68,6 +69,27 @@ class RecordingSys final : public Sys {
     record("execve " + std::string(path));
     errno = ENOENT;
     return -1;
+  }
+  int nft_replace_table(const std::string& table, const std::string&, std::string& error) override {
+    const int rc = record("nft_replace_table " + table);
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  int audit_replace_rules(const AuditPlan& audit, uint32_t, std::string& error) override {
+    const int rc =
+        record("audit_replace_rules " + audit.owner_key + " " + std::to_string(audit.rules.size()));
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  bool lsm_active = false;  // what lsm_enabled answers for both LSMs
+  int lsm_enabled(Lsm lsm, std::string& why) override {
+    record(std::string("lsm_enabled ") + (lsm == Lsm::apparmor ? "apparmor" : "selinux"));
+    if (!lsm_active) why = "recorded: inactive";
+    return lsm_active ? 1 : 0;
+  }
+  int lsm_set_exec_label(Lsm lsm, const std::string& label) override {
+    return record(std::string("lsm_set_exec_label ") +
+                  (lsm == Lsm::apparmor ? "apparmor " : "selinux ") + label);
   }
 
  private:
