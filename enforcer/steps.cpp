@@ -64,9 +64,8 @@ constexpr std::array<Step, 15> kSteps{{
      "ambient so they survive execve, securebits locked",
      exit_code::kCapabilities, capabilities::wanted, capabilities::apply},
     {"no-new-privs",
-     "after the credential change (setuid would be refused no privileges, but "
-     "order keeps it obvious) and before seccomp, which an unprivileged task "
-     "can only load with no_new_privs",
+     "before seccomp, which a task without CAP_SYS_ADMIN may only load with "
+     "no_new_privs; from here no execve can gain privileges",
      exit_code::kNoNewPrivs, no_new_privs::wanted, no_new_privs::apply},
     {"working-directory",
      "after the uid change, so the target user must really be able to "

@@ -35,8 +35,8 @@ class RecordingSys final : public Sys {
   }
   int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long,
             unsigned long) override {
-    if (option == 28 /* PR_GET_SECUREBITS */) {
-      record("prctl 28");
+    if (option == 27 /* PR_GET_SECUREBITS */) {
+      record("prctl 27");
       return 0;
     }
     return record("prctl " + std::to_string(option) + " " + std::to_string(arg2) +
