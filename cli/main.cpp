@@ -13,18 +13,19 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 3> kCommands{
-    add_run_command,
-    add_validate_command,
-    add_steps_command,
+constexpr std::array<Registrar, 6> kCommands{
+    add_run_command,    add_validate_command, add_steps_command,
+    add_export_command, add_down_command,     add_status_command,
 };
 
 constexpr const char* kDescription =
     "harden: compile a TOML security policy and run a program under it.\n\n"
     "  harden --policy svc.toml -- ./server      run ./server under svc.toml\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
-    "  harden steps                              the enforcement order and exit codes\n\n"
-    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-211 an\n"
+    "  harden steps                              the enforcement order and exit codes\n"
+    "  harden export --format apparmor svc.toml  the policy as an AppArmor profile\n"
+    "  harden status / harden down --policy P    host state harden owns / remove it\n\n"
+    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-215 an\n"
     "enforcement step failed (see 'harden steps'), 126/127 target not executable/not found,\n"
     "otherwise the target's own status. See harden(1) and harden.toml(5).";
 
