@@ -31,6 +31,21 @@ std::string trimmed(const char* text) {
   return s;
 }
 
+// nft follows each "Error:" with an excerpt and a caret line that, for a buffer, often points
+// at the wrong line, and repeats an error once per rule that hit it; keep each message once.
+std::string error_messages(const char* text) {
+  std::istringstream lines(text ? text : "");
+  std::string line, out;
+  while (std::getline(lines, line)) {
+    const size_t at = line.find("Error: ");
+    if (at == std::string::npos) continue;
+    const std::string message = line.substr(at + 7);
+    if (out.find(message) != std::string::npos) continue;
+    out += (out.empty() ? "" : "; ") + message;
+  }
+  return out.empty() ? trimmed(text) : out;
+}
+
 }  // namespace
 
 namespace host {
@@ -44,7 +59,7 @@ std::expected<std::string, std::string> nft_run(const std::string& script) {
   }
   errno = 0;
   if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    std::string error = trimmed(nft_ctx_get_error_buffer(ctx.get()));
+    std::string error = error_messages(nft_ctx_get_error_buffer(ctx.get()));
     if (error.empty()) error = "libnftables refused the ruleset";
     return std::unexpected(error);
   }
