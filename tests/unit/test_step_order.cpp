@@ -105,6 +105,10 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("credentials"));
   CHECK(at("limits") < at("capabilities"));
   CHECK(at("fds") < at("seccomp"));
+  CHECK(at("audit") < at("session"));
+  CHECK(at("nftables") < at("session"));
+  CHECK(at("session") < at("nftables-netns"));
+  CHECK(at("lsm") < at("filesystem"));
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
   for (const Step& step : enforcement_steps())
@@ -166,4 +170,87 @@ TEST_CASE("without CAP_SETPCAP, dropping nothing is allowed only with no_new_pri
   const Plan plan = PlanFactory::make(data);
   ExecContext ctx = context_for(plan.data());
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCapabilities);
+}
+
+namespace {
+
+PlanData host_plan(NetworkScope scope) {
+  PlanData plan = full_plan();
+  plan.network = {true, scope, "harden_order", "table inet harden_order {}\n"};
+  plan.audit.owner_key = "harden:order";
+  plan.audit.rules = {AuditRule{}, AuditRule{}};
+  plan.lsm.apparmor_profile = "harden-order";
+  plan.lsm.selinux_context = "system_u:system_r:order_t:s0";
+  return plan;
+}
+
+std::vector<std::string> calls_until_chroot(const std::vector<std::string>& calls) {
+  const auto end = std::find(calls.begin(), calls.end(), "chdir /jail");
+  return {calls.begin(), end};
+}
+
+}  // namespace
+
+TEST_CASE("host layers: audit and host-netns rules before the session, labels before the root",
+          "[steps][host]") {
+  for (const NetworkScope scope : {NetworkScope::uid, NetworkScope::cgroup}) {
+    const Plan plan = PlanFactory::make(host_plan(scope));
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;
+    sys.lsm_active = true;
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    CHECK(calls_until_chroot(sys.calls) ==
+          std::vector<std::string>{
+              "audit_replace_rules harden:order 2", "nft_replace_table harden_order", "setsid",
+              "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
+              "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
+  }
+  // Scope netns: inside the sandbox's namespace, so after the session (and namespaces).
+  const Plan plan = PlanFactory::make(host_plan(NetworkScope::netns));
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.lsm_active = true;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  const std::vector<std::string> head = calls_until_chroot(sys.calls);
+  REQUIRE(head.size() >= 3);
+  CHECK(head[0] == "audit_replace_rules harden:order 2");
+  CHECK(head[1] == "setsid");
+  CHECK(head[2] == "nft_replace_table harden_order");
+}
+
+TEST_CASE("a failing host step stops the launch with its own exit code", "[steps][host]") {
+  const std::vector<std::pair<std::string, int>> cases{{"audit_replace_rules", exit_code::kAudit},
+                                                       {"nft_replace_table", exit_code::kNftables},
+                                                       {"lsm_set_exec_label", exit_code::kLsm}};
+  for (const auto& [call, code] : cases) {
+    INFO(call);
+    const Plan plan = PlanFactory::make(host_plan(NetworkScope::uid));
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;
+    sys.lsm_active = true;
+    sys.fail_call = call;
+    CHECK(enforce_and_exec(plan, ctx, sys) == code);
+    CHECK(sys.calls.back().rfind(call, 0) == 0);
+    CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                       [](const std::string& c) { return c.rfind("execve", 0) == 0; }));
+  }
+}
+
+TEST_CASE("an inactive LSM refuses the launch unless the label is optional", "[steps][lsm]") {
+  PlanData data = host_plan(NetworkScope::uid);
+  data.lsm.selinux_context.clear();
+  {
+    const Plan plan = PlanFactory::make(data);
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;  // both LSMs inactive
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kLsm);
+    CHECK(sys.calls.back() == "lsm_enabled apparmor");
+  }
+  data.lsm.optional = true;
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);  // reached execve
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                     [](const std::string& c) { return c.rfind("lsm_set_exec_label", 0) == 0; }));
 }
