@@ -6,8 +6,10 @@
 // are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
 // namespace and are installed right after it exists.
 #include <nftables/libnftables.h>
+#include <sys/stat.h>
 
 #include <cerrno>
+#include <fstream>
 #include <memory>
 #include <sstream>
 
@@ -91,6 +93,22 @@ int RealSys::nft_replace_table(const std::string& table, const std::string& rule
   return -1;
 }
 
+// The host's namespace is PID 1's. Some init systems make /proc/1/ns unreadable even to root;
+// kthreadd (PID 2 in the initial PID namespace) always lives in the initial one too.
+int RealSys::in_initial_netns() {
+  struct stat own {};
+  if (::stat("/proc/self/ns/net", &own) != 0) return -1;
+  struct stat init {};
+  if (::stat("/proc/1/ns/net", &init) != 0) {
+    std::ifstream comm("/proc/2/comm");
+    std::string name;
+    if (!std::getline(comm, name) || name != "kthreadd" || ::stat("/proc/2/ns/net", &init) != 0) {
+      return -1;
+    }
+  }
+  return own.st_dev == init.st_dev && own.st_ino == init.st_ino ? 1 : 0;
+}
+
 namespace enforce {
 
 namespace {
@@ -120,6 +138,15 @@ bool wanted(const PlanData& plan) {
   return plan.network.enabled && plan.network.scope == NetworkScope::netns;
 }
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
+  // Scope netns filters everything in the namespace; in the host's namespace that would be
+  // the whole machine's firewall, which a service policy must never replace by accident.
+  const int initial = sys.in_initial_netns();
+  if (initial != 0) {
+    return step_failed(initial < 0 ? errno : 0,
+                       "[network] scope = \"netns\" filters the whole network namespace, and "
+                       "harden runs in the host's; start it in the sandbox's namespace, or use "
+                       "scope = \"uid\" or \"cgroup\"");
+  }
   return install(plan, sys);
 }
 }  // namespace nftables_netns

@@ -56,6 +56,8 @@ class Sys {
                                 std::string& error) = 0;
   virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
                                   std::string& error) = 0;
+  // 1 when this process shares PID 1's network namespace (the host's), 0 when not.
+  virtual int in_initial_netns() = 0;
   // 1 when the LSM is active; 0 when it is not, with the evidence in `why`.
   virtual int lsm_enabled(Lsm lsm, std::string& why) = 0;
   // The label the next execve runs under (aa_change_onexec, setexeccon).
@@ -88,6 +90,7 @@ class RealSys final : public Sys {
                         std::string& error) override;  // nftables.cpp
   int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
                           std::string& error) override;                // audit.cpp
+  int in_initial_netns() override;                                     // nftables.cpp
   int lsm_enabled(Lsm lsm, std::string& why) override;                 // lsm.cpp
   int lsm_set_exec_label(Lsm lsm, const std::string& label) override;  // lsm.cpp
 };

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/steps.hpp"
 #include "tests/support/harness.hpp"
@@ -327,4 +329,30 @@ egress = "drop"
   CHECK(result.err.find("cgroupv2 path fails: No such file or directory") != std::string::npos);
   CHECK_FALSE(path_exists(marker));
   CHECK(harden_tables_in(ns).empty());  // all or nothing
+}
+
+TEST_CASE("scope netns refuses to run in the host's network namespace", "[nftables]") {
+  require_root();
+  TempDir dir;
+  const std::string marker = dir.file("target-ran");
+  const std::string name = unique_name("nft");
+  // Accept-only, so even a broken refusal could not cut the host off; removed in any case.
+  struct Cleanup {
+    std::string table;
+    ~Cleanup() { (void)host::nft_run(harden::nft_delete_script(table)); }
+  } cleanup{"harden_" + name};
+  const std::string policy = write_policy(dir, "host", "[policy]\nname = \"" + name + R"("
+[network]
+scope = "netns"
+ingress = "accept"
+egress = "accept"
+)");
+  const RunResult result = run_harden({"--policy", policy, "--", probe_binary(), "touch", marker});
+  INFO(result.describe());
+  CHECK(result.exited(harden::exit_code::kNftablesNetns));
+  CHECK(result.err.find("harden runs in the host's") != std::string::npos);
+  CHECK_FALSE(path_exists(marker));
+  const auto tables = host::nft_harden_tables();
+  REQUIRE(tables.has_value());
+  CHECK(std::find(tables->begin(), tables->end(), "harden_" + name) == tables->end());
 }

@@ -81,6 +81,11 @@ class RecordingSys final : public Sys {
     if (rc != 0) error = "recorded failure";
     return rc;
   }
+  bool initial_netns = false;  // what in_initial_netns answers
+  int in_initial_netns() override {
+    record("in_initial_netns");
+    return initial_netns ? 1 : 0;
+  }
   bool lsm_active = false;  // what lsm_enabled answers for both LSMs
   int lsm_enabled(Lsm lsm, std::string& why) override {
     record(std::string("lsm_enabled ") + (lsm == Lsm::apparmor ? "apparmor" : "selinux"));

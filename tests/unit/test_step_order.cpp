@@ -212,10 +212,21 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
   sys.lsm_active = true;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
   const std::vector<std::string> head = calls_until_chroot(sys.calls);
-  REQUIRE(head.size() >= 3);
+  REQUIRE(head.size() >= 4);
   CHECK(head[0] == "audit_replace_rules harden:order 2");
   CHECK(head[1] == "setsid");
-  CHECK(head[2] == "nft_replace_table harden_order");
+  CHECK(head[2] == "in_initial_netns");
+  CHECK(head[3] == "nft_replace_table harden_order");
+}
+
+TEST_CASE("scope netns refuses to replace the host's own firewall", "[steps][host]") {
+  const Plan plan = PlanFactory::make(host_plan(NetworkScope::netns));
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.lsm_active = true;
+  sys.initial_netns = true;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNftablesNetns);
+  CHECK(sys.calls.back() == "in_initial_netns");
 }
 
 TEST_CASE("a failing host step stops the launch with its own exit code", "[steps][host]") {
