@@ -1,5 +1,6 @@
 // Parsers for the sections of the core exec path: policy, exec, identity, capabilities,
-// filesystem, limits, environment. They check shape and spelling, not meaning.
+// limits, environment ([filesystem] and [namespaces] have files of their own). They check
+// shape and spelling, not meaning.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11,7 +12,7 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 11> kSections{{
+constexpr std::array<SectionEntry, 12> kSections{{
     {"audit", parse_audit_section},
     {"capabilities", parse_capabilities_section},
     {"environment", parse_environment_section},
@@ -20,6 +21,7 @@ constexpr std::array<SectionEntry, 11> kSections{{
     {"identity", parse_identity_section},
     {"limits", parse_limits_section},
     {"lsm", parse_lsm_section},
+    {"namespaces", parse_namespaces_section},
     {"network", parse_network_section},
     {"policy", parse_policy_section},
     {"seccomp", parse_seccomp_section},
@@ -160,12 +162,6 @@ void parse_capabilities_section(const toml::table& table, Policy& policy, Diagno
   static constexpr std::array<std::string_view, 1> kKeys{"keep"};
   const TomlSection section(table, "capabilities", kKeys, diags);
   if (auto keep = section.strings("keep")) policy.capabilities.keep = std::move(*keep);
-}
-
-void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 1> kKeys{"chroot"};
-  const TomlSection section(table, "filesystem", kKeys, diags);
-  policy.filesystem.chroot = section.string("chroot");
 }
 
 namespace {

@@ -15,9 +15,11 @@ namespace harden::enforce {
 HARDEN_LAYER(verify)             // steps.cpp
 HARDEN_LAYER(audit)              // audit.cpp
 HARDEN_LAYER(nftables)           // nftables.cpp: scope uid and cgroup, in the host's netns
-HARDEN_LAYER(session)            // session.cpp
+HARDEN_LAYER(namespaces)         // namespaces.cpp
 HARDEN_LAYER(nftables_netns)     // nftables.cpp: scope netns, in the sandbox's netns
+HARDEN_LAYER(session)            // session.cpp
 HARDEN_LAYER(lsm)                // lsm.cpp
+HARDEN_LAYER(mounts)             // mounts.cpp
 HARDEN_LAYER(filesystem)         // filesystem.cpp
 HARDEN_LAYER(limits)             // limits.cpp
 HARDEN_LAYER(umask)              // process.cpp
@@ -46,5 +48,10 @@ namespace session {
 // child's status. Never returns.
 [[noreturn]] void supervise(pid_t child);
 }  // namespace session
+
+namespace namespaces {
+// The CLONE_NEW* flags the plan asks for, besides the user namespace.
+int unshare_flags(const NamespacesPlan& ns);
+}  // namespace namespaces
 
 }  // namespace harden::enforce

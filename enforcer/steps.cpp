@@ -18,7 +18,7 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 15> kSteps{{
+constexpr std::array<Step, 17> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
@@ -31,20 +31,27 @@ constexpr std::array<Step, 15> kSteps{{
      "scope uid/cgroup: the table lives in the host's network namespace, so it is "
      "installed before any namespace is entered and before the first packet",
      exit_code::kNftables, nftables::wanted, nftables::apply},
-    {"session",
-     "new session first, so the supervisor fork (if any) happens before any privilege "
-     "is dropped and the target cannot inject keystrokes into the caller's tty (TIOCSTI)",
-     exit_code::kSession, session::wanted, session::apply},
-    // HOOK: the namespaces step goes here, before nftables-netns: that row must run inside the
-    // sandbox's new network namespace. Until then it uses the namespace harden runs in.
+    {"namespaces",
+     "user namespace first (rootless mode needs it for every other one), then the "
+     "rest, before the fork so that the target is born into the PID namespace",
+     exit_code::kNamespaces, namespaces::wanted, namespaces::apply},
     {"nftables-netns",
-     "scope netns: the table lives in the sandbox's own network namespace, so "
-     "right after that namespace exists and before the target can send",
+     "scope netns: the table lives in the sandbox's own network namespace, so right "
+     "after the namespaces step creates it and before the target can send",
      exit_code::kNftablesNetns, nftables_netns::wanted, nftables_netns::apply},
+    {"session",
+     "the one fork point (supervisor, PID 1 of a PID namespace) before any privilege "
+     "is dropped; new session so the target cannot inject keystrokes into the "
+     "caller's tty (TIOCSTI)",
+     exit_code::kSession, session::wanted, session::apply},
     {"lsm",
      "before the root changes: the exec label is written through /proc/thread-self/attr, "
      "which must still be the kernel's procfs (runc CVE-2025-52881); it applies at execve",
      exit_code::kLsm, lsm::wanted, lsm::apply},
+    {"mounts",
+     "the constructed root after the fork (a new /proc must be mounted from inside the "
+     "PID namespace) and while mount privileges are still held",
+     exit_code::kMounts, mounts::wanted, mounts::apply},
     {"filesystem",
      "chroot while CAP_SYS_CHROOT is still held, then chdir(\"/\") so no directory "
      "handle points outside the new root",
@@ -130,6 +137,14 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
           "harden: step '" + std::string(step.name) + "' failed: " + result.error().detail;
       if (result.error().error != 0)
         message += ": " + std::string(std::strerror(result.error().error));
+      const int error = result.error().error;
+      if (ctx.rootless && (error == EPERM || error == EACCES || error == EINVAL)) {
+        // Host-level steps (other users' ids, host firewall, audit, ...) need root; in
+        // rootless mode harden only holds privileges inside its own user namespace.
+        message +=
+            " [rootless mode: harden runs without root, and this step needs privileges "
+            "over the host]";
+      }
       message += " (policy " + data.policy_file + "); the target was not started\n";
       report(message);
       return step.exit_code;

@@ -105,9 +105,12 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("credentials"));
   CHECK(at("limits") < at("capabilities"));
   CHECK(at("fds") < at("seccomp"));
-  CHECK(at("audit") < at("session"));
-  CHECK(at("nftables") < at("session"));
-  CHECK(at("session") < at("nftables-netns"));
+  CHECK(at("audit") < at("namespaces"));
+  CHECK(at("nftables") < at("namespaces"));
+  CHECK(at("namespaces") < at("nftables-netns"));
+  CHECK(at("nftables-netns") < at("session"));
+  CHECK(at("session") < at("lsm"));
+  CHECK(at("lsm") < at("mounts"));
   CHECK(at("lsm") < at("filesystem"));
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
@@ -205,18 +208,26 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
               "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
               "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
   }
-  // Scope netns: inside the sandbox's namespace, so after the session (and namespaces).
-  const Plan plan = PlanFactory::make(host_plan(NetworkScope::netns));
+  // Scope netns: inside the sandbox's new network namespace, so after the unshare.
+  PlanData data = host_plan(NetworkScope::netns);
+  data.namespaces.net = true;
+  const Plan plan = PlanFactory::make(data);
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.lsm_active = true;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-  const std::vector<std::string> head = calls_until_chroot(sys.calls);
-  REQUIRE(head.size() >= 4);
-  CHECK(head[0] == "audit_replace_rules harden:order 2");
-  CHECK(head[1] == "setsid");
-  CHECK(head[2] == "in_initial_netns");
-  CHECK(head[3] == "nft_replace_table harden_order");
+  const auto index = [&](std::string_view prefix) {
+    return std::find_if(sys.calls.begin(), sys.calls.end(),
+                        [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
+           sys.calls.begin();
+  };
+  CHECK(sys.calls.front() == "audit_replace_rules harden:order 2");
+  CHECK(index("unshare") < index("in_initial_netns"));
+  CHECK(index("in_initial_netns") < index("nft_replace_table harden_order"));
+  CHECK(index("nft_replace_table") < index("setsid"));
+  CHECK(index("setsid") < index("lsm_enabled"));
+  CHECK(index("lsm_set_exec_label selinux") < index("chdir /jail"));
+  CHECK(index("chdir /jail") < static_cast<long>(sys.calls.size()));
 }
 
 TEST_CASE("scope netns refuses to replace the host's own firewall", "[steps][host]") {
