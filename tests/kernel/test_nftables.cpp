@@ -356,3 +356,31 @@ egress = "accept"
   REQUIRE(tables.has_value());
   CHECK(std::find(tables->begin(), tables->end(), "harden_" + name) == tables->end());
 }
+
+TEST_CASE("scope netns with [namespaces] net: the table lives in the sandbox's own namespace",
+          "[nftables]") {
+  require_root();
+  TempDir dir;
+  const std::string name = unique_name("nft");
+  struct Cleanup {
+    std::string table;
+    ~Cleanup() { (void)host::nft_run(harden::nft_delete_script(table)); }
+  } cleanup{"harden_" + name};
+  const std::string base = "[policy]\nname = \"" + name + "\"\n[namespaces]\nnet = \"loopback\"\n";
+  // Nothing listens on port 9 in the fresh namespace: without the table the kernel refuses at
+  // once; with egress = "drop" the SYN is dropped and the connect times out instead.
+  const RunResult open = run_harden({"--policy", write_policy(dir, "open", base), "--",
+                                     probe_binary(), "connect-tcp", "127.0.0.1", "9"});
+  INFO(open.describe());
+  CHECK(parse_probe(open.out)["errno"] == "ECONNREFUSED");
+  const RunResult dropped =
+      run_harden({"--policy", write_policy(dir, "drop", base + "[network]\negress = \"drop\"\n"),
+                  "--", probe_binary(), "connect-tcp", "127.0.0.1", "9"});
+  INFO(dropped.describe());
+  CHECK(dropped.exited(kProbeExitErrno));
+  CHECK(parse_probe(dropped.out)["errno"] == "ETIMEDOUT");
+  // The host's namespace never saw the table.
+  const auto tables = host::nft_harden_tables();
+  REQUIRE(tables.has_value());
+  CHECK(std::find(tables->begin(), tables->end(), "harden_" + name) == tables->end());
+}
