@@ -12,7 +12,7 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 12> kSections{{
+constexpr std::array<SectionEntry, 15> kSections{{
     {"audit", parse_audit_section},
     {"capabilities", parse_capabilities_section},
     {"cgroup", parse_cgroup_section},

@@ -146,83 +146,84 @@ struct CgroupPlan {
   UnderSystemd under_systemd = UnderSystemd::kFail;
 
   bool wanted() const { return memory_max || pids_max || cpu_quota_us; }
+};
 
-  // What the nftables rules match on: everything in the sandbox's own network namespace, or, in
-  // the host's namespace, only sockets owned by the service's uid or created in its cgroup.
-  enum class NetworkScope : uint8_t { netns, uid, cgroup };
+// What the nftables rules match on: everything in the sandbox's own network namespace, or, in
+// the host's namespace, only sockets owned by the service's uid or created in its cgroup.
+enum class NetworkScope : uint8_t { netns, uid, cgroup };
 
-  struct NetworkPlan {
-    bool enabled = false;
-    NetworkScope scope = NetworkScope::netns;
-    std::string table;    // "harden_<policy>", family inet (IPv4 and IPv6 together)
-    std::string ruleset;  // the full "table inet harden_<policy> { ... }" definition
-  };
+struct NetworkPlan {
+  bool enabled = false;
+  NetworkScope scope = NetworkScope::netns;
+  std::string table;    // "harden_<policy>", family inet (IPv4 and IPv6 together)
+  std::string ruleset;  // the full "table inet harden_<policy> { ... }" definition
+};
 
-  // One audit rule on the exit filter with action "always". Every rule also carries the
-  // policy's owner key ("harden:<policy>"), which is how `harden status` and `harden down`
-  // recognise the rules harden added, and never touch anyone else's.
-  struct AuditRule {
-    enum class Kind : uint8_t { watch, syscall };
-    Kind kind = Kind::watch;
-    std::string path;           // watch: the file or directory
-    bool directory = false;     // watch: a directory watch covers the whole subtree
-    uint32_t permissions = 0;   // watch: AUDIT_PERM_* bits
-    std::vector<int> syscalls;  // syscall: numbers for the plan's architecture
-    uint32_t uid = 0;           // syscall: only this uid's calls are recorded
-    std::string key;            // the user's key, shown in every record
-  };
+// One audit rule on the exit filter with action "always". Every rule also carries the
+// policy's owner key ("harden:<policy>"), which is how `harden status` and `harden down`
+// recognise the rules harden added, and never touch anyone else's.
+struct AuditRule {
+  enum class Kind : uint8_t { watch, syscall };
+  Kind kind = Kind::watch;
+  std::string path;           // watch: the file or directory
+  bool directory = false;     // watch: a directory watch covers the whole subtree
+  uint32_t permissions = 0;   // watch: AUDIT_PERM_* bits
+  std::vector<int> syscalls;  // syscall: numbers for the plan's architecture
+  uint32_t uid = 0;           // syscall: only this uid's calls are recorded
+  std::string key;            // the user's key, shown in every record
+};
 
-  struct AuditPlan {
-    std::string owner_key;  // "harden:<policy>"
-    std::vector<AuditRule> rules;
-  };
+struct AuditPlan {
+  std::string owner_key;  // "harden:<policy>"
+  std::vector<AuditRule> rules;
+};
 
-  struct LsmPlan {
-    std::string apparmor_profile;  // empty: none requested
-    std::string selinux_context;   // empty: none requested
-    bool optional = false;         // an inactive LSM is a warning instead of a refusal
-  };
+struct LsmPlan {
+  std::string apparmor_profile;  // empty: none requested
+  std::string selinux_context;   // empty: none requested
+  bool optional = false;         // an inactive LSM is a warning instead of a refusal
+};
 
-  struct PlanData {
-    uint32_t schema_version = 1;
-    uint32_t audit_arch = 0;  // AUDIT_ARCH_* the plan was built for
-    std::string policy_name;
-    std::string policy_file;
-    bool no_new_privs = true;
-    CredentialsPlan credentials;
-    CapabilitiesPlan capabilities;
-    SeccompPlan seccomp;
-    std::vector<ResourceLimit> limits;
-    EnvironmentPlan environment;
-    FdPlan fds;
-    ExecPlan exec;
-    FilesystemPlan filesystem;
-    NamespacesPlan namespaces;
-    LandlockPlan landlock;
-    CgroupPlan cgroup;
-    NetworkPlan network;
-    AuditPlan audit;
-    LsmPlan lsm;
-  };
+struct PlanData {
+  uint32_t schema_version = 1;
+  uint32_t audit_arch = 0;  // AUDIT_ARCH_* the plan was built for
+  std::string policy_name;
+  std::string policy_file;
+  bool no_new_privs = true;
+  CredentialsPlan credentials;
+  CapabilitiesPlan capabilities;
+  SeccompPlan seccomp;
+  std::vector<ResourceLimit> limits;
+  EnvironmentPlan environment;
+  FdPlan fds;
+  ExecPlan exec;
+  FilesystemPlan filesystem;
+  NamespacesPlan namespaces;
+  LandlockPlan landlock;
+  CgroupPlan cgroup;
+  NetworkPlan network;
+  AuditPlan audit;
+  LsmPlan lsm;
+};
 
-  // An immutable, validated plan. Only the compiler and the plan reader can make one.
-  class Plan {
-   public:
-    const PlanData& data() const { return data_; }
-    const PlanData* operator->() const { return &data_; }
+// An immutable, validated plan. Only the compiler and the plan reader can make one.
+class Plan {
+ public:
+  const PlanData& data() const { return data_; }
+  const PlanData* operator->() const { return &data_; }
 
-   private:
-    explicit Plan(PlanData data) : data_(std::move(data)) {}
-    PlanData data_;
+ private:
+  explicit Plan(PlanData data) : data_(std::move(data)) {}
+  PlanData data_;
 
-    friend class PlanFactory;
-  };
+  friend class PlanFactory;
+};
 
-  // The single door through which Plans are made; compile_policy() and plan_from_bytes()
-  // use it, and so do tests that need a hand-made plan for the enforcer's seam.
-  class PlanFactory {
-   public:
-    static Plan make(PlanData data) { return Plan(std::move(data)); }
-  };
+// The single door through which Plans are made; compile_policy() and plan_from_bytes()
+// use it, and so do tests that need a hand-made plan for the enforcer's seam.
+class PlanFactory {
+ public:
+  static Plan make(PlanData data) { return Plan(std::move(data)); }
+};
 
 }  // namespace harden
