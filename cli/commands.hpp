@@ -27,6 +27,9 @@ Subcommand add_run_command(CLI::App& parent);
 Subcommand add_validate_command(CLI::App& parent);
 Subcommand add_steps_command(CLI::App& parent);
 Subcommand add_compile_command(CLI::App& parent);
+Subcommand add_export_command(CLI::App& parent);
+Subcommand add_down_command(CLI::App& parent);
+Subcommand add_status_command(CLI::App& parent);
 
 // What to launch under: a policy (compiled now) or a sealed plan (harden compile --plan-only).
 struct LaunchRequest {

@@ -13,11 +13,9 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 4> kCommands{
-    add_run_command,
-    add_compile_command,
-    add_validate_command,
-    add_steps_command,
+constexpr std::array<Registrar, 7> kCommands{
+    add_run_command,    add_compile_command, add_validate_command, add_steps_command,
+    add_export_command, add_down_command,    add_status_command,
 };
 
 constexpr const char* kDescription =
@@ -25,8 +23,10 @@ constexpr const char* kDescription =
     "  harden --policy svc.toml -- ./server      run ./server under svc.toml\n"
     "  harden compile svc.toml -o svc-wrapper    a standalone wrapper with the sealed plan\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
-    "  harden steps                              the enforcement order and exit codes\n\n"
-    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-215 an\n"
+    "  harden steps                              the enforcement order and exit codes\n"
+    "  harden export --format apparmor svc.toml  the policy as an AppArmor profile\n"
+    "  harden status / harden down --policy P    host state harden owns / remove it\n\n"
+    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-219 an\n"
     "enforcement step failed (see 'harden steps'), 126/127 target not executable/not found,\n"
     "otherwise the target's own status. See harden(1) and harden.toml(5).";
 

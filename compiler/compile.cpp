@@ -28,6 +28,9 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.filesystem = compile_filesystem(policy.filesystem, plan.namespaces, diags);
   plan.landlock = compile_landlock(policy.landlock, policy.ipc, plan.filesystem, diags);
   plan.cgroup = compile_cgroup(policy.cgroup, diags);
+  plan.network = compile_network(policy.network, plan.policy_name, plan.credentials, diags);
+  plan.audit = compile_audit(policy.audit, plan.policy_name, plan.credentials, diags);
+  plan.lsm = compile_lsm(policy.lsm, diags);
 
   // Cross-field rules.
   check_isolation(policy, plan, diags);

@@ -27,5 +27,11 @@ CgroupPlan compile_cgroup(const CgroupSection& cgroup, Diagnostics& diags);
 // The Landlock rules that follow from the filesystem view (paths as the target sees them):
 // what the view shows, with the rights the view gives. Extend it when the view grows.
 std::vector<LandlockPathRule> derive_view_rules(const FilesystemPlan& fs);
+// The host layers need the resolved user: scope = "uid" and audit syscall rules match on it.
+NetworkPlan compile_network(const NetworkSection& net, const std::string& policy_name,
+                            const CredentialsPlan& credentials, Diagnostics& diags);
+AuditPlan compile_audit(const AuditSection& audit, const std::string& policy_name,
+                        const CredentialsPlan& credentials, Diagnostics& diags);
+LsmPlan compile_lsm(const LsmSection& lsm, Diagnostics& diags);
 
 }  // namespace harden

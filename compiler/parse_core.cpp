@@ -12,7 +12,8 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 12> kSections{{
+constexpr std::array<SectionEntry, 15> kSections{{
+    {"audit", parse_audit_section},
     {"capabilities", parse_capabilities_section},
     {"cgroup", parse_cgroup_section},
     {"environment", parse_environment_section},
@@ -22,7 +23,9 @@ constexpr std::array<SectionEntry, 12> kSections{{
     {"ipc", parse_ipc_section},
     {"landlock", parse_landlock_section},
     {"limits", parse_limits_section},
+    {"lsm", parse_lsm_section},
     {"namespaces", parse_namespaces_section},
+    {"network", parse_network_section},
     {"policy", parse_policy_section},
     {"seccomp", parse_seccomp_section},
 }};

@@ -165,6 +165,53 @@ struct EnvironmentSection {
   std::vector<std::pair<LocatedString, LocatedString>> set;  // name, value
 };
 
+// One [[network.allow]] table: traffic the nftables table lets through.
+struct NetworkAllow {
+  LocatedString direction;                // ingress | egress
+  std::optional<LocatedString> protocol;  // tcp | udp; absent: any protocol
+  LocatedStrings ports;                   // "80" or "8000-8100", as written (numbers become text)
+  LocatedStrings addresses;               // egress: destinations; ingress: sources; v4 or v6
+  SourcePos pos;
+};
+
+struct NetworkSection {
+  bool present = false;
+  std::optional<LocatedString> scope;     // netns | uid | cgroup
+  std::optional<LocatedString> ingress;   // drop | reject | accept
+  std::optional<LocatedString> egress;    // drop | reject | accept
+  std::optional<LocatedString> loopback;  // accept | filter
+  std::optional<LocatedString> cgroup;    // cgroup v2 path, scope = "cgroup" only
+  std::vector<NetworkAllow> allow;
+  SourcePos pos;
+};
+
+struct AuditWatch {
+  LocatedString path;
+  std::optional<LocatedString> permissions;  // letters from "rwxa"; default all four
+  std::optional<LocatedString> key;          // default: [audit] key, else the policy name
+  SourcePos pos;
+};
+
+struct AuditSyscallRule {
+  LocatedStrings syscalls;
+  std::optional<LocatedString> key;
+  SourcePos pos;
+};
+
+struct AuditSection {
+  bool present = false;
+  std::optional<LocatedString> key;  // default key of every rule
+  std::vector<AuditWatch> watches;
+  std::vector<AuditSyscallRule> syscalls;
+  SourcePos pos;
+};
+
+struct LsmSection {
+  std::optional<LocatedString> apparmor_profile;
+  std::optional<LocatedString> selinux_context;
+  std::optional<Located<bool>> optional;  // run unconfined (with a warning) if the LSM is off
+};
+
 struct Policy {
   std::string file;  // the top file the user named
   PolicyMeta meta;
@@ -179,6 +226,9 @@ struct Policy {
   LandlockSection landlock;
   IpcSection ipc;
   CgroupSection cgroup;
+  NetworkSection network;
+  AuditSection audit;
+  LsmSection lsm;
 };
 
 }  // namespace harden

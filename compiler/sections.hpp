@@ -34,5 +34,8 @@ void parse_environment_section(const toml::table& table, Policy& policy, Diagnos
 void parse_landlock_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_ipc_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_cgroup_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_network_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_audit_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_lsm_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 
 }  // namespace harden

@@ -19,24 +19,42 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 15> kSteps{{
+constexpr std::array<Step, 19> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"audit",
+     "host state while harden still holds the host's CAP_AUDIT_CONTROL (a user "
+     "namespace would take it away), so the watches exist before the target's first "
+     "syscall",
+     exit_code::kAudit, audit::wanted, audit::apply},
     {"cgroup",
      "before the namespaces: the host pid names the cgroup, host root may still write "
      "cgroupfs (no user namespace yet), a cgroup namespace made next is rooted at it, and "
      "a supervisor forked later stays within its limits",
      exit_code::kCgroup, cgroup::wanted, cgroup::apply},
+    {"nftables",
+     "scope uid/cgroup: the table lives in the host's network namespace, so it is "
+     "installed before any namespace is entered and before the first packet; after the "
+     "cgroup step, since a socket cgroupv2 rule needs its cgroup to exist",
+     exit_code::kNftables, nftables::wanted, nftables::apply},
     {"namespaces",
      "user namespace first (rootless mode needs it for every other one), then the "
      "rest, before the fork so that the target is born into the PID namespace",
      exit_code::kNamespaces, namespaces::wanted, namespaces::apply},
+    {"nftables-netns",
+     "scope netns: the table lives in the sandbox's own network namespace, so right "
+     "after the namespaces step creates it and before the target can send",
+     exit_code::kNftablesNetns, nftables_netns::wanted, nftables_netns::apply},
     {"session",
      "the one fork point (supervisor, PID 1 of a PID namespace) before any privilege "
      "is dropped; new session so the target cannot inject keystrokes into the "
      "caller's tty (TIOCSTI)",
      exit_code::kSession, session::wanted, session::apply},
+    {"lsm",
+     "before the root changes: the exec label is written through /proc/thread-self/attr, "
+     "which must still be the kernel's procfs (runc CVE-2025-52881); it applies at execve",
+     exit_code::kLsm, lsm::wanted, lsm::apply},
     {"mounts",
      "the constructed root after the fork (a new /proc must be mounted from inside the "
      "PID namespace) and while mount privileges are still held",

@@ -36,6 +36,10 @@ inline constexpr int kNamespaces = 212;
 inline constexpr int kMounts = 213;
 inline constexpr int kCgroup = 214;
 inline constexpr int kLandlock = 215;
+inline constexpr int kAudit = 216;
+inline constexpr int kNftables = 217;
+inline constexpr int kNftablesNetns = 218;
+inline constexpr int kLsm = 219;
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,

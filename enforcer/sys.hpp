@@ -9,8 +9,12 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+
 #include <string_view>
 #include <utility>
+
+#include "compiler/plan/plan.hpp"
 
 namespace harden {
 
@@ -28,6 +32,8 @@ struct CapSets {
   uint64_t effective = 0;
   uint64_t inheritable = 0;
 };
+
+enum class Lsm : uint8_t { apparmor, selinux };
 
 // landlock_ruleset_attr as of ABI 6 (the header installed may be older; see landlock_abi.hpp).
 struct LandlockRulesetAttr {
@@ -70,6 +76,19 @@ class Sys {
   // denied call would wait for an answer that never comes) and the supervisor says why.
   virtual int hand_over_listener(int listener) = 0;
   virtual int execve(const char* path, char* const argv[], char* const envp[]) = 0;
+
+  // Host-level state, through libnftables and libaudit. Besides errno, `error` gets the
+  // library's own message where it says more (nft's parser points into the ruleset).
+  virtual int nft_replace_table(const std::string& table, const std::string& ruleset,
+                                std::string& error) = 0;
+  virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
+                                  std::string& error) = 0;
+  // 1 when this process shares PID 1's network namespace (the host's), 0 when not.
+  virtual int in_initial_netns() = 0;
+  // 1 when the LSM is active; 0 when it is not, with the evidence in `why`.
+  virtual int lsm_enabled(Lsm lsm, std::string& why) = 0;
+  // The label the next execve runs under (aa_change_onexec, setexeccon).
+  virtual int lsm_set_exec_label(Lsm lsm, const std::string& label) = 0;
 
   // Namespaces (namespaces.cpp).
   virtual uid_t geteuid() = 0;
@@ -203,6 +222,13 @@ class RealSys : public Sys {
   int seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) override;
   int hand_over_listener(int listener) override;
   int execve(const char* path, char* const argv[], char* const envp[]) override;
+  int nft_replace_table(const std::string& table, const std::string& ruleset,
+                        std::string& error) override;  // nftables.cpp
+  int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
+                          std::string& error) override;                // audit.cpp
+  int in_initial_netns() override;                                     // nftables.cpp
+  int lsm_enabled(Lsm lsm, std::string& why) override;                 // lsm.cpp
+  int lsm_set_exec_label(Lsm lsm, const std::string& label) override;  // lsm.cpp
   uid_t geteuid() override;
   gid_t getegid() override;
   int unshare(int flags) override;

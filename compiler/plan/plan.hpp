@@ -158,6 +158,42 @@ struct CgroupPlan {
   bool wanted() const { return memory_max || pids_max || cpu_quota_us; }
 };
 
+// What the nftables rules match on: everything in the sandbox's own network namespace, or, in
+// the host's namespace, only sockets owned by the service's uid or created in its cgroup.
+enum class NetworkScope : uint8_t { netns, uid, cgroup };
+
+struct NetworkPlan {
+  bool enabled = false;
+  NetworkScope scope = NetworkScope::netns;
+  std::string table;    // "harden_<policy>", family inet (IPv4 and IPv6 together)
+  std::string ruleset;  // the full "table inet harden_<policy> { ... }" definition
+};
+
+// One audit rule on the exit filter with action "always". Every rule also carries the
+// policy's owner key ("harden:<policy>"), which is how `harden status` and `harden down`
+// recognise the rules harden added, and never touch anyone else's.
+struct AuditRule {
+  enum class Kind : uint8_t { watch, syscall };
+  Kind kind = Kind::watch;
+  std::string path;           // watch: the file or directory
+  bool directory = false;     // watch: a directory watch covers the whole subtree
+  uint32_t permissions = 0;   // watch: AUDIT_PERM_* bits
+  std::vector<int> syscalls;  // syscall: numbers for the plan's architecture
+  uint32_t uid = 0;           // syscall: only this uid's calls are recorded
+  std::string key;            // the user's key, shown in every record
+};
+
+struct AuditPlan {
+  std::string owner_key;  // "harden:<policy>"
+  std::vector<AuditRule> rules;
+};
+
+struct LsmPlan {
+  std::string apparmor_profile;  // empty: none requested
+  std::string selinux_context;   // empty: none requested
+  bool optional = false;         // an inactive LSM is a warning instead of a refusal
+};
+
 struct PlanData {
   uint32_t schema_version = 1;
   uint32_t audit_arch = 0;  // AUDIT_ARCH_* the plan was built for
@@ -175,6 +211,9 @@ struct PlanData {
   NamespacesPlan namespaces;
   LandlockPlan landlock;
   CgroupPlan cgroup;
+  NetworkPlan network;
+  AuditPlan audit;
+  LsmPlan lsm;
 };
 
 // An immutable, validated plan. Only the compiler and the plan reader can make one.

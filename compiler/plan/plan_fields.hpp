@@ -167,6 +167,42 @@ constexpr void visit_fields(S& s, V& v) {
 }
 static_assert(field_count<CgroupPlan>() == 5, "add the new member to visit_fields");
 
+template <Is<NetworkPlan> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("enabled", s.enabled);
+  v("scope", s.scope);
+  v("table", s.table);
+  v("ruleset", s.ruleset);
+}
+static_assert(field_count<NetworkPlan>() == 4, "add the new member to visit_fields");
+
+template <Is<AuditRule> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("kind", s.kind);
+  v("path", s.path);
+  v("directory", s.directory);
+  v("permissions", s.permissions);
+  v("syscalls", s.syscalls);
+  v("uid", s.uid);
+  v("key", s.key);
+}
+static_assert(field_count<AuditRule>() == 7, "add the new member to visit_fields");
+
+template <Is<AuditPlan> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("owner_key", s.owner_key);
+  v("rules", s.rules);
+}
+static_assert(field_count<AuditPlan>() == 2, "add the new member to visit_fields");
+
+template <Is<LsmPlan> S, class V>
+constexpr void visit_fields(S& s, V& v) {
+  v("apparmor_profile", s.apparmor_profile);
+  v("selinux_context", s.selinux_context);
+  v("optional", s.optional);
+}
+static_assert(field_count<LsmPlan>() == 3, "add the new member to visit_fields");
+
 template <Is<PlanData> S, class V>
 constexpr void visit_fields(S& s, V& v) {
   v("schema_version", s.schema_version);
@@ -185,7 +221,10 @@ constexpr void visit_fields(S& s, V& v) {
   v("namespaces", s.namespaces);
   v("landlock", s.landlock);
   v("cgroup", s.cgroup);
+  v("network", s.network);
+  v("audit", s.audit);
+  v("lsm", s.lsm);
 }
-static_assert(field_count<PlanData>() == 16, "add the new member to visit_fields");
+static_assert(field_count<PlanData>() == 19, "add the new member to visit_fields");
 
 }  // namespace harden

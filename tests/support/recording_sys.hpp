@@ -84,6 +84,32 @@ class RecordingSys final : public Sys {
     errno = ENOENT;
     return -1;
   }
+  int nft_replace_table(const std::string& table, const std::string&, std::string& error) override {
+    const int rc = record("nft_replace_table " + table);
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  int audit_replace_rules(const AuditPlan& audit, uint32_t, std::string& error) override {
+    const int rc =
+        record("audit_replace_rules " + audit.owner_key + " " + std::to_string(audit.rules.size()));
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  bool initial_netns = false;  // what in_initial_netns answers
+  int in_initial_netns() override {
+    record("in_initial_netns");
+    return initial_netns ? 1 : 0;
+  }
+  bool lsm_active = false;  // what lsm_enabled answers for both LSMs
+  int lsm_enabled(Lsm lsm, std::string& why) override {
+    record(std::string("lsm_enabled ") + (lsm == Lsm::apparmor ? "apparmor" : "selinux"));
+    if (!lsm_active) why = "recorded: inactive";
+    return lsm_active ? 1 : 0;
+  }
+  int lsm_set_exec_label(Lsm lsm, const std::string& label) override {
+    return record(std::string("lsm_set_exec_label ") +
+                  (lsm == Lsm::apparmor ? "apparmor " : "selinux ") + label);
+  }
   uid_t geteuid() override { return euid; }
   gid_t getegid() override { return egid; }
   int unshare(int flags) override { return record("unshare " + hex(flags)); }

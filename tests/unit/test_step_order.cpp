@@ -137,6 +137,14 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("landlock"));    // rules name paths of the final view
   CHECK(at("no-new-privs") < at("landlock"));  // restrict_self needs it without CAP_SYS_ADMIN
   CHECK(at("landlock") < at("seccomp"));
+  CHECK(at("audit") < at("namespaces"));
+  CHECK(at("nftables") < at("namespaces"));
+  CHECK(at("namespaces") < at("nftables-netns"));
+  CHECK(at("nftables-netns") < at("session"));
+  CHECK(at("session") < at("lsm"));
+  CHECK(at("lsm") < at("mounts"));
+  CHECK(at("lsm") < at("filesystem"));
+  CHECK(at("cgroup") < at("nftables"));  // a launch cgroup exists before rules name it
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
   for (const Step& step : enforcement_steps())
@@ -244,4 +252,107 @@ TEST_CASE("without CAP_SETPCAP, dropping nothing is allowed only with no_new_pri
   const Plan plan = PlanFactory::make(data);
   ExecContext ctx = context_for(plan.data());
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCapabilities);
+}
+
+namespace {
+
+PlanData host_plan(NetworkScope scope) {
+  PlanData plan = full_plan();
+  plan.cgroup = {};  // its calls are asserted elsewhere; keep the host steps' list short
+  plan.network = {true, scope, "harden_order", "table inet harden_order {}\n"};
+  plan.audit.owner_key = "harden:order";
+  plan.audit.rules = {AuditRule{}, AuditRule{}};
+  plan.lsm.apparmor_profile = "harden-order";
+  plan.lsm.selinux_context = "system_u:system_r:order_t:s0";
+  return plan;
+}
+
+std::vector<std::string> calls_until_chroot(const std::vector<std::string>& calls) {
+  const auto end = std::find(calls.begin(), calls.end(), "chdir /jail");
+  return {calls.begin(), end};
+}
+
+}  // namespace
+
+TEST_CASE("host layers: audit and host-netns rules before the session, labels before the root",
+          "[steps][host]") {
+  for (const NetworkScope scope : {NetworkScope::uid, NetworkScope::cgroup}) {
+    const Plan plan = PlanFactory::make(host_plan(scope));
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;
+    sys.lsm_active = true;
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    CHECK(calls_until_chroot(sys.calls) ==
+          std::vector<std::string>{
+              "audit_replace_rules harden:order 2", "nft_replace_table harden_order", "setsid",
+              "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
+              "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
+  }
+  // Scope netns: inside the sandbox's new network namespace, so after the unshare.
+  PlanData data = host_plan(NetworkScope::netns);
+  data.namespaces.net = true;
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.lsm_active = true;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  const auto index = [&](std::string_view prefix) {
+    return std::find_if(sys.calls.begin(), sys.calls.end(),
+                        [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
+           sys.calls.begin();
+  };
+  CHECK(sys.calls.front() == "audit_replace_rules harden:order 2");
+  CHECK(index("unshare") < index("in_initial_netns"));
+  CHECK(index("in_initial_netns") < index("nft_replace_table harden_order"));
+  CHECK(index("nft_replace_table") < index("setsid"));
+  CHECK(index("setsid") < index("lsm_enabled"));
+  CHECK(index("lsm_set_exec_label selinux") < index("chdir /jail"));
+  CHECK(index("chdir /jail") < static_cast<long>(sys.calls.size()));
+}
+
+TEST_CASE("scope netns refuses to replace the host's own firewall", "[steps][host]") {
+  const Plan plan = PlanFactory::make(host_plan(NetworkScope::netns));
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.lsm_active = true;
+  sys.initial_netns = true;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNftablesNetns);
+  CHECK(sys.calls.back() == "in_initial_netns");
+}
+
+TEST_CASE("a failing host step stops the launch with its own exit code", "[steps][host]") {
+  const std::vector<std::pair<std::string, int>> cases{{"audit_replace_rules", exit_code::kAudit},
+                                                       {"nft_replace_table", exit_code::kNftables},
+                                                       {"lsm_set_exec_label", exit_code::kLsm}};
+  for (const auto& [call, code] : cases) {
+    INFO(call);
+    const Plan plan = PlanFactory::make(host_plan(NetworkScope::uid));
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;
+    sys.lsm_active = true;
+    sys.fail_call = call;
+    CHECK(enforce_and_exec(plan, ctx, sys) == code);
+    CHECK(sys.calls.back().rfind(call, 0) == 0);
+    CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                       [](const std::string& c) { return c.rfind("execve", 0) == 0; }));
+  }
+}
+
+TEST_CASE("an inactive LSM refuses the launch unless the label is optional", "[steps][lsm]") {
+  PlanData data = host_plan(NetworkScope::uid);
+  data.lsm.selinux_context.clear();
+  {
+    const Plan plan = PlanFactory::make(data);
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;  // both LSMs inactive
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kLsm);
+    CHECK(sys.calls.back() == "lsm_enabled apparmor");
+  }
+  data.lsm.optional = true;
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);  // reached execve
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                     [](const std::string& c) { return c.rfind("lsm_set_exec_label", 0) == 0; }));
 }

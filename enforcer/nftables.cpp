@@ -1,0 +1,156 @@
+// nftables layer: installs the policy's "table inet harden_<policy>" through libnftables, the
+// library nft itself is built on (no shelling out, no parsing of a command's output for
+// errors). The whole table is replaced in one transaction (see compiler/plan/nft_script.hpp).
+//
+// Two steps use it. Scope "uid" and "cgroup" rules live in the host's network namespace and
+// are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
+// namespace and are installed right after it exists.
+#include <nftables/libnftables.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "compiler/plan/nft_script.hpp"
+#include "enforcer/host.hpp"
+#include "enforcer/layers.hpp"
+
+namespace harden {
+
+namespace {
+
+struct NftContextFree {
+  void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+};
+using NftContext = std::unique_ptr<nft_ctx, NftContextFree>;
+
+std::string trimmed(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+// nft follows each "Error:" with an excerpt and a caret line that, for a buffer, often points
+// at the wrong line, and repeats an error once per rule that hit it; keep each message once.
+std::string error_messages(const char* text) {
+  std::istringstream lines(text ? text : "");
+  std::string line, out;
+  while (std::getline(lines, line)) {
+    const size_t at = line.find("Error: ");
+    if (at == std::string::npos) continue;
+    const std::string message = line.substr(at + 7);
+    if (out.find(message) != std::string::npos) continue;
+    out += (out.empty() ? "" : "; ") + message;
+  }
+  return out.empty() ? trimmed(text) : out;
+}
+
+}  // namespace
+
+namespace host {
+
+std::expected<std::string, std::string> nft_run(const std::string& script) {
+  NftContext ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+  if (!ctx) return std::unexpected("nft_ctx_new failed");
+  // Buffered, so nothing reaches harden's stdout or stderr (which are the target's).
+  if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
+    return std::unexpected("cannot buffer libnftables output");
+  }
+  errno = 0;
+  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
+    std::string error = error_messages(nft_ctx_get_error_buffer(ctx.get()));
+    if (error.empty()) error = "libnftables refused the ruleset";
+    return std::unexpected(error);
+  }
+  return trimmed(nft_ctx_get_output_buffer(ctx.get()));
+}
+
+std::expected<std::vector<std::string>, std::string> nft_harden_tables() {
+  auto listing = nft_run("list tables inet");
+  if (!listing) return std::unexpected(listing.error());
+  std::vector<std::string> tables;
+  std::istringstream lines(*listing);
+  std::string word, family, name;
+  while (lines >> word >> family >> name) {
+    if (word == "table" && family == "inet" && name.rfind(kTablePrefix, 0) == 0) {
+      tables.push_back(name);
+    }
+  }
+  return tables;
+}
+
+}  // namespace host
+
+int RealSys::nft_replace_table(const std::string& table, const std::string& ruleset,
+                               std::string& error) {
+  auto done = host::nft_run(nft_replace_script(table, ruleset));
+  if (done) return 0;
+  error = done.error();
+  errno = 0;  // the message says it all; errno from inside the library would mislead
+  return -1;
+}
+
+// The host's namespace is PID 1's. Some init systems make /proc/1/ns unreadable even to root;
+// kthreadd (PID 2 in the initial PID namespace) always lives in the initial one too.
+int RealSys::in_initial_netns() {
+  struct stat own {};
+  if (::stat("/proc/self/ns/net", &own) != 0) return -1;
+  struct stat init {};
+  if (::stat("/proc/1/ns/net", &init) != 0) {
+    std::ifstream comm("/proc/2/comm");
+    std::string name;
+    if (!std::getline(comm, name) || name != "kthreadd" || ::stat("/proc/2/ns/net", &init) != 0) {
+      return -1;
+    }
+  }
+  return own.st_dev == init.st_dev && own.st_ino == init.st_ino ? 1 : 0;
+}
+
+namespace enforce {
+
+namespace {
+
+StepResult install(const PlanData& plan, Sys& sys) {
+  std::string error;
+  if (sys.nft_replace_table(plan.network.table, plan.network.ruleset, error) != 0) {
+    return step_failed(errno, "installing nftables table inet " + plan.network.table +
+                                  (error.empty() ? "" : ": " + error));
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace nftables {
+bool wanted(const PlanData& plan) {
+  return plan.network.enabled && plan.network.scope != NetworkScope::netns;
+}
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
+  return install(plan, sys);
+}
+}  // namespace nftables
+
+namespace nftables_netns {
+bool wanted(const PlanData& plan) {
+  return plan.network.enabled && plan.network.scope == NetworkScope::netns;
+}
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
+  // Scope netns filters everything in the namespace; in the host's namespace that would be
+  // the whole machine's firewall, which a service policy must never replace by accident.
+  const int initial = sys.in_initial_netns();
+  if (initial != 0) {
+    return step_failed(initial < 0 ? errno : 0,
+                       "[network] scope = \"netns\" filters the whole network namespace, and "
+                       "harden runs in the host's; start it in the sandbox's namespace, or use "
+                       "scope = \"uid\" or \"cgroup\"");
+  }
+  return install(plan, sys);
+}
+}  // namespace nftables_netns
+
+}  // namespace enforce
+
+}  // namespace harden
