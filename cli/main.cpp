@@ -13,10 +13,9 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 3> kCommands{
-    add_run_command,
-    add_validate_command,
-    add_steps_command,
+constexpr std::array<Registrar, 5> kCommands{
+    add_run_command,    add_validate_command, add_steps_command,
+    add_export_command, add_import_command,
 };
 
 constexpr const char* kDescription =

@@ -45,6 +45,16 @@ struct ExecContext {
   int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
+  int listen_fd_count = 0;        // systemd socket activation: fds 3..3+n-1 (0 when not for us)
+  // systemd's NOTIFY_SOCKET as passed to the target ("/run/systemd/notify", or "@name" for an
+  // abstract socket); empty when none is passed. A constructed root must bind a path socket
+  // in at the same place, or sd_notify() from the target cannot reach it.
+  std::string notify_socket;
+  // harden runs as a systemd service (INVOCATION_ID is set, and systemd made harden a session
+  // leader): the unit's cgroup is systemd's to manage. Layers that would move the process to
+  // another cgroup must not (systemd would lose track of the service); limits go into the
+  // unit instead (`harden export --format systemd --native`).
+  bool under_systemd = false;
 };
 
 struct StepError {
