@@ -1,9 +1,13 @@
 #include "tests/support/booted_systemd.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/magic.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -51,11 +55,27 @@ std::string comm_of(pid_t pid) {
 }
 
 // Runs inside the new namespaces, before systemd: a private /run (the units live there), a
-// cgroup2 mount that shows only the delegated subtree, and a target that pulls in nothing.
+// cgroup2 mount that shows only the delegated subtree, a loopback of its own (the network
+// namespace is private too, so no host firewall or port is involved), and a target that pulls in
+// nothing. The filesystem is the host's, so no unit of the host may run in here: the boot targets
+// and everything the host's targets want (systemd-tmpfiles-setup would empty the host's /tmp,
+// systemd-sysctl would rewrite its sysctls) are masked, and the test units have
+// DefaultDependencies=no, so an accidental dependency fails instead of running.
 constexpr const char* kBootScript = R"(set -e
 mount -t tmpfs -o mode=0755 tmpfs /run
+ip link set lo up
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /run/systemd/system
+for unit in /lib/systemd/system/*.wants/* /etc/systemd/system/*.wants/* \
+    /lib/systemd/system/systemd-tmpfiles* /lib/systemd/system/systemd-sysctl.service \
+    /lib/systemd/system/systemd-journald* /lib/systemd/system/systemd-udev*; do
+  [ -e "$unit" ] || [ -L "$unit" ] || continue
+  ln -sf /dev/null "/run/systemd/system/${unit##*/}"
+done
+for target in sysinit basic sockets timers paths local-fs local-fs-pre swap multi-user \
+    graphical default rescue emergency network network-online getty; do
+  ln -sf /dev/null "/run/systemd/system/$target.target"
+done
 printf '[Unit]\nDescription=harden test\nDefaultDependencies=no\n' \
   > /run/systemd/system/harden-test.target
 exec env -i container=harden-test /lib/systemd/systemd --system --unit=harden-test.target \
@@ -92,8 +112,9 @@ BootedSystemd::BootedSystemd() {
     if (out < 0 || null < 0) _exit(126);
     dup2(null, 0), dup2(out, 1), dup2(out, 2);
     closefrom(3);
-    execl(unshare.c_str(), "unshare", "--cgroup", "--pid", "--fork", "--mount", "--mount-proc",
-          "--propagation", "private", "/bin/sh", "-c", kBootScript, static_cast<char*>(nullptr));
+    execl(unshare.c_str(), "unshare", "--cgroup", "--net", "--pid", "--fork", "--mount",
+          "--mount-proc", "--propagation", "private", "/bin/sh", "-c", kBootScript,
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -158,6 +179,42 @@ bool BootedSystemd::wait_for(const std::string& unit, const std::string& name,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return property(unit, name) == value;
+}
+
+std::string BootedSystemd::connect_and_read(uint16_t port) const {
+  // From a child that joins systemd's network namespace (the test's own stays untouched).
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string ns = "/proc/" + std::to_string(systemd_pid_) + "/ns/net";
+    const int ns_fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNET) != 0) _exit(1);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(2);
+    timeval tv{20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+      if (::write(pipe_fds[1], buffer, static_cast<size_t>(n)) != n) _exit(3);
+    }
+    _exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string data;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) {
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  if (child > 0) waitpid(child, nullptr, 0);
+  return data;
 }
 
 std::string BootedSystemd::host_path(const std::string& inside) const {

@@ -1,14 +1,15 @@
-// A real systemd, booted as PID 1 of fresh PID, mount and cgroup namespaces, for tests that
-// run harden as a service (Type=notify, socket activation, systemctl stop). The namespace
-// gets its own /run (units go to /run/systemd/system) and a cgroup2 tree delegated from a
-// uniquely named cgroup of the host, so the host's systemd (if any) and services are never
-// touched. Everything is torn down by the destructor: systemd is killed (which ends the
-// whole PID namespace), the mounts vanish with the mount namespace, the cgroups are removed.
+// A real systemd, booted as PID 1 of fresh PID, mount, network and cgroup namespaces, for tests
+// that run harden as a service (Type=notify, socket activation, systemctl stop). The namespace gets
+// its own /run (units go to /run/systemd/system) and a cgroup2 tree delegated from a uniquely named
+// cgroup of the host, so the host's systemd (if any) and services are never touched. Everything is
+// torn down by the destructor: systemd is killed (which ends the whole PID namespace), the mounts
+// vanish with the mount namespace, the cgroups are removed.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ class BootedSystemd {
   // Polls until the property has the value; false on timeout.
   bool wait_for(const std::string& unit, const std::string& name, const std::string& value,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+  // Connects to 127.0.0.1:PORT inside the namespace (it has its own loopback) and returns
+  // everything the peer writes until it closes; empty when the connection fails.
+  [[nodiscard]] std::string connect_and_read(uint16_t port) const;
   // A path inside the namespace, as the host reaches it (/proc/PID/root/...).
   [[nodiscard]] std::string host_path(const std::string& inside) const;
   // What systemd wrote on its console (for failure messages).
