@@ -247,7 +247,9 @@ std::optional<std::string> import_oci_seccomp(const std::string& json_text,
   auto known = [&](const std::string& name) {
     return std::ranges::any_of(archs, [&](const ArchWord* arch) {
       const uint32_t token = seccomp_arch_resolve_name(std::string(arch->harden).c_str());
-      return seccomp_syscall_resolve_name_arch(token, name.c_str()) != __NR_SCMP_ERROR;
+      // Negative numbers are libseccomp's pseudo syscalls (recv on x86 goes through
+      // socketcall): not a call a filter can name on that architecture.
+      return seccomp_syscall_resolve_name_arch(token, name.c_str()) >= 0;
     });
   };
 

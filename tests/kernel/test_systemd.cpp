@@ -155,3 +155,31 @@ TEST_CASE("socket activation through harden: the target serves the socket system
     CHECK(sd.property(name + ".service", "ExecMainStatus") == "110");  // SIGUSR1
   }
 }
+
+TEST_CASE("NOTIFY_SOCKET reaches the target unless the policy says pass_notify_socket = false",
+          "[systemd][environment]") {
+  TempDir dir;
+  auto env_of = [&](const std::string& exec_section) {
+    const std::string policy = write_policy(
+        dir, unique_name("notify"),
+        "[policy]\nname = \"notify\"\n" + exec_section + "[environment]\nclear = false\n");
+    const RunResult r = run_harden({"--policy", policy, "--", probe_binary(), "status"},
+                                   {.env = {"NOTIFY_SOCKET=/run/systemd/notify", "LISTEN_FDS=2",
+                                            "LISTEN_PID=1", "LISTEN_FDNAMES=a:b"}});
+    INFO(r.describe());
+    REQUIRE(r.exited(0));
+    std::map<std::string, std::string> env;
+    for (const auto& [key, value] : probe_env(r.out))
+      env[key] = value;
+    return env;
+  };
+  const auto passed = env_of("");
+  CHECK(passed.at("NOTIFY_SOCKET") == "/run/systemd/notify");
+  // LISTEN_PID names another process: the fds are not harden's, so neither are the
+  // variables, even with clear = false (they would describe fds the target does not have).
+  CHECK(passed.count("LISTEN_FDS") == 0);
+  CHECK(passed.count("LISTEN_FDNAMES") == 0);
+  CHECK(passed.count("LISTEN_PID") == 0);
+  const auto withheld = env_of("[exec]\npass_notify_socket = false\n");
+  CHECK(withheld.count("NOTIFY_SOCKET") == 0);
+}
