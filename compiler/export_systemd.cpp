@@ -474,8 +474,41 @@ void process_directives(const Policy& policy, const PlanData& plan,
   }
 }
 
-std::string native(const Policy& policy, const PlanData& plan,
-                   const std::vector<std::string>& command, Diagnostics& diags) {
+// Namespaces: systemd makes the same ones for PrivateNetwork=, PrivateIPC=, PrivateMounts=.
+// What systemd 252 cannot make would leave the unit wider than the policy, so it is an error
+// (use --wrapper), not a note.
+bool namespace_directives(const Policy& policy, const PlanData& plan, DropIn& unit,
+                          Diagnostics& diags) {
+  const NamespacesPlan& ns = plan.namespaces;
+  const NamespacesSection& section = policy.namespaces;
+  if (ns.net) unit.line("PrivateNetwork=yes");
+  if (ns.ipc) unit.line("PrivateIPC=yes");
+  if (ns.mount) unit.line("PrivateMounts=yes");
+  if (ns.uts && !ns.hostname.empty()) {
+    unit.missing(diags, section.hostname ? section.hostname->pos : SourcePos{policy.file, 0, 0},
+                 "hostname \"" + ns.hostname + "\" (ProtectHostname= keeps the host's name)");
+  }
+  if (ns.cgroup) {
+    unit.missing(diags, section.cgroup ? section.cgroup->pos : SourcePos{policy.file, 0, 0},
+                 "a cgroup namespace (the service sees its cgroup path)");
+  }
+  bool ok = true;
+  auto refuse = [&](const SourcePos& pos, const std::string& what) {
+    diags.error(pos, "--native cannot express " + what + " in systemd 252 directives",
+                "use --wrapper, which enforces it");
+    ok = false;
+  };
+  if (ns.pid)
+    refuse(section.pid ? section.pid->pos : SourcePos{policy.file, 0, 0}, "a PID namespace");
+  if (plan.filesystem.constructed_root) {
+    refuse(policy.filesystem.view_pos.value_or(SourcePos{policy.file, 0, 0}),
+           "the constructed root ([filesystem] read_only/read_write/tmpfs)");
+  }
+  return ok;
+}
+
+std::optional<std::string> native(const Policy& policy, const PlanData& plan,
+                                  const std::vector<std::string>& command, Diagnostics& diags) {
   DropIn unit;
   process_directives(policy, plan, command, unit, diags);
   identity_directives(policy, plan, unit, diags);
@@ -484,10 +517,11 @@ std::string native(const Policy& policy, const PlanData& plan,
   SyscallTranslation syscalls;
   if (view.enabled) seccomp_directives(policy, view, unit, diags, syscalls);
   implied_directives(plan, view, syscalls, unit);
-  // Layers still to come (constructed root, namespaces, network, LSM labels) add their
-  // directives here: ProtectSystem=/BindPaths=/TemporaryFileSystem=/PrivateTmp=,
-  // PrivateNetwork=/PrivateIPC=, IPAddressAllow=/IPAddressDeny=, AppArmorProfile=/
-  // SELinuxContext=.
+  if (!namespace_directives(policy, plan, unit, diags)) return std::nullopt;
+  // Layers still to come (network, LSM labels) add their directives here:
+  // IPAddressAllow=/IPAddressDeny=, AppArmorProfile=/SELinuxContext=. The constructed root
+  // (BindPaths=/BindReadOnlyPaths=/TemporaryFileSystem= over an empty RootDirectory=) is
+  // refused above until it is translated.
   return unit.text("# harden export --format systemd --native: policy '" + plan.policy_name +
                    "'\n# The policy in systemd's own directives, without harden at run time.\n"
                    "# Install as /etc/systemd/system/UNIT.service.d/harden.conf, then run\n"

@@ -1,5 +1,6 @@
 // Parsers for the sections of the core exec path: policy, exec, identity, capabilities,
-// filesystem, limits, environment. They check shape and spelling, not meaning.
+// limits, environment ([filesystem] and [namespaces] have files of their own). They check
+// shape and spelling, not meaning.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11,13 +12,14 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 8> kSections{{
+constexpr std::array<SectionEntry, 9> kSections{{
     {"capabilities", parse_capabilities_section},
     {"environment", parse_environment_section},
     {"exec", parse_exec_section},
     {"filesystem", parse_filesystem_section},
     {"identity", parse_identity_section},
     {"limits", parse_limits_section},
+    {"namespaces", parse_namespaces_section},
     {"policy", parse_policy_section},
     {"seccomp", parse_seccomp_section},
 }};
@@ -161,12 +163,6 @@ void parse_capabilities_section(const toml::table& table, Policy& policy, Diagno
   if (auto keep = section.strings("keep")) policy.capabilities.keep = std::move(*keep);
 }
 
-void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 1> kKeys{"chroot"};
-  const TomlSection section(table, "filesystem", kKeys, diags);
-  policy.filesystem.chroot = section.string("chroot");
-}
-
 namespace {
 
 // "infinity", a number, or a number with a K/M/G/T suffix (powers of 1024).
@@ -187,30 +183,7 @@ std::optional<uint64_t> parse_limit_amount(const toml::node& n, bool& infinite, 
       infinite = true;
       return 0;
     }
-    uint64_t scale = 1;
-    if (!text.empty()) {
-      switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K':
-          scale = 1ULL << 10;
-          break;
-        case 'M':
-          scale = 1ULL << 20;
-          break;
-        case 'G':
-          scale = 1ULL << 30;
-          break;
-        case 'T':
-          scale = 1ULL << 40;
-          break;
-        default:
-          break;
-      }
-      if (scale != 1) text.pop_back();
-    }
-    bool digits = !text.empty() && text.size() <= 15;
-    for (const char c : text)
-      digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (digits) return std::stoull(text) * scale;
+    if (auto bytes = parse_byte_count(text)) return bytes;
     diags.error(pos_of(n), "invalid value '" + s->get() + "' for limit '" + std::string(key) + "'",
                 "use a number, a number with K/M/G/T, or \"infinity\"");
     return std::nullopt;

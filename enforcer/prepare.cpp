@@ -110,6 +110,8 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   ctx.under_systemd = find_env(environ, "INVOCATION_ID") != nullptr && getsid(0) == getpid();
   warn_unreachable_notify_socket(plan, ctx);
   ctx.kernel_last_cap = read_kernel_last_cap();
+  // Without root, namespaces can only be had inside a user namespace (rootless mode).
+  ctx.rootless = ::geteuid() != 0;
 
   // A closed stdio fd would let the target's first open() land on fd 0, 1 or 2 and be
   // mistaken for a terminal or log; give it /dev/null instead (while /dev is still visible).
