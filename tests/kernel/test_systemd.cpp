@@ -5,6 +5,11 @@
 // policy. Exported drop-ins are checked by systemd-analyze.
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdio>
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -182,4 +187,38 @@ TEST_CASE("NOTIFY_SOCKET reaches the target unless the policy says pass_notify_s
   CHECK(passed.count("LISTEN_PID") == 0);
   const auto withheld = env_of("[exec]\npass_notify_socket = false\n");
   CHECK(withheld.count("NOTIFY_SOCKET") == 0);
+}
+
+TEST_CASE("a constructed root gets systemd's notify socket bound in",
+          "[systemd][filesystem][root]") {
+  require_root();
+  TempDir dir("harden-notify-root");
+  dir.chmod(0755);
+  const std::string bin = dir.mkdir("bin");
+  const std::string probe = bin + "/probe";
+  copy_file(probe_binary(), probe);
+  // A stand-in for systemd's /run/systemd/notify: a datagram socket outside the new root.
+  const std::string socket_path = dir.file("notify.sock");
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string policy = write_policy(dir, "root",
+                                          "[policy]\nname = \"notify-root\"\n"
+                                          "[filesystem]\nread_only = [\"" +
+                                              bin + "\"]\n");
+  // The probe waits for its trigger (its own binary, present), notifies, then runs until the
+  // harness's timeout ends it.
+  const RunResult r =
+      run_harden({"--policy", policy, "--", probe, "sd-notify", probe},
+                 {.env = {"NOTIFY_SOCKET=" + socket_path}, .timeout = std::chrono::seconds(2)});
+  INFO(r.describe());
+  CHECK(r.out.find("sd-notify: sent") != std::string::npos);
+  char buffer[256] = {};
+  const ssize_t n = recv(fd, buffer, sizeof buffer - 1, MSG_DONTWAIT);
+  close(fd);
+  CHECK(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0) ==
+        "READY=1\nSTATUS=harden probe ready");
 }

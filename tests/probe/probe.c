@@ -695,6 +695,7 @@ static int cmd_wait_signal(int argc, char** argv) {
   if (sig < 0) return fail_errno("wait-signal", errno);
   printf("signal: %s\n", sigabbrev_np(sig));
   return PROBE_EXIT_OK;
+}
 
 /* ---- service manager (systemd) ------------------------------------------------------------ */
 
