@@ -150,6 +150,19 @@ std::vector<std::string> command_of(const Policy& policy, const ExportOptions& o
   return {};
 }
 
+void cgroup_directives(const PlanData& plan, DropIn& unit) {
+  const CgroupPlan& cgroup = plan.cgroup;
+  if (cgroup.memory_max) unit.line("MemoryMax=" + std::to_string(*cgroup.memory_max));
+  if (cgroup.pids_max) unit.line("TasksMax=" + std::to_string(*cgroup.pids_max));
+  if (cgroup.cpu_quota_us) {
+    // CPUQuota= is a percentage of one CPU; CPUQuotaPeriodSec= keeps the policy's period.
+    const uint64_t percent =
+        (*cgroup.cpu_quota_us * 100 + cgroup.cpu_period_us - 1) / cgroup.cpu_period_us;
+    unit.line("CPUQuota=" + std::to_string(percent) + "%");
+    unit.line("CPUQuotaPeriodSec=" + std::to_string(cgroup.cpu_period_us) + "us");
+  }
+}
+
 // ---- --wrapper -----------------------------------------------------------------------------
 
 std::string wrapper(const Policy& policy, const PlanData& plan, const ExportOptions& options,
@@ -167,6 +180,20 @@ std::string wrapper(const Policy& policy, const PlanData& plan, const ExportOpti
     // ('-': fine when the manager has no such socket).
     unit.comment("sd_notify() from inside the chroot needs the notify socket in the jail:");
     unit.line("BindPaths=-/run/systemd/notify:" + plan.filesystem.chroot + "/run/systemd/notify");
+  }
+  // [cgroup] inside a service: the unit's cgroup is systemd's (see [cgroup] systemd).
+  if (plan.cgroup.wanted()) {
+    if (plan.cgroup.under_systemd == CgroupPlan::UnderSystemd::kNest) {
+      unit.comment("[cgroup] systemd = \"nest\": harden makes its cgroup below the unit's");
+      unit.line("Delegate=yes");
+    } else {
+      if (plan.cgroup.under_systemd == CgroupPlan::UnderSystemd::kFail) {
+        unit.comment("NOTE: [cgroup] systemd = \"fail\" (the default) stops harden inside a unit;");
+        unit.comment("set systemd = \"leave\" in the policy to use the limits below instead.");
+      }
+      unit.comment("the policy's [cgroup] limits, applied by systemd to the unit's cgroup");
+      cgroup_directives(plan, unit);
+    }
   }
   if (!plan.exec.pass_notify_socket) {
     unit.comment("[exec] pass_notify_socket = false: Type=notify cannot work");
@@ -436,6 +463,7 @@ void process_directives(const Policy& policy, const PlanData& plan,
     unit.line(std::string("UMask=") + text);
   }
   if (!plan.exec.pass_notify_socket) unit.line("NotifyAccess=none");
+  cgroup_directives(plan, unit);
   for (const ResourceLimit& limit : plan.limits) {
     const auto it = std::ranges::find(kLimitDirectives, limit.resource, &LimitDirective::resource);
     if (it == kLimitDirectives.end()) continue;

@@ -12,12 +12,15 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 9> kSections{{
+constexpr std::array<SectionEntry, 12> kSections{{
     {"capabilities", parse_capabilities_section},
+    {"cgroup", parse_cgroup_section},
     {"environment", parse_environment_section},
     {"exec", parse_exec_section},
     {"filesystem", parse_filesystem_section},
     {"identity", parse_identity_section},
+    {"ipc", parse_ipc_section},
+    {"landlock", parse_landlock_section},
     {"limits", parse_limits_section},
     {"namespaces", parse_namespaces_section},
     {"policy", parse_policy_section},

@@ -228,7 +228,9 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   // ("@...") needs nothing.
   FilesystemPlan notify;
   if (ctx.notify_socket.starts_with('/')) {
-    notify.view.push_back({ViewKind::bind, ctx.notify_socket, ctx.notify_socket});
+    ViewMount socket;
+    socket.target = socket.source = ctx.notify_socket;
+    notify.view.push_back(std::move(socket));
   }
   auto notify_clone = clone_sources(notify, sys);
   if (!notify_clone) return std::unexpected(notify_clone.error());

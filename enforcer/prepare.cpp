@@ -45,16 +45,6 @@ int listen_fd_count(char* const* environ) {
   return static_cast<int>(count);
 }
 
-const char* find_env(char* const* environ, std::string_view name) {
-  for (char* const* e = environ; e && *e; ++e) {
-    const std::string_view entry(*e);
-    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') {
-      return *e + name.size() + 1;
-    }
-  }
-  return nullptr;
-}
-
 // A classic chroot cannot bring systemd's notify socket along (only a constructed root binds
 // it in), so sd_notify() would fail and a Type=notify unit would time out. Say so up front;
 // the unit can bind the socket into the jail (see harden(1), SYSTEMD).
@@ -107,11 +97,14 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
     }
   }
   enforce::environment::build(plan, environ, ctx);
-  ctx.under_systemd = find_env(environ, "INVOCATION_ID") != nullptr && getsid(0) == getpid();
   warn_unreachable_notify_socket(plan, ctx);
   ctx.kernel_last_cap = read_kernel_last_cap();
   // Without root, namespaces can only be had inside a user namespace (rootless mode).
   ctx.rootless = ::geteuid() != 0;
+  if (auto locked = enforce::landlock::prepare_exec_lock(plan, ctx); !locked) {
+    return std::unexpected(locked.error());
+  }
+  if (plan.cgroup.wanted()) ctx.cgroup = enforce::cgroup::detect_layout(environ);
 
   // A closed stdio fd would let the target's first open() land on fd 0, 1 or 2 and be
   // mistaken for a terminal or log; give it /dev/null instead (while /dev is still visible).
