@@ -1,8 +1,13 @@
-// harden export --format FORMAT POLICY [-o FILE]: the compiled policy rendered for another
-// tool. Formats are rows of kFormats; adding one is adding a row and its renderer.
-#include <algorithm>
+// harden export --format FORMAT POLICY [--wrapper|--native] [-o FILE] [-- CMD...]
+// One validated policy in another tool's language. The formats are a table: name, what it
+// is, and the pure function (compiler/export_<format>.cpp) that writes it.
+#include <unistd.h>
+
 #include <array>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/commands.hpp"
@@ -14,52 +19,88 @@ namespace harden::cli {
 
 namespace {
 
+using ExportFunction = std::optional<std::string> (*)(const Policy&, const Plan&,
+                                                      const ExportOptions&, Diagnostics&);
+
+std::optional<std::string> write_apparmor(const Policy& policy, const Plan& plan,
+                                          const ExportOptions&, Diagnostics&) {
+  return export_apparmor_profile(policy, plan);
+}
+
 struct ExportFormat {
   std::string_view name;
   std::string_view help;
-  std::string (*render)(const Policy& policy, const Plan& plan);
+  ExportFunction write;
 };
 
-// Sorted by name.
-constexpr std::array<ExportFormat, 1> kFormats{{
-    {"apparmor", "AppArmor profile for apparmor_parser(8); name it in [lsm] apparmor_profile",
-     export_apparmor_profile},
+constexpr std::array<ExportFormat, 4> kFormats{{
+    {"apparmor", "an AppArmor profile for apparmor_parser(8); name it in [lsm] apparmor_profile",
+     write_apparmor},
+    {"k8s", "a Pod spec fragment: pod and container securityContext", export_k8s},
+    {"oci-seccomp", "the linux.seccomp JSON of runc, crun, Docker, Podman and Kubernetes",
+     export_oci_seccomp},
+    {"systemd", "a unit drop-in: --wrapper (ExecStart through harden, the default) or --native",
+     export_systemd},
 }};
 
-int export_policy(const std::string& format, const std::string& policy_path,
-                  const std::string& output) {
-  const auto it = std::find_if(kFormats.begin(), kFormats.end(),
-                               [&](const ExportFormat& f) { return f.name == format; });
-  if (it == kFormats.end()) {
+std::string own_path() {
+  char buffer[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return "/usr/bin/harden";
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+struct Options {
+  std::string format;
+  std::string policy;
+  std::string output;
+  bool wrapper = false;
+  bool native = false;
+  std::string harden_path;
+  std::string seccomp_profile;
+};
+
+int run_export(const Options& options, const Invocation& inv) {
+  const auto format = std::ranges::find(kFormats, options.format, &ExportFormat::name);
+  if (format == kFormats.end()) {
     std::vector<std::string_view> names;
-    std::string all;
-    for (const ExportFormat& f : kFormats) {
+    for (const ExportFormat& f : kFormats)
       names.push_back(f.name);
-      all += " " + std::string(f.name);
-    }
-    const std::string hint = did_you_mean(format, names, "formats:" + all);
-    std::fprintf(stderr, "harden export: unknown format '%s' (%s)\n", format.c_str(), hint.c_str());
+    std::fprintf(stderr, "harden export: unknown format '%s' (%s)\n", options.format.c_str(),
+                 did_you_mean(options.format, names, "see harden export --help").c_str());
+    return kUsageError;
+  }
+  if ((options.wrapper || options.native) && format->name != "systemd") {
+    std::fprintf(stderr, "harden export: --wrapper and --native are for --format systemd\n");
     return kUsageError;
   }
   Diagnostics diags;
-  std::optional<Policy> policy = read_policy(policy_path, diags);
-  std::optional<Plan> plan = policy ? compile_policy(*policy, diags) : std::nullopt;
-  print_diagnostics(diags);
+  std::optional<Policy> policy = read_policy(options.policy, diags);
+  std::optional<Plan> plan;
+  if (policy) plan = compile_policy(*policy, diags);
   if (!plan) {
-    std::fprintf(stderr, "harden export: %zu error(s) in %s\n", diags.error_count(),
-                 policy_path.c_str());
+    print_diagnostics(diags);
+    std::fprintf(stderr, "harden export: %s is invalid; nothing exported\n",
+                 options.policy.c_str());
     return 1;
   }
-  const std::string text = it->render(*policy, *plan);
-  if (output.empty() || output == "-") {
-    std::fputs(text.c_str(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : 1;
+  ExportOptions export_options;
+  export_options.policy_path = std::filesystem::absolute(options.policy).lexically_normal();
+  export_options.harden_path = options.harden_path.empty() ? own_path() : options.harden_path;
+  export_options.command = inv.command;
+  export_options.systemd_native = options.native;
+  export_options.seccomp_profile = options.seccomp_profile;
+  std::optional<std::string> text = format->write(*policy, *plan, export_options, diags);
+  print_diagnostics(diags);
+  if (!text) return 1;
+  if (options.output.empty() || options.output == "-") {
+    std::fputs(text->c_str(), stdout);
+    return 0;
   }
-  std::ofstream out(output, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) {
-    std::fprintf(stderr, "harden export: cannot write %s\n", output.c_str());
+  std::ofstream out(options.output, std::ios::trunc);
+  out << *text;
+  if (!out.flush()) {
+    std::fprintf(stderr, "harden export: cannot write %s\n", options.output.c_str());
     return 1;
   }
   return 0;
@@ -68,28 +109,31 @@ int export_policy(const std::string& format, const std::string& policy_path,
 }  // namespace
 
 Subcommand add_export_command(CLI::App& parent) {
-  struct Options {
-    std::string format;
-    std::string policy;
-    std::string output;
-  };
   auto options = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
-      "export", "Render a policy for another tool: harden export --format FORMAT POLICY");
+      "export",
+      "Write a policy in another tool's format (systemd unit, OCI seccomp, "
+      "Kubernetes); exit 0, 1 when the policy is invalid, 2 on a usage error");
   std::string formats;
   for (const ExportFormat& f : kFormats) {
     formats += "\n  " + std::string(f.name) + ": " + std::string(f.help);
   }
   app->add_option("-f,--format", options->format, "Output format:" + formats)->required();
   app->add_option("policy", options->policy, "Policy file")->required()->check(CLI::ExistingFile);
-  app->add_option("-o,--output", options->output, "Write to FILE instead of standard output");
-  return {app, [options](const Invocation& inv) {
-            if (!inv.command.empty()) {
-              std::fprintf(stderr, "harden export: takes no command after --\n");
-              return kUsageError;
-            }
-            return export_policy(options->format, options->policy, options->output);
-          }};
+  app->add_option("-o,--output", options->output, "Write here instead of standard output");
+  auto* wrapper = app->add_flag("--wrapper", options->wrapper,
+                                "systemd: ExecStart runs the target through harden (default)");
+  app->add_flag("--native", options->native,
+                "systemd: the policy as systemd's own directives, without harden")
+      ->excludes(wrapper);
+  app->add_option("--harden-path", options->harden_path,
+                  "systemd --wrapper: harden's path in ExecStart (default: this binary)");
+  app->add_option("--seccomp-profile", options->seccomp_profile,
+                  "k8s: localhostProfile path (default harden/NAME.json)");
+  app->footer(
+      "A command after -- replaces the policy's [exec] command in ExecStart.\n"
+      "What a format cannot express is listed in the output and warned about.");
+  return {app, [options](const Invocation& inv) { return run_export(*options, inv); }};
 }
 
 }  // namespace harden::cli

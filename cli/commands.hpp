@@ -28,6 +28,7 @@ Subcommand add_validate_command(CLI::App& parent);
 Subcommand add_steps_command(CLI::App& parent);
 Subcommand add_compile_command(CLI::App& parent);
 Subcommand add_export_command(CLI::App& parent);
+Subcommand add_import_command(CLI::App& parent);
 Subcommand add_down_command(CLI::App& parent);
 Subcommand add_status_command(CLI::App& parent);
 

@@ -13,9 +13,9 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 7> kCommands{
+constexpr std::array<Registrar, 8> kCommands{
     add_run_command,    add_compile_command, add_validate_command, add_steps_command,
-    add_export_command, add_down_command,    add_status_command,
+    add_export_command, add_import_command,  add_down_command,     add_status_command,
 };
 
 constexpr const char* kDescription =

@@ -2,12 +2,49 @@
 
 #include <linux/audit.h>
 
+#include <array>
+#include <string_view>
+
 #include "compiler/compile_layers.hpp"
 #include "compiler/plan/plan_io.hpp"
 #include "compiler/policy_reader.hpp"
 #include "compiler/seccomp.hpp"
 
 namespace harden {
+
+namespace {
+
+// systemd's variables travel with what they describe (the fds, the notify socket) under
+// [exec] pass_listen_fds and pass_notify_socket; [environment] cannot contradict those.
+void check_service_manager_variables(const Policy& policy, const PlanData& plan,
+                                     Diagnostics& diags) {
+  struct Managed {
+    std::string_view name;
+    bool passed;
+    std::string_view key;
+  };
+  const std::array<Managed, 4> managed{{
+      {"LISTEN_FDS", plan.fds.pass_listen_fds, "pass_listen_fds"},
+      {"LISTEN_FDNAMES", plan.fds.pass_listen_fds, "pass_listen_fds"},
+      {"LISTEN_PID", plan.fds.pass_listen_fds, "pass_listen_fds"},
+      {"NOTIFY_SOCKET", plan.exec.pass_notify_socket, "pass_notify_socket"},
+  }};
+  for (const Managed& m : managed) {
+    for (const LocatedString& name : policy.environment.keep) {
+      if (name.value != m.name || m.passed) continue;
+      diags.error(name.pos,
+                  "'" + name.value + "' is kept but [exec] " + std::string(m.key) + " is false",
+                  "remove it from keep, or set " + std::string(m.key) + " = true");
+    }
+    for (const auto& [name, value] : policy.environment.set) {
+      if (name.value != m.name) continue;
+      diags.error(name.pos, "'" + name.value + "' cannot be set: harden passes systemd's value",
+                  "remove it; [exec] " + std::string(m.key) + " controls whether it is passed");
+    }
+  }
+}
+
+}  // namespace
 
 std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   const size_t errors_before = diags.error_count();
@@ -34,6 +71,7 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
 
   // Cross-field rules.
   check_isolation(policy, plan, diags);
+  check_service_manager_variables(policy, plan, diags);
   if (!plan.no_new_privs && plan.seccomp.enabled && !plan.credentials.change_ids) {
     // Without no_new_privs the kernel only lets a task with CAP_SYS_ADMIN load a filter; that
     // works as root but is worth saying, since a setuid target would then gain privileges.

@@ -115,6 +115,7 @@ ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags) {
   }
   if (exec.umask) plan.umask = static_cast<mode_t>(std::stoul("0" + exec.umask->value, nullptr, 8));
   if (exec.new_session) plan.new_session = exec.new_session->value;
+  if (exec.pass_notify_socket) plan.pass_notify_socket = exec.pass_notify_socket->value;
   return plan;
 }
 

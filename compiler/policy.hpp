@@ -34,6 +34,7 @@ struct ExecSection {
   std::optional<Located<bool>> new_session;
   std::vector<Located<int64_t>> pass_fds;
   std::optional<Located<bool>> pass_listen_fds;
+  std::optional<Located<bool>> pass_notify_socket;
 };
 
 struct IdentitySection {

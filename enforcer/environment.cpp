@@ -21,6 +21,10 @@ const char* find_var(char* const* environ, std::string_view name) {
   return nullptr;
 }
 
+void remove(ExecContext& ctx, std::string_view name) {
+  std::erase_if(ctx.env_storage, [&](const std::string& e) { return name_of(e) == name; });
+}
+
 void put(ExecContext& ctx, std::string entry) {
   const std::string_view name = name_of(entry);
   for (auto& existing : ctx.env_storage) {
@@ -50,11 +54,28 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx) {
 
   // systemd socket activation: the variables travel with the fds they describe. Only when
   // they were meant for this very process (LISTEN_PID), as sd_listen_fds(3) requires.
+  // Otherwise they go, even with clear = false: they would name fds the target does not have.
   ctx.listen_pid_env = -1;
-  if (plan.fds.pass_listen_fds && !ctx.keep_fds.empty()) {
-    for (const char* name : {"LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID"}) {
-      if (const char* entry = find_var(environ, name)) put(ctx, entry);
+  const bool listening = plan.fds.pass_listen_fds && ctx.listen_fd_count > 0;
+  for (const char* name : {"LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID"}) {
+    const char* entry = find_var(environ, name);
+    if (listening && entry) {
+      put(ctx, entry);
+    } else {
+      remove(ctx, name);
     }
+  }
+
+  // systemd's notification socket (sd_notify(3): READY=1, STATUS=, WATCHDOG=1), so a
+  // Type=notify unit works through harden. A constructed root binds the socket in
+  // (ctx.notify_socket names it); a classic chroot cannot, see prepare_exec().
+  ctx.notify_socket.clear();
+  const char* notify = find_var(environ, "NOTIFY_SOCKET");
+  if (plan.exec.pass_notify_socket && notify && notify[14] != '\0') {
+    put(ctx, notify);
+    ctx.notify_socket = notify + 14;
+  } else {
+    remove(ctx, "NOTIFY_SOCKET");
   }
 
   const char* path = nullptr;

@@ -220,9 +220,20 @@ bool wanted(const PlanData& plan) {
   return plan.filesystem.constructed_root;
 }
 
-StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   auto clones = clone_sources(plan.filesystem, sys);
   if (!clones) return std::unexpected(clones.error());
+  // systemd's notify socket (NOTIFY_SOCKET, a path) is bound in at the same place, so
+  // sd_notify(READY=1) from the target reaches the service manager; an abstract socket
+  // ("@...") needs nothing.
+  FilesystemPlan notify;
+  if (ctx.notify_socket.starts_with('/')) {
+    ViewMount socket;
+    socket.target = socket.source = ctx.notify_socket;
+    notify.view.push_back(std::move(socket));
+  }
+  auto notify_clone = clone_sources(notify, sys);
+  if (!notify_clone) return std::unexpected(notify_clone.error());
 
   const FsOption root_options[] = {{"mode", "0755"}};
   SysFd root(sys, sys.new_mount("tmpfs", root_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
@@ -233,6 +244,11 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
   for (size_t i = 0; i < plan.filesystem.view.size(); ++i) {
     if (StepResult placed = place(sys, root.get(), plan.filesystem.view[i], (*clones)[i]);
         !placed) {
+      return placed;
+    }
+  }
+  if (!notify.view.empty()) {
+    if (StepResult placed = place(sys, root.get(), notify.view[0], (*notify_clone)[0]); !placed) {
       return placed;
     }
   }

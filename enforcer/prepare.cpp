@@ -2,12 +2,14 @@
 // up front keeps the steps free of allocation and lets a bad request fail before anything
 // about the process has changed.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "enforcer/layers.hpp"
 
@@ -43,6 +45,23 @@ int listen_fd_count(char* const* environ) {
   return static_cast<int>(count);
 }
 
+// A classic chroot cannot bring systemd's notify socket along (only a constructed root binds
+// it in), so sd_notify() would fail and a Type=notify unit would time out. Say so up front;
+// the unit can bind the socket into the jail (see harden(1), SYSTEMD).
+void warn_unreachable_notify_socket(const PlanData& plan, const ExecContext& ctx) {
+  if (plan.filesystem.chroot.empty() || ctx.notify_socket.empty()) return;
+  if (ctx.notify_socket.front() != '/') return;  // abstract socket: no path to reach
+  struct stat st {};
+  const std::string inside = plan.filesystem.chroot + ctx.notify_socket;
+  if (::stat(inside.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return;
+  const std::string message = "harden: warning: NOTIFY_SOCKET " + ctx.notify_socket +
+                              " does not exist inside the chroot " + plan.filesystem.chroot +
+                              "; sd_notify() from the target will fail (bind it into the jail "
+                              "with BindPaths=" +
+                              ctx.notify_socket + ":" + inside + ")\n";
+  (void)!::write(STDERR_FILENO, message.data(), message.size());
+}
+
 }  // namespace
 
 std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
@@ -66,7 +85,8 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
 
   ctx.keep_fds = plan.fds.pass;
   if (plan.fds.pass_listen_fds) {
-    const int listen_fds = listen_fd_count(environ);
+    ctx.listen_fd_count = listen_fd_count(environ);
+    const int listen_fds = ctx.listen_fd_count;
     for (int fd = 3; fd < 3 + listen_fds; ++fd)
       ctx.keep_fds.push_back(fd);
   }
@@ -79,6 +99,7 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
     }
   }
   enforce::environment::build(plan, environ, ctx);
+  warn_unreachable_notify_socket(plan, ctx);
   ctx.kernel_last_cap = read_kernel_last_cap();
   // Without root, namespaces can only be had inside a user namespace (rootless mode).
   ctx.rootless = ::geteuid() != 0;

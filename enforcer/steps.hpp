@@ -88,6 +88,11 @@ struct ExecContext {
   std::string exec_path;
   std::vector<ExecLockFile> exec_lock;
   CgroupLayout cgroup;
+  int listen_fd_count = 0;  // systemd socket activation: fds 3..3+n-1 (0 when not for us)
+  // systemd's NOTIFY_SOCKET as passed to the target ("/run/systemd/notify", or "@name" for an
+  // abstract socket); empty when none is passed. A constructed root must bind a path socket
+  // in at the same place, or sd_notify() from the target cannot reach it.
+  std::string notify_socket;
 };
 
 struct StepError {

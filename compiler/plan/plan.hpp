@@ -75,6 +75,10 @@ struct ExecPlan {
   std::string working_directory;     // empty: "/" inside a chroot, else unchanged
   std::optional<mode_t> umask;
   bool new_session = true;  // setsid(): no TIOCSTI into the caller's terminal
+  // systemd's NOTIFY_SOCKET reaches the target (sd_notify READY=1 for Type=notify units).
+  // On by default: the socket is well known and systemd authenticates each datagram by the
+  // sender's pid (NotifyAccess=), so the variable tells the target nothing it could not find.
+  bool pass_notify_socket = true;
 };
 
 // What one entry of the constructed root is. The compiler expands proc = true and

@@ -95,8 +95,9 @@ constexpr void visit_fields(S& s, V& v) {
   v("working_directory", s.working_directory);
   v("umask", s.umask);
   v("new_session", s.new_session);
+  v("pass_notify_socket", s.pass_notify_socket);
 }
-static_assert(field_count<ExecPlan>() == 4, "add the new member to visit_fields");
+static_assert(field_count<ExecPlan>() == 5, "add the new member to visit_fields");
 
 template <Is<ViewMount> S, class V>
 constexpr void visit_fields(S& s, V& v) {

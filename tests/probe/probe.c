@@ -688,8 +688,7 @@ static int cmd_cgroup_file(int argc, char** argv) {
   printf("version: %d\n", v2 ? 2 : 1);
   for (int i = 1; i < argc; i++) {
     char file[8300];
-    snprintf(file, sizeof file, "%s%s/%s", mount_dir, strcmp(path, "/") == 0 ? "" : path,
-             argv[i]);
+    snprintf(file, sizeof file, "%s%s/%s", mount_dir, strcmp(path, "/") == 0 ? "" : path, argv[i]);
     FILE* value = fopen(file, "re");
     if (value == NULL) continue;
     if (fgets(line, sizeof line, value) != NULL) {
@@ -832,6 +831,107 @@ static int cmd_wait_signal(int argc, char** argv) {
   return PROBE_EXIT_OK;
 }
 
+/* ---- service manager (systemd) ------------------------------------------------------------ */
+
+/* The exit status after a stop/kill signal: 100 + the signal number, so the test can tell the
+ * status systemd reports is the probe's own and which signal reached it. */
+static void exit_on_signal(int sig) {
+  _exit(100 + sig);
+}
+
+static void exit_on_stop_signals(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = exit_on_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, NULL);
+  sigaction(SIGUSR1, &action, NULL);
+  sigaction(SIGINT, &action, NULL);
+}
+
+/* Sends one datagram to $NOTIFY_SOCKET (a path, or '@' for an abstract name), as
+ * sd_notify(3) does; systemd learns the sender's pid from the socket credentials. */
+static int send_notify(const char* message) {
+  const char* address = getenv("NOTIFY_SOCKET");
+  if (address == NULL || address[0] == '\0') return -ENOENT;
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  size_t length = strlen(address);
+  if (length >= sizeof sun.sun_path) return -ENAMETOOLONG;
+  memcpy(sun.sun_path, address, length);
+  if (sun.sun_path[0] == '@') sun.sun_path[0] = '\0';
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length);
+  ssize_t sent = sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr*)&sun, size);
+  int err = errno;
+  close(fd);
+  return sent < 0 ? -err : 0;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+  }
+}
+
+/* A Type=notify service: waits until TRIGGER exists (so a test can check the unit is still
+ * "activating"), sends READY=1, then runs until a stop signal (exit 100 + signal). */
+static int cmd_sd_notify(int argc, char** argv) {
+  (void)argc;
+  exit_on_stop_signals();
+  for (int i = 0; access(argv[0], F_OK) != 0; i++) {
+    if (i > 6000) return fail_errno("sd-notify: trigger", ETIMEDOUT);
+    sleep_ms(10);
+  }
+  int rc = send_notify("READY=1\nSTATUS=harden probe ready");
+  if (rc < 0) return fail_errno("sd-notify", -rc);
+  printf("sd-notify: sent\n");
+  fflush(stdout);
+  for (;;)
+    pause();
+}
+
+/* A socket-activated service: answers every connection on fd 3 (SD_LISTEN_FDS_START) with
+ * the status it saw when it started (identity, fds, LISTEN_* variables), then runs until a
+ * stop signal (exit 100 + signal). */
+static int cmd_sd_listen(int argc, char** argv) {
+  (void)argc, (void)argv;
+  exit_on_stop_signals();
+  const char* listen_pid = getenv("LISTEN_PID");
+  long pid = 0;
+  int pid_matches = listen_pid != NULL && parse_long(listen_pid, &pid) == 0 && pid == getpid();
+  /* The report is taken once, before the first connection, so its fd list is the one the
+   * service started with. */
+  char* report = NULL;
+  size_t report_size = 0;
+  FILE* real_stdout = stdout;
+  stdout = open_memstream(&report, &report_size);
+  if (stdout == NULL) {
+    stdout = real_stdout;
+    return fail_errno("sd-listen: open_memstream", errno);
+  }
+  printf("listen-pid-matches: %s\n", pid_matches ? "yes" : "no");
+  cmd_status(0, NULL);
+  fclose(stdout);
+  stdout = real_stdout;
+  for (;;) {
+    int conn = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("sd-listen: accept", errno);
+    }
+    size_t done = 0;
+    while (done < report_size) {
+      ssize_t n = write(conn, report + done, report_size - done);
+      if (n <= 0) break;
+      done += (size_t)n;
+    }
+    close(conn);
+  }
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 struct command {
@@ -870,6 +970,8 @@ static const struct command kCommands[] = {
     {"bind-tcp", 1, 1, cmd_bind_tcp, "bind-tcp PORT"},
     {"fork-many", 1, 1, cmd_fork_many, "fork-many N"},
     {"cgroup-file", 1, 8, cmd_cgroup_file, "cgroup-file CONTROLLER [FILE...]"},
+    {"sd-notify", 1, 1, cmd_sd_notify, "sd-notify TRIGGER-FILE"},
+    {"sd-listen", 0, 0, cmd_sd_listen, "sd-listen"},
 };
 #define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
 

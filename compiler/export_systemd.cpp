@@ -1,0 +1,569 @@
+// `harden export --format systemd`: a unit drop-in, as a wrapper (ExecStart through harden)
+// or natively (systemd.exec(5) directives). The native translation never grants more than
+// the policy: a directive is emitted when the policy already forbids what it forbids (so it
+// cannot change what the service may do, only add a second wall), and everything systemd
+// cannot say exactly is left stricter or listed as missing.
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <sys/capability.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "compiler/export.hpp"
+#include "compiler/seccomp_view.hpp"
+
+namespace harden {
+
+namespace {
+
+// systemd.syntax(7): a word with blanks or quotes is double-quoted; '\' and '"' escaped;
+// '%' (specifiers) and '$' (variable expansion) doubled so they reach the program as typed.
+std::string unit_quote(const std::string& word) {
+  std::string out;
+  bool quote = word.empty();
+  for (const char c : word) {
+    switch (c) {
+      case '%':
+        out += "%%";
+        break;
+      case '$':
+        out += "$$";
+        break;
+      case '\\':
+        out += "\\\\", quote = true;
+        break;
+      case '"':
+        out += "\\\"", quote = true;
+        break;
+      case '\'':
+        out += "\\'", quote = true;
+        break;
+      case '\n':
+        out += "\\n", quote = true;
+        break;
+      case ' ':
+      case '\t':
+      case ';':
+        out += c, quote = true;
+        break;
+      default:
+        out += c;
+    }
+  }
+  return quote ? "\"" + out + "\"" : out;
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const std::string& arg : argv)
+    line += (line.empty() ? "" : " ") + unit_quote(arg);
+  return line;
+}
+
+std::string capability_name(int cap) {
+  std::unique_ptr<char, decltype(&cap_free)> name(cap_to_name(cap), &cap_free);
+  std::string upper = name ? name.get() : "cap_" + std::to_string(cap);
+  std::ranges::transform(upper, upper.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return upper;
+}
+
+bool keeps(const PlanData& plan, int cap) {
+  return (plan.capabilities.keep >> cap) & 1U;
+}
+
+struct LimitDirective {
+  int resource;
+  std::string_view directive;
+};
+
+constexpr std::array<LimitDirective, 16> kLimitDirectives{{
+    {RLIMIT_AS, "LimitAS"},
+    {RLIMIT_CORE, "LimitCORE"},
+    {RLIMIT_CPU, "LimitCPU"},
+    {RLIMIT_DATA, "LimitDATA"},
+    {RLIMIT_FSIZE, "LimitFSIZE"},
+    {RLIMIT_LOCKS, "LimitLOCKS"},
+    {RLIMIT_MEMLOCK, "LimitMEMLOCK"},
+    {RLIMIT_MSGQUEUE, "LimitMSGQUEUE"},
+    {RLIMIT_NICE, "LimitNICE"},
+    {RLIMIT_NOFILE, "LimitNOFILE"},
+    {RLIMIT_NPROC, "LimitNPROC"},
+    {RLIMIT_RSS, "LimitRSS"},
+    {RLIMIT_RTPRIO, "LimitRTPRIO"},
+    {RLIMIT_RTTIME, "LimitRTTIME"},
+    {RLIMIT_SIGPENDING, "LimitSIGPENDING"},
+    {RLIMIT_STACK, "LimitSTACK"},
+}};
+
+std::string limit_value(rlim_t value) {
+  return value == RLIM_INFINITY ? "infinity" : std::to_string(value);
+}
+
+// seccomp architecture names (harden's, libseccomp's) to SystemCallArchitectures= words.
+std::string systemd_architecture(const std::string& arch) {
+  if (arch == "native") return "native";
+  if (arch == "x86_64") return "x86-64";
+  return arch;  // x86, x32, arm, ... are spelt alike
+}
+
+// Collects the lines of the drop-in and what could not be translated.
+class DropIn {
+ public:
+  void line(std::string text) { lines_.push_back(std::move(text)); }
+  void comment(std::string text) { lines_.push_back("# " + text); }
+  void missing(Diagnostics& diags, const SourcePos& pos, const std::string& what) {
+    missing_.push_back(what);
+    diags.warning(pos, "no systemd equivalent: " + what,
+                  "the --wrapper flavour enforces the whole policy");
+  }
+  std::string text(const std::string& header) const {
+    std::string out = header;
+    if (!missing_.empty()) {
+      out += "#\n# NOT TRANSLATED (no systemd equivalent; use --wrapper to enforce them):\n";
+      for (const std::string& m : missing_)
+        out += "#   - " + m + "\n";
+    }
+    out += "\n[Service]\n";
+    for (const std::string& l : lines_)
+      out += l + "\n";
+    return out;
+  }
+
+ private:
+  std::vector<std::string> lines_;
+  std::vector<std::string> missing_;
+};
+
+std::vector<std::string> command_of(const Policy& policy, const ExportOptions& options,
+                                    Diagnostics& diags) {
+  if (!options.command.empty()) return options.command;
+  if (policy.exec.command) return policy.exec.command->value;
+  diags.error({policy.file, 0, 0}, "no command to export: the policy has no [exec] command",
+              "add one, or give it after --: harden export ... -- /usr/sbin/web");
+  return {};
+}
+
+void cgroup_directives(const PlanData& plan, DropIn& unit) {
+  const CgroupPlan& cgroup = plan.cgroup;
+  if (cgroup.memory_max) unit.line("MemoryMax=" + std::to_string(*cgroup.memory_max));
+  if (cgroup.pids_max) unit.line("TasksMax=" + std::to_string(*cgroup.pids_max));
+  if (cgroup.cpu_quota_us) {
+    // CPUQuota= is a percentage of one CPU; CPUQuotaPeriodSec= keeps the policy's period.
+    const uint64_t percent =
+        (*cgroup.cpu_quota_us * 100 + cgroup.cpu_period_us - 1) / cgroup.cpu_period_us;
+    unit.line("CPUQuota=" + std::to_string(percent) + "%");
+    unit.line("CPUQuotaPeriodSec=" + std::to_string(cgroup.cpu_period_us) + "us");
+  }
+}
+
+// ---- --wrapper -----------------------------------------------------------------------------
+
+std::string wrapper(const Policy& policy, const PlanData& plan, const ExportOptions& options,
+                    const std::vector<std::string>& command) {
+  DropIn unit;
+  std::vector<std::string> argv{options.harden_path, "--policy", options.policy_path, "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  unit.comment("harden applies every layer itself, as root, then execs the target: the unit");
+  unit.comment("must not drop those privileges first (no User=, NoNewPrivileges=,");
+  unit.comment("CapabilityBoundingSet= or SystemCallFilter= of its own).");
+  unit.line("ExecStart=");
+  unit.line("ExecStart=" + command_line(argv));
+  if (!plan.filesystem.chroot.empty() && plan.exec.pass_notify_socket) {
+    // A classic chroot cannot reach /run/systemd/notify; systemd binds it into the jail
+    // ('-': fine when the manager has no such socket).
+    unit.comment("sd_notify() from inside the chroot needs the notify socket in the jail:");
+    unit.line("BindPaths=-/run/systemd/notify:" + plan.filesystem.chroot + "/run/systemd/notify");
+  }
+  // [cgroup] inside a service: the unit's cgroup is systemd's (see [cgroup] systemd).
+  if (plan.cgroup.wanted()) {
+    if (plan.cgroup.under_systemd == CgroupPlan::UnderSystemd::kNest) {
+      unit.comment("[cgroup] systemd = \"nest\": harden makes its cgroup below the unit's");
+      unit.line("Delegate=yes");
+    } else {
+      if (plan.cgroup.under_systemd == CgroupPlan::UnderSystemd::kFail) {
+        unit.comment("NOTE: [cgroup] systemd = \"fail\" (the default) stops harden inside a unit;");
+        unit.comment("set systemd = \"leave\" in the policy to use the limits below instead.");
+      }
+      unit.comment("the policy's [cgroup] limits, applied by systemd to the unit's cgroup");
+      cgroup_directives(plan, unit);
+    }
+  }
+  if (!plan.exec.pass_notify_socket) {
+    unit.comment("[exec] pass_notify_socket = false: Type=notify cannot work");
+    unit.line("NotifyAccess=none");
+  }
+  // harden execs the target in its own process, so the target is the unit's main process:
+  // the default NotifyAccess=main accepts its READY=1, systemctl's signals reach it directly,
+  // and the exit status systemd records is the target's.
+  (void)policy;
+  return unit.text("# harden export --format systemd --wrapper: policy '" + plan.policy_name +
+                   "'\n# Install as /etc/systemd/system/UNIT.service.d/harden.conf, then run\n"
+                   "# systemctl daemon-reload. Works for Type=simple, exec and notify.\n");
+}
+
+// ---- --native ------------------------------------------------------------------------------
+
+// The syscalls systemd's seccomp code needs to translate: what is allowed whatever the
+// arguments, plus socket() when the policy filters only its address family.
+struct SyscallTranslation {
+  std::vector<std::string> allow;
+  std::vector<std::string> families;  // RestrictAddressFamilies= (empty: not restricted)
+  bool no_sockets = false;            // socket() not allowed at all
+};
+
+std::string family_name(uint64_t value) {
+  static const std::map<uint64_t, std::string> kFamilies{
+      {1, "AF_UNIX"},    {2, "AF_INET"},      {10, "AF_INET6"}, {16, "AF_NETLINK"},
+      {17, "AF_PACKET"}, {38, "AF_ALG"},      {40, "AF_VSOCK"}, {44, "AF_XDP"},
+      {4, "AF_IPX"},     {5, "AF_APPLETALK"}, {9, "AF_X25"},    {31, "AF_BLUETOOTH"}};
+  const auto it = kFamilies.find(value);
+  return it == kFamilies.end() ? "" : it->second;
+}
+
+SyscallTranslation translate_syscalls(const SeccompView& view, DropIn& unit, Diagnostics& diags) {
+  SyscallTranslation out;
+  out.allow = view.allowed;
+  std::map<std::string, std::vector<const SeccompRuleView*>> conditional;
+  for (const SeccompRuleView& rule : view.rules)
+    conditional[rule.syscall].push_back(&rule);
+  for (const auto& [name, rules] : conditional) {
+    const bool socket_families =
+        name == "socket" && std::ranges::all_of(rules, [](const SeccompRuleView* r) {
+          return r->action == "allow" && r->args.size() == 1 && r->args[0].index == 0 &&
+                 r->args[0].op == "eq" && !family_name(r->args[0].value).empty();
+        });
+    if (socket_families) {
+      for (const SeccompRuleView* r : rules)
+        out.families.push_back(family_name(r->args[0].value));
+      out.allow.push_back("socket");
+      continue;
+    }
+    // Fail closed: systemd cannot filter arguments, so the call is left out (denied).
+    unit.missing(
+        diags, rules.front()->pos,
+        "argument conditions on '" + name + "' (the native unit denies '" + name + "' altogether)");
+  }
+  if (!std::ranges::binary_search(view.allowed, std::string("socket")) &&
+      !conditional.contains("socket")) {
+    out.no_sockets = true;
+  }
+  std::ranges::sort(out.allow);
+  return out;
+}
+
+void seccomp_directives(const Policy& policy, const SeccompView& view, DropIn& unit,
+                        Diagnostics& diags, SyscallTranslation& syscalls) {
+  const SourcePos& pos =
+      policy.seccomp.default_action ? policy.seccomp.default_action->pos : policy.seccomp.pos;
+  if (view.default_action == "allow") {
+    // Deny-list mode: each conditional restriction denies its whole call (fail closed).
+    std::set<std::string> denied;
+    for (const SeccompRuleView& rule : view.rules)
+      denied.insert(rule.syscall);
+    if (!view.rules.empty()) {
+      std::string line = "SystemCallFilter=~";
+      for (const std::string& name : denied)
+        line += name + " ";
+      line.pop_back();
+      unit.line(line);
+    }
+    for (const SeccompRuleView& rule : view.rules) {
+      if (!rule.args.empty()) {
+        unit.missing(diags, rule.pos,
+                     "argument conditions on '" + rule.syscall + "' (denied altogether)");
+      }
+    }
+  } else {
+    syscalls = translate_syscalls(view, unit, diags);
+    unit.comment("the policy's syscall allow list (@default is always allowed, as by harden)");
+    std::string line;
+    for (const std::string& name : syscalls.allow) {
+      if (line.size() + name.size() > 90) {
+        unit.line("SystemCallFilter=" + line);
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + name;
+    }
+    if (!line.empty()) unit.line("SystemCallFilter=" + line);
+    const int errno_value = seccomp_action_errno(view.default_action);
+    if (errno_value >= 0) {
+      unit.line("SystemCallErrorNumber=" + view.default_action.substr(6));
+    } else if (view.default_action != "kill-process") {
+      unit.missing(diags, pos,
+                   "default_action \"" + view.default_action +
+                       "\" (systemd kills the process instead, which is stricter)");
+    }
+  }
+  std::string archs;
+  for (const std::string& arch : view.architectures) {
+    archs += (archs.empty() ? "" : " ") + systemd_architecture(arch);
+  }
+  unit.line("SystemCallArchitectures=" + archs);
+  if (view.log_denials) {
+    unit.missing(diags, policy.seccomp.log_denials->pos,
+                 "log_denials (SECCOMP_FILTER_FLAG_LOG); the audit log stays silent");
+  }
+}
+
+bool allows(const SeccompView& view, const std::string& name) {
+  if (!view.enabled || view.default_action == "allow") return true;
+  if (std::ranges::binary_search(view.allowed, name)) return true;
+  return std::ranges::any_of(view.rules, [&](const SeccompRuleView& r) {
+    return r.syscall == name && r.action == "allow";
+  });
+}
+
+// RestrictNamespaces=yes is implied when the filter lets no namespace be made or joined:
+// unshare, setns and clone3 not allowed, and clone allowed only with the CLONE_NEW* flags
+// masked to zero (as Docker's profile does).
+bool filter_restricts_namespaces(const SeccompView& view) {
+  if (!view.enabled || view.default_action == "allow") return false;
+  for (const char* name : {"unshare", "setns", "clone3"}) {
+    if (allows(view, name)) return false;
+  }
+  if (std::ranges::binary_search(view.allowed, std::string("clone"))) return false;
+  constexpr uint64_t kNamespaceFlags = 0x7E020080;  // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|
+                                                    // NEWPID|NEWNET|NEWTIME
+  for (const SeccompRuleView& rule : view.rules) {
+    if (rule.syscall != "clone" || rule.action != "allow") continue;
+    const bool masked = std::ranges::any_of(rule.args, [&](const SeccompArgView& a) {
+      return a.index == 0 && a.op == "masked-eq" &&
+             (a.mask & kNamespaceFlags) == (kNamespaceFlags & ~0x80ULL) &&
+             (a.value & kNamespaceFlags) == 0;
+    });
+    if (!masked) return false;
+  }
+  return true;
+}
+
+std::optional<uid_t> uid_of(const PlanData& plan) {
+  if (plan.credentials.change_ids) return plan.credentials.uid;
+  return std::nullopt;  // the caller's uid: root under systemd
+}
+
+void identity_directives(const Policy& policy, const PlanData& plan, DropIn& unit,
+                         Diagnostics& diags) {
+  const IdentitySection& id = policy.identity;
+  if (id.user) unit.line("User=" + id.user->value);
+  if (id.group) unit.line("Group=" + id.group->value);
+  if (id.user) {
+    std::string groups;
+    if (id.supplementary_groups) {
+      for (const LocatedString& g : *id.supplementary_groups) {
+        groups += (groups.empty() ? "" : " ") + g.value;
+      }
+    }
+    unit.line("SupplementaryGroups=" + groups);
+    // systemd also gives the user its /etc/group memberships (initgroups); harden gives
+    // exactly the listed ones. No directive turns that off, so say which groups differ.
+    if (const passwd* pw = getpwuid(plan.credentials.uid)) {
+      int count = 64;
+      std::vector<gid_t> member(static_cast<size_t>(count));
+      if (getgrouplist(pw->pw_name, plan.credentials.gid, member.data(), &count) >= 0) {
+        member.resize(static_cast<size_t>(count));
+        std::string extra;
+        for (const gid_t gid : member) {
+          if (gid == plan.credentials.gid ||
+              std::ranges::find(plan.credentials.supplementary_groups, gid) !=
+                  plan.credentials.supplementary_groups.end()) {
+            continue;
+          }
+          const group* gr = getgrgid(gid);
+          extra +=
+              (extra.empty() ? "" : ", ") + (gr ? std::string(gr->gr_name) : std::to_string(gid));
+        }
+        if (!extra.empty()) {
+          unit.missing(diags, id.user->pos,
+                       "supplementary groups exactly as listed: systemd adds the user's "
+                       "/etc/group memberships (" +
+                           extra + ")");
+        }
+      }
+    }
+  }
+  unit.line(std::string("NoNewPrivileges=") + (plan.no_new_privs ? "yes" : "no"));
+}
+
+void capability_directives(const PlanData& plan, DropIn& unit) {
+  std::string kept;
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (keeps(plan, cap)) kept += (kept.empty() ? "" : " ") + capability_name(cap);
+  }
+  unit.line("CapabilityBoundingSet=" + kept);
+  unit.line("AmbientCapabilities=" + kept);
+  // harden locks the same securebits (NO_CAP_AMBIENT_RAISE aside, which systemd cannot set;
+  // the bounding set already caps what could be raised).
+  unit.line(
+      "SecureBits=noroot noroot-locked no-setuid-fixup no-setuid-fixup-locked "
+      "keep-caps-locked");
+}
+
+// Directives whose restriction the policy already imposes through its user, capabilities
+// and syscall filter: each comes with the reason it cannot narrow the service further.
+void implied_directives(const PlanData& plan, const SeccompView& view,
+                        const SyscallTranslation& syscalls, DropIn& unit) {
+  const std::optional<uid_t> uid = uid_of(plan);
+  const bool unprivileged_user = uid && *uid != 0 && !keeps(plan, CAP_DAC_OVERRIDE) &&
+                                 !keeps(plan, CAP_FOWNER) && !keeps(plan, CAP_SYS_ADMIN);
+  auto implied = [&](bool when, const std::string& directive, const std::string& because) {
+    if (!when) return;
+    unit.comment(because);
+    unit.line(directive);
+  };
+  implied(!keeps(plan, CAP_SYS_MODULE), "ProtectKernelModules=yes",
+          "loading modules needs CAP_SYS_MODULE, which the policy drops");
+  implied(!keeps(plan, CAP_SYS_TIME) && !keeps(plan, CAP_WAKE_ALARM), "ProtectClock=yes",
+          "setting clocks needs CAP_SYS_TIME, which the policy drops");
+  implied(!keeps(plan, CAP_SYS_ADMIN), "ProtectHostname=yes",
+          "sethostname() needs CAP_SYS_ADMIN, which the policy drops");
+  implied(unprivileged_user && !keeps(plan, CAP_SYSLOG), "ProtectKernelLogs=yes",
+          "the kernel log is root's and CAP_SYSLOG's; the policy's user has neither");
+  implied(unprivileged_user, "ProtectKernelTunables=yes",
+          "/proc/sys and /sys belong to root; the policy's user cannot write them");
+  implied(unprivileged_user, "ProtectControlGroups=yes",
+          "cgroupfs belongs to root; the policy's user cannot write it");
+  const bool rtprio_raised = std::ranges::any_of(plan.limits, [](const ResourceLimit& l) {
+    return l.resource == RLIMIT_RTPRIO && l.soft > 0;
+  });
+  implied(!keeps(plan, CAP_SYS_NICE) && !rtprio_raised, "RestrictRealtime=yes",
+          "realtime scheduling needs CAP_SYS_NICE or an RLIMIT_RTPRIO, neither given");
+  implied(view.enabled && !allows(view, "personality"), "LockPersonality=yes",
+          "the syscall filter does not allow personality()");
+  implied(filter_restricts_namespaces(view), "RestrictNamespaces=yes",
+          "the syscall filter allows no unshare, setns, clone3, or clone with CLONE_NEW*");
+  if (view.enabled && syscalls.no_sockets) {
+    implied(true, "RestrictAddressFamilies=none", "the syscall filter does not allow socket()");
+  } else if (!syscalls.families.empty()) {
+    std::string families;
+    for (const std::string& f : syscalls.families)
+      families += (families.empty() ? "" : " ") + f;
+    implied(true, "RestrictAddressFamilies=" + families,
+            "the policy's socket() rules allow only these address families");
+  }
+}
+
+void process_directives(const Policy& policy, const PlanData& plan,
+                        const std::vector<std::string>& command, DropIn& unit, Diagnostics& diags) {
+  unit.line("ExecStart=");
+  unit.line("ExecStart=" + command_line(command));
+  if (!plan.filesystem.chroot.empty()) unit.line("RootDirectory=" + plan.filesystem.chroot);
+  if (!plan.exec.working_directory.empty()) {
+    unit.line("WorkingDirectory=" + plan.exec.working_directory);
+  }
+  if (plan.exec.umask) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(*plan.exec.umask));
+    unit.line(std::string("UMask=") + text);
+  }
+  if (!plan.exec.pass_notify_socket) unit.line("NotifyAccess=none");
+  cgroup_directives(plan, unit);
+  for (const ResourceLimit& limit : plan.limits) {
+    const auto it = std::ranges::find(kLimitDirectives, limit.resource, &LimitDirective::resource);
+    if (it == kLimitDirectives.end()) continue;
+    const std::string value = limit.soft == limit.hard
+                                  ? limit_value(limit.soft)
+                                  : limit_value(limit.soft) + ":" + limit_value(limit.hard);
+    unit.line(std::string(it->directive) + "=" + value);
+  }
+  for (const auto& fd : policy.exec.pass_fds) {
+    unit.missing(diags, fd.pos,
+                 "pass_fds " + std::to_string(fd.value) +
+                     " (systemd passes only its own sockets and stored fds)");
+  }
+  // The environment: systemd starts services from a clean environment of its own making.
+  const EnvironmentPlan& env = plan.environment;
+  if (!env.keep.empty() && env.clear) {
+    std::string names;
+    for (const std::string& name : env.keep)
+      names += (names.empty() ? "" : " ") + name;
+    unit.line("PassEnvironment=" + names);
+  }
+  for (const std::string& entry : env.set)
+    unit.line("Environment=" + unit_quote(entry));
+  if (env.clear) {
+    // What systemd sets by itself that harden's cleared environment would not have.
+    std::string unset;
+    for (const char* name : {"HOME", "INVOCATION_ID", "JOURNAL_STREAM", "LANG", "LOGNAME", "PATH",
+                             "SHELL", "SYSTEMD_EXEC_PID", "USER"}) {
+      const bool wanted = std::ranges::find(env.keep, name) != env.keep.end() ||
+                          std::ranges::any_of(env.set, [&](const std::string& e) {
+                            return e.starts_with(std::string(name) + "=");
+                          });
+      if (!wanted) unset += (unset.empty() ? "" : " ") + std::string(name);
+    }
+    unit.line("UnsetEnvironment=" + unset);
+  }
+}
+
+// Namespaces: systemd makes the same ones for PrivateNetwork=, PrivateIPC=, PrivateMounts=.
+// What systemd 252 cannot make would leave the unit wider than the policy, so it is an error
+// (use --wrapper), not a note.
+bool namespace_directives(const Policy& policy, const PlanData& plan, DropIn& unit,
+                          Diagnostics& diags) {
+  const NamespacesPlan& ns = plan.namespaces;
+  const NamespacesSection& section = policy.namespaces;
+  if (ns.net) unit.line("PrivateNetwork=yes");
+  if (ns.ipc) unit.line("PrivateIPC=yes");
+  if (ns.mount) unit.line("PrivateMounts=yes");
+  if (ns.uts && !ns.hostname.empty()) {
+    unit.missing(diags, section.hostname ? section.hostname->pos : SourcePos{policy.file, 0, 0},
+                 "hostname \"" + ns.hostname + "\" (ProtectHostname= keeps the host's name)");
+  }
+  if (ns.cgroup) {
+    unit.missing(diags, section.cgroup ? section.cgroup->pos : SourcePos{policy.file, 0, 0},
+                 "a cgroup namespace (the service sees its cgroup path)");
+  }
+  bool ok = true;
+  auto refuse = [&](const SourcePos& pos, const std::string& what) {
+    diags.error(pos, "--native cannot express " + what + " in systemd 252 directives",
+                "use --wrapper, which enforces it");
+    ok = false;
+  };
+  if (ns.pid)
+    refuse(section.pid ? section.pid->pos : SourcePos{policy.file, 0, 0}, "a PID namespace");
+  if (plan.filesystem.constructed_root) {
+    refuse(policy.filesystem.view_pos.value_or(SourcePos{policy.file, 0, 0}),
+           "the constructed root ([filesystem] read_only/read_write/tmpfs)");
+  }
+  return ok;
+}
+
+std::optional<std::string> native(const Policy& policy, const PlanData& plan,
+                                  const std::vector<std::string>& command, Diagnostics& diags) {
+  DropIn unit;
+  process_directives(policy, plan, command, unit, diags);
+  identity_directives(policy, plan, unit, diags);
+  capability_directives(plan, unit);
+  const SeccompView view = seccomp_view(policy.seccomp);
+  SyscallTranslation syscalls;
+  if (view.enabled) seccomp_directives(policy, view, unit, diags, syscalls);
+  implied_directives(plan, view, syscalls, unit);
+  if (!namespace_directives(policy, plan, unit, diags)) return std::nullopt;
+  // Layers still to come (network, LSM labels) add their directives here:
+  // IPAddressAllow=/IPAddressDeny=, AppArmorProfile=/SELinuxContext=. The constructed root
+  // (BindPaths=/BindReadOnlyPaths=/TemporaryFileSystem= over an empty RootDirectory=) is
+  // refused above until it is translated.
+  return unit.text("# harden export --format systemd --native: policy '" + plan.policy_name +
+                   "'\n# The policy in systemd's own directives, without harden at run time.\n"
+                   "# Install as /etc/systemd/system/UNIT.service.d/harden.conf, then run\n"
+                   "# systemctl daemon-reload.\n");
+}
+
+}  // namespace
+
+std::optional<std::string> export_systemd(const Policy& policy, const Plan& plan,
+                                          const ExportOptions& options, Diagnostics& diags) {
+  const std::vector<std::string> command = command_of(policy, options, diags);
+  if (command.empty()) return std::nullopt;
+  if (options.systemd_native) return native(policy, plan.data(), command, diags);
+  return wrapper(policy, plan.data(), options, command);
+}
+
+}  // namespace harden

@@ -1,0 +1,224 @@
+// harden as a systemd service, in a real systemd booted as PID 1 of its own namespaces:
+// Type=notify becomes active only after the target's READY=1, socket activation hands the
+// target the socket systemd holds (and nothing else), signals from systemctl reach the target
+// and the status systemd records is the target's; the service's /proc/PID/status shows the
+// policy. Exported drop-ins are checked by systemd-analyze.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdio>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "tests/support/booted_systemd.hpp"
+#include "tests/support/harness.hpp"
+
+using namespace harden::test;
+
+namespace {
+
+// The probe runs as nobody: it needs a directory nobody can enter.
+struct ServiceFiles {
+  TempDir dir{"harden-sd-svc"};
+  std::string probe, policy, trigger;
+  ServiceFiles() {
+    dir.chmod(0755);
+    probe = dir.file("probe");
+    copy_file(probe_binary(), probe);
+    trigger = dir.file("ready-trigger");
+    policy = write_policy(dir, "svc", R"([policy]
+name = "sd-service"
+
+[identity]
+user = "nobody"
+group = "nogroup"
+
+[capabilities]
+keep = []
+
+[seccomp]
+default_action = "kill-process"
+allow = ["@system-service"]
+deny = ["@privileged"]
+
+[limits]
+nofile = 321
+)");
+  }
+  std::string exec_start(const std::string& probe_args) const {
+    return "StandardOutput=append:" + dir.file("output") +
+           "\nStandardError=append:" + dir.file("output") + "\nExecStart=" + harden_binary() +
+           " --policy " + policy + " -- " + probe + " " + probe_args + "\n";
+  }
+};
+
+std::map<std::string, std::string> status_of(const BootedSystemd& sd, const std::string& unit) {
+  const std::string pid = sd.property(unit, "MainPID");
+  REQUIRE(pid != "0");
+  return parse_probe(read_file(sd.host_path("/proc/" + pid + "/status")));
+}
+
+void check_policy_state(const std::map<std::string, std::string>& status) {
+  CHECK(split_fields(status.at("Uid")) ==
+        std::vector<std::string>{"65534", "65534", "65534", "65534"});
+  CHECK(status.at("CapEff") == "0000000000000000");
+  CHECK(status.at("CapBnd") == "0000000000000000");
+  CHECK(status.at("NoNewPrivs") == "1");
+  CHECK(status.at("Seccomp") == "2");
+}
+
+uint16_t unique_port(int offset) {
+  return static_cast<uint16_t>(20000 + (getpid() * 7 + offset) % 30000);
+}
+
+}  // namespace
+
+TEST_CASE("Type=notify under harden is active only after the target's READY=1", "[systemd][root]") {
+  BootedSystemd sd;
+  ServiceFiles files;
+  const std::string unit = "harden-notify.service";
+  sd.install_unit(unit,
+                  "[Unit]\nDefaultDependencies=no\n[Service]\nType=notify\nTimeoutStartSec=60\n" +
+                      files.exec_start("sd-notify " + files.trigger));
+  REQUIRE(sd.systemctl({"start", "--no-block", unit}).exited(0));
+  // The target runs (harden has exec'ed it: the main pid is the probe), but has not said
+  // READY=1 yet: the unit must still be starting.
+  REQUIRE(sd.wait_for(unit, "SubState", "start"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  INFO(sd.console());
+  CHECK(sd.property(unit, "ActiveState") == "activating");
+  const std::string pid = sd.property(unit, "MainPID");
+  CHECK(std::filesystem::read_symlink(sd.host_path("/proc/" + pid + "/exe")) == files.probe);
+
+  write_file(files.trigger, "go");
+  CHECK(sd.wait_for(unit, "ActiveState", "active"));
+  CHECK(sd.property(unit, "StatusText") == "harden probe ready");
+  check_policy_state(status_of(sd, unit));
+
+  // systemctl stop: SIGTERM reaches the target, whose status (100 + 15) systemd records.
+  sd.systemctl({"stop", unit});
+  CHECK(sd.wait_for(unit, "ActiveState", "failed"));
+  CHECK(sd.property(unit, "ExecMainStatus") == "115");
+  CHECK(sd.property(unit, "ExecMainCode") == "1");  // CLD_EXITED: the target exited itself
+}
+
+TEST_CASE("socket activation through harden: the target serves the socket systemd holds",
+          "[systemd][root]") {
+  const std::string type = GENERATE(std::string("simple"), std::string("exec"));
+  BootedSystemd sd;
+  ServiceFiles files;
+  const uint16_t port = unique_port(type == "simple" ? 1 : 2);
+  const std::string name = "harden-listen";
+  sd.install_unit(name + ".socket",
+                  "[Unit]\nDefaultDependencies=no\n[Socket]\nListenStream=127.0.0.1:" +
+                      std::to_string(port) + "\nFileDescriptorName=web\n");
+  sd.install_unit(name + ".service", "[Unit]\nDefaultDependencies=no\n[Service]\nType=" + type +
+                                         "\n" + files.exec_start("sd-listen"));
+  REQUIRE(sd.systemctl({"start", name + ".socket"}).exited(0));
+  INFO("type " << type << "\n" << sd.console());
+
+  // The first connection starts the service; systemd hands it the listening socket.
+  const std::string report = sd.connect_and_read(port);
+  INFO(report);
+  INFO(sd.systemctl({"status", name + ".service", name + ".socket"}).out);
+  INFO("service output: " << (path_exists(files.dir.file("output"))
+                                  ? read_file(files.dir.file("output"))
+                                  : ""));
+  const auto seen = parse_probe(report);
+  REQUIRE(seen.count("listen-pid-matches"));
+  CHECK(seen.at("listen-pid-matches") == "yes");
+  CHECK(parse_fd_list(seen.at("fds")) == std::vector<int>{0, 1, 2, 3});
+  std::map<std::string, std::string> env;
+  for (const auto& [key, value] : probe_env(report))
+    env[key] = value;
+  CHECK(env.at("LISTEN_FDS") == "1");
+  CHECK(env.at("LISTEN_FDNAMES") == "web");
+  CHECK(env.at("LISTEN_PID") == seen.at("pid"));
+  // Nothing else of systemd's environment leaks through the cleared environment.
+  CHECK(env.count("INVOCATION_ID") == 0);
+  CHECK(env.count("JOURNAL_STREAM") == 0);
+  CHECK(env.size() == 3);
+  CHECK(seen.at("rlimit_nofile") == "321 321");
+  check_policy_state(status_of(sd, name + ".service"));
+  CHECK(sd.property(name + ".service", "MainPID") == seen.at("pid"));
+
+  // A second connection is served by the same process from the same socket.
+  CHECK(parse_probe(sd.connect_and_read(port)).at("pid") == seen.at("pid"));
+
+  if (type == "simple") {
+    sd.systemctl({"stop", name + ".service"});
+    CHECK(sd.wait_for(name + ".service", "ActiveState", "failed"));
+    CHECK(sd.property(name + ".service", "ExecMainStatus") == "115");  // SIGTERM
+  } else {
+    sd.systemctl({"kill", "--signal=SIGUSR1", name + ".service"});
+    CHECK(sd.wait_for(name + ".service", "ActiveState", "failed"));
+    CHECK(sd.property(name + ".service", "ExecMainStatus") == "110");  // SIGUSR1
+  }
+}
+
+TEST_CASE("NOTIFY_SOCKET reaches the target unless the policy says pass_notify_socket = false",
+          "[systemd][environment]") {
+  TempDir dir;
+  auto env_of = [&](const std::string& exec_section) {
+    const std::string policy = write_policy(
+        dir, unique_name("notify"),
+        "[policy]\nname = \"notify\"\n" + exec_section + "[environment]\nclear = false\n");
+    const RunResult r = run_harden({"--policy", policy, "--", probe_binary(), "status"},
+                                   {.env = {"NOTIFY_SOCKET=/run/systemd/notify", "LISTEN_FDS=2",
+                                            "LISTEN_PID=1", "LISTEN_FDNAMES=a:b"}});
+    INFO(r.describe());
+    REQUIRE(r.exited(0));
+    std::map<std::string, std::string> env;
+    for (const auto& [key, value] : probe_env(r.out))
+      env[key] = value;
+    return env;
+  };
+  const auto passed = env_of("");
+  CHECK(passed.at("NOTIFY_SOCKET") == "/run/systemd/notify");
+  // LISTEN_PID names another process: the fds are not harden's, so neither are the
+  // variables, even with clear = false (they would describe fds the target does not have).
+  CHECK(passed.count("LISTEN_FDS") == 0);
+  CHECK(passed.count("LISTEN_FDNAMES") == 0);
+  CHECK(passed.count("LISTEN_PID") == 0);
+  const auto withheld = env_of("[exec]\npass_notify_socket = false\n");
+  CHECK(withheld.count("NOTIFY_SOCKET") == 0);
+}
+
+TEST_CASE("a constructed root gets systemd's notify socket bound in",
+          "[systemd][filesystem][root]") {
+  require_root();
+  TempDir dir("harden-notify-root");
+  dir.chmod(0755);
+  const std::string bin = dir.mkdir("bin");
+  const std::string probe = bin + "/probe";
+  copy_file(probe_binary(), probe);
+  // A stand-in for systemd's /run/systemd/notify: a datagram socket outside the new root.
+  const std::string socket_path = dir.file("notify.sock");
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string policy = write_policy(dir, "root",
+                                          "[policy]\nname = \"notify-root\"\n"
+                                          "[filesystem]\nread_only = [\"" +
+                                              bin + "\"]\n");
+  // The probe waits for its trigger (its own binary, present), notifies, then runs until the
+  // harness's timeout ends it.
+  const RunResult r =
+      run_harden({"--policy", policy, "--", probe, "sd-notify", probe},
+                 {.env = {"NOTIFY_SOCKET=" + socket_path}, .timeout = std::chrono::seconds(2)});
+  INFO(r.describe());
+  CHECK(r.out.find("sd-notify: sent") != std::string::npos);
+  char buffer[256] = {};
+  const ssize_t n = recv(fd, buffer, sizeof buffer - 1, MSG_DONTWAIT);
+  close(fd);
+  CHECK(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0) ==
+        "READY=1\nSTATUS=harden probe ready");
+}

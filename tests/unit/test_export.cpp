@@ -1,0 +1,267 @@
+// Exporters and the OCI importer as pure functions: Docker's default profile imported and
+// exported again is the same profile; the systemd translation never grants what the policy
+// does not (argument rules it cannot express deny the call, and are reported); the wrapper's
+// ExecStart survives systemd's quoting.
+#include <catch2/catch.hpp>
+
+#include <seccomp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "compiler/compile.hpp"
+#include "compiler/export.hpp"
+#include "compiler/policy_reader.hpp"
+#include "compiler/syscall_groups.hpp"
+#include "tests/support/harness.hpp"
+
+using namespace harden;
+using nlohmann::json;
+
+namespace {
+
+std::string docker_profile_text() {
+  std::ifstream in(test::shared_dir() + "/data/docker-default-seccomp.json");
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct Compiled {
+  Policy policy;
+  Plan plan;
+};
+
+Compiled compile_text(const std::string& text) {
+  Diagnostics diags;
+  std::optional<Policy> policy = read_policy_text(text, "test.toml", diags);
+  INFO(render_all(diags));
+  REQUIRE(policy);
+  std::optional<Plan> plan = compile_policy(*policy, diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  return {std::move(*policy), std::move(*plan)};
+}
+
+// One decision of a profile: (syscall, action, errno, conditions), conditions as sorted
+// (index, op, value, valueTwo) tuples. Unconditional allows have no conditions.
+using Condition = std::tuple<int, std::string, uint64_t, uint64_t>;
+using Decision = std::tuple<std::string, std::string, int, std::vector<Condition>>;
+
+std::vector<Condition> conditions(const json& entry) {
+  std::vector<Condition> out;
+  for (const json& a : entry.value("args", json::array())) {
+    out.emplace_back(a["index"].get<int>(), a["op"].get<std::string>(), a["value"].get<uint64_t>(),
+                     a.value("valueTwo", uint64_t{0}));
+  }
+  std::ranges::sort(out);
+  return out;
+}
+
+bool known_on_x86(const std::string& name) {
+  for (const uint32_t arch :
+       {uint32_t{SCMP_ARCH_X86_64}, uint32_t{SCMP_ARCH_X86}, uint32_t{SCMP_ARCH_X32}}) {
+    if (seccomp_syscall_resolve_name_arch(arch, name.c_str()) >= 0) return true;
+  }
+  return false;
+}
+
+// Docker's profile as Docker applies it to a container without capabilities on amd64
+// (written independently of the importer: includes/excludes by arch and caps; every
+// kernel these tests run on is newer than any minKernel in the profile).
+std::set<Decision> docker_decisions(const json& profile) {
+  std::set<Decision> out;
+  for (const json& entry : profile["syscalls"]) {
+    if (entry.contains("includes")) {
+      const json& inc = entry["includes"];
+      if (inc.contains("caps")) continue;
+      if (inc.contains("arches")) {
+        const auto arches = inc["arches"].get<std::vector<std::string>>();
+        if (std::ranges::find(arches, "amd64") == arches.end()) continue;
+      }
+    }
+    if (entry.contains("excludes") && entry["excludes"].contains("arches")) {
+      const auto arches = entry["excludes"]["arches"].get<std::vector<std::string>>();
+      if (std::ranges::find(arches, "amd64") != arches.end()) continue;
+    }
+    const std::string action = entry["action"];
+    const int errno_ret = action == "SCMP_ACT_ERRNO" ? entry.value("errnoRet", 1) : -1;
+    for (const std::string name : entry["names"]) {
+      if (!known_on_x86(name)) continue;
+      out.emplace(name, action, errno_ret, conditions(entry));
+    }
+  }
+  // A conditional allow of a call that is also allowed outright decides nothing.
+  std::erase_if(out, [&](const Decision& d) {
+    return std::get<1>(d) == "SCMP_ACT_ALLOW" && !std::get<3>(d).empty() &&
+           out.contains({std::get<0>(d), "SCMP_ACT_ALLOW", -1, {}});
+  });
+  return out;
+}
+
+std::set<Decision> exported_decisions(const json& profile) {
+  std::set<Decision> out;
+  for (const json& entry : profile["syscalls"]) {
+    const std::string action = entry["action"];
+    const int errno_ret = action == "SCMP_ACT_ERRNO" ? entry.value("errnoRet", 1) : -1;
+    for (const std::string name : entry["names"]) {
+      out.emplace(name, action, errno_ret, conditions(entry));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Docker's default profile: import then export gives the same profile", "[export][oci]") {
+  const std::string text = docker_profile_text();
+  Diagnostics diags;
+  const std::optional<std::string> section =
+      import_oci_seccomp(text, {"docker-default-seccomp.json", {}}, diags);
+  INFO(render_all(diags));
+  REQUIRE(section);
+  INFO(*section);
+  // Conditional entries for capabilities the target does not keep are left out, and said so.
+  CHECK(section->find("# left out (only with CAP_SYS_ADMIN)") != std::string::npos);
+
+  const Compiled compiled = compile_text("[policy]\nname = \"docker\"\n" + *section);
+  Diagnostics export_diags;
+  const std::optional<std::string> exported =
+      export_oci_seccomp(compiled.policy, compiled.plan, {}, export_diags);
+  REQUIRE(exported);
+  const json out = json::parse(*exported);
+  const json in = json::parse(text);
+
+  CHECK(out["defaultAction"] == in["defaultAction"]);
+  CHECK(out["defaultErrnoRet"] == in["defaultErrnoRet"]);
+  CHECK(out["architectures"] == json({"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}));
+
+  const std::set<Decision> expected = docker_decisions(in);
+  std::set<Decision> actual = exported_decisions(out);
+  // harden always allows @default (its own execve runs under the filter); whatever it adds
+  // must be in that group and nothing else.
+  const auto defaults = expand_syscall_group(kDefaultSyscallGroup);
+  REQUIRE(defaults);
+  std::vector<std::string> added;
+  for (const Decision& d : actual) {
+    if (!expected.contains(d)) added.push_back(std::get<0>(d));
+  }
+  for (const std::string& name : added) {
+    INFO("exported but not in Docker's profile: " << name);
+    CHECK(std::ranges::find(*defaults, name) != defaults->end());
+    actual.erase({name, "SCMP_ACT_ALLOW", -1, {}});
+  }
+  CHECK(actual == expected);
+}
+
+TEST_CASE("import keeps entries for the capabilities the target keeps", "[export][oci]") {
+  Diagnostics diags;
+  const auto with_admin =
+      import_oci_seccomp(docker_profile_text(), {"docker.json", {"CAP_SYS_ADMIN"}}, diags);
+  REQUIRE(with_admin);
+  CHECK(with_admin->find("\"mount\"") != std::string::npos);
+  CHECK(with_admin->find("masked-eq") == std::string::npos);  // clone's mask is excluded
+  const auto without = import_oci_seccomp(docker_profile_text(), {"docker.json", {}}, diags);
+  REQUIRE(without);
+  CHECK(without->find("\"mount\"") == std::string::npos);
+  CHECK(without->find("syscall = \"clone\"") != std::string::npos);
+}
+
+TEST_CASE("import refuses actions it cannot honour and broken profiles", "[export][oci]") {
+  Diagnostics diags;
+  CHECK_FALSE(import_oci_seccomp("{", {"bad.json", {}}, diags));
+  CHECK(diags.has_errors());
+  Diagnostics trace;
+  CHECK_FALSE(import_oci_seccomp(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_TRACE"}]})",
+      {"trace.json", {}}, trace));
+  CHECK(render_all(trace).find("SCMP_ACT_TRACE") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: argument rules it cannot express deny the call", "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web", "--flag"]
+[identity]
+user = "nobody"
+group = "nogroup"
+[seccomp]
+default_action = "errno:EACCES"
+allow = ["@basic-io", "@network-io"]
+deny = ["socket"]
+[[seccomp.rule]]
+syscall = "socket"
+args = [{ index = 0, op = "eq", value = "AF_INET" }]
+[[seccomp.rule]]
+syscall = "socket"
+args = [{ index = 0, op = "eq", value = "AF_UNIX" }]
+[[seccomp.rule]]
+syscall = "openat"
+args = [{ index = 2, op = "masked-eq", mask = "O_ACCMODE", value = "O_RDONLY" }]
+)");
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("ExecStart=/usr/sbin/web --flag\n") != std::string::npos);
+  CHECK(unit->find("User=nobody\n") != std::string::npos);
+  CHECK(unit->find("SystemCallErrorNumber=EACCES\n") != std::string::npos);
+  CHECK(unit->find("RestrictAddressFamilies=AF_INET AF_UNIX\n") != std::string::npos);
+  CHECK(unit->find(" openat") == std::string::npos);  // never allowed without its condition
+  CHECK(unit->find("NOT TRANSLATED") != std::string::npos);
+  CHECK(unit->find("argument conditions on 'openat'") != std::string::npos);
+  const std::string text = render_all(diags);
+  CHECK(text.find("test.toml:18:1: warning: no systemd equivalent") != std::string::npos);
+  CHECK(unit->find("CapabilityBoundingSet=\n") != std::string::npos);
+  CHECK(unit->find("NoNewPrivileges=yes\n") != std::string::npos);
+}
+
+TEST_CASE("systemd --wrapper: ExecStart runs the target through harden, quoted for systemd",
+          "[export][systemd]") {
+  const Compiled c = compile_text("[policy]\nname = \"wrap\"\n");
+  Diagnostics diags;
+  ExportOptions options;
+  options.harden_path = "/usr/bin/harden";
+  options.policy_path = "/etc/harden/wrap.toml";
+  options.command = {"/usr/bin/sh", "-c", "echo \"$HOME\" 100%"};
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  CHECK(unit->find("ExecStart=\nExecStart=/usr/bin/harden --policy /etc/harden/wrap.toml -- "
+                   "/usr/bin/sh -c \"echo \\\"$$HOME\\\" 100%%\"\n") != std::string::npos);
+  CHECK(unit->find("\nUser=") == std::string::npos);
+
+  Diagnostics no_command;
+  CHECK_FALSE(export_systemd(c.policy, c.plan, {}, no_command));
+  CHECK(no_command.has_errors());
+}
+
+TEST_CASE("k8s export: identity, capabilities and the seccomp profile", "[export][k8s]") {
+  const Compiled c = compile_text(R"([policy]
+name = "kube"
+[identity]
+user = "65534"
+group = "65534"
+[capabilities]
+keep = ["CAP_NET_BIND_SERVICE"]
+[seccomp]
+allow = ["@system-service"]
+)");
+  Diagnostics diags;
+  const auto yaml = export_k8s(c.policy, c.plan, {}, diags);
+  REQUIRE(yaml);
+  INFO(*yaml);
+  CHECK(yaml->find("runAsUser: 65534\n") != std::string::npos);
+  CHECK(yaml->find("runAsNonRoot: true\n") != std::string::npos);
+  CHECK(yaml->find("allowPrivilegeEscalation: false\n") != std::string::npos);
+  CHECK(yaml->find("drop: [\"ALL\"]\n") != std::string::npos);
+  CHECK(yaml->find("add: [\"NET_BIND_SERVICE\"]\n") != std::string::npos);
+  CHECK(yaml->find("localhostProfile: \"harden/kube.json\"") != std::string::npos);
+}
