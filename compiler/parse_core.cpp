@@ -11,13 +11,14 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 8> kSections{{
+constexpr std::array<SectionEntry, 9> kSections{{
     {"capabilities", parse_capabilities_section},
     {"environment", parse_environment_section},
     {"exec", parse_exec_section},
     {"filesystem", parse_filesystem_section},
     {"identity", parse_identity_section},
     {"limits", parse_limits_section},
+    {"lint", parse_lint_section},
     {"policy", parse_policy_section},
     {"seccomp", parse_seccomp_section},
 }};

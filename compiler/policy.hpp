@@ -25,6 +25,9 @@ using LocatedStrings = std::vector<LocatedString>;
 struct PolicyMeta {
   LocatedString name;
   std::vector<std::string> extends_chain;  // files merged, base first (for messages and lint)
+  // Where each top-level table ("seccomp", "limits", ...) of the merged policy was opened, so
+  // lint can point at the header of a section whose key is missing.
+  std::map<std::string, SourcePos, std::less<>> sections;
 };
 
 struct ExecSection {
@@ -68,7 +71,8 @@ struct SeccompRule {
   LocatedString syscall;
   std::vector<SeccompArg> args;
   LocatedString action;  // allow | kill-process | kill-thread | errno:NAME | trap | log
-  SourcePos pos;         // the [[seccomp.rule]] table itself
+  std::optional<LocatedString> reason;  // why the rule exists; lint accepts it as justification
+  SourcePos pos;                        // the [[seccomp.rule]] table itself
 };
 
 struct SeccompSection {
@@ -104,6 +108,19 @@ struct EnvironmentSection {
   std::vector<std::pair<LocatedString, LocatedString>> set;  // name, value
 };
 
+// One [lint] allow entry: a finding of `rule` is accepted for `reason`. With `items`, only
+// findings about those names (syscalls, capabilities, limits, ...) are.
+struct LintSuppression {
+  LocatedString rule;
+  LocatedString reason;
+  LocatedStrings items;
+  SourcePos pos;
+};
+
+struct LintSection {
+  std::vector<LintSuppression> allow;
+};
+
 struct Policy {
   std::string file;  // the top file the user named
   PolicyMeta meta;
@@ -114,6 +131,7 @@ struct Policy {
   FilesystemSection filesystem;
   LimitsSection limits;
   EnvironmentSection environment;
+  LintSection lint;
 };
 
 }  // namespace harden

@@ -30,5 +30,6 @@ void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics
 void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_limits_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_environment_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_lint_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 
 }  // namespace harden
