@@ -8,8 +8,9 @@ namespace harden::cli {
 
 Subcommand add_steps_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
-      "steps", "Print the enforcement steps in the order they are applied, why, and the exit "
-               "code each one fails with");
+      "steps",
+      "Print the enforcement steps in the order they are applied, why, and the exit "
+      "code each one fails with");
   return {app, [](const Invocation&) {
             for (const Step& step : enforcement_steps()) {
               std::printf("%3d  %-18s %.*s\n", step.exit_code, std::string(step.name).c_str(),

@@ -13,8 +13,9 @@ Subcommand add_validate_command(CLI::App& parent) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
-      "validate", "Parse and resolve policies and print every problem; exit 0 when all are "
-                  "valid, 1 when any is invalid, 2 on a usage error");
+      "validate",
+      "Parse and resolve policies and print every problem; exit 0 when all are "
+      "valid, 1 when any is invalid, 2 on a usage error");
   app->add_option("files", options->files, "Policy files")->required();
   app->add_flag("-q,--quiet", options->quiet, "Print nothing for valid policies");
   return {app, [options](const Invocation& inv) {

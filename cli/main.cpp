@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
                  "Run the command after -- under this policy (short for 'harden run')")
       ->check(CLI::ExistingFile);
   std::vector<Subcommand> subcommands;
-  for (const Registrar add : kCommands) subcommands.push_back(add(app));
+  for (const Registrar add : kCommands)
+    subcommands.push_back(add(app));
 
   try {
     std::vector<std::string> reversed(own_args.rbegin(), own_args.rend());

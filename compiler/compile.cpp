@@ -28,8 +28,8 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.audit_arch = native_audit_arch();
   plan.policy_name = policy.meta.name.value;
   plan.policy_file = policy.file;
-  plan.no_new_privs = !policy.identity.no_new_privileges ||
-                      policy.identity.no_new_privileges->value;
+  plan.no_new_privs =
+      !policy.identity.no_new_privileges || policy.identity.no_new_privileges->value;
   plan.credentials = compile_credentials(policy.identity, diags);
   plan.capabilities = compile_capabilities(policy.capabilities, diags);
   plan.seccomp = compile_seccomp(policy.seccomp, diags);

@@ -62,7 +62,8 @@ std::optional<gid_t> lookup_group(const std::string& name) {
 std::vector<std::string> all_user_names() {
   std::vector<std::string> names;
   setpwent();
-  while (const passwd* p = getpwent()) names.emplace_back(p->pw_name);
+  while (const passwd* p = getpwent())
+    names.emplace_back(p->pw_name);
   endpwent();
   return names;
 }
@@ -70,7 +71,8 @@ std::vector<std::string> all_user_names() {
 std::vector<std::string> all_group_names() {
   std::vector<std::string> names;
   setgrent();
-  while (const group* g = getgrent()) names.emplace_back(g->gr_name);
+  while (const group* g = getgrent())
+    names.emplace_back(g->gr_name);
   endgrent();
   return names;
 }
@@ -84,9 +86,9 @@ std::string suggestion(const std::string& word, const std::vector<std::string>& 
 std::optional<gid_t> resolve_group(const LocatedString& group, Diagnostics& diags) {
   if (auto id = parse_id(group.value)) return *id;
   if (auto gid = lookup_group(group.value)) return *gid;
-  diags.error(group.pos, "unknown group '" + group.value + "'",
-              suggestion(group.value, all_group_names(),
-                         "create the group first, or give a numeric gid"));
+  diags.error(
+      group.pos, "unknown group '" + group.value + "'",
+      suggestion(group.value, all_group_names(), "create the group first, or give a numeric gid"));
   return std::nullopt;
 }
 

@@ -21,19 +21,28 @@ struct LimitName {
 };
 
 constexpr std::array<LimitName, 16> kLimitNames{{
-    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
-    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
-    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
-    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"as", RLIMIT_AS},
+    {"core", RLIMIT_CORE},
+    {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE},
+    {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK},
+    {"msgqueue", RLIMIT_MSGQUEUE},
+    {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},
+    {"sigpending", RLIMIT_SIGPENDING},
     {"stack", RLIMIT_STACK},
 }};
 
 bool valid_env_name(const std::string& name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
 }  // namespace
@@ -49,7 +58,8 @@ std::vector<ResourceLimit> compile_limits(const LimitsSection& limits, Diagnosti
     limit.soft = value.soft_infinite ? RLIM_INFINITY : value.soft->value;
     limit.hard = value.hard_infinite ? RLIM_INFINITY : value.hard->value;
     if (limit.soft > limit.hard) {
-      diags.error(value.soft->pos, "soft limit of '" + value.name.value + "' is above its hard limit",
+      diags.error(value.soft->pos,
+                  "soft limit of '" + value.name.value + "' is above its hard limit",
                   "the soft limit must be at most the hard limit");
       continue;
     }
@@ -112,7 +122,8 @@ ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags) {
 
 FdPlan compile_fds(const ExecSection& exec, Diagnostics& /*diags*/) {
   FdPlan plan;
-  for (const auto& fd : exec.pass_fds) plan.pass.push_back(static_cast<int>(fd.value));
+  for (const auto& fd : exec.pass_fds)
+    plan.pass.push_back(static_cast<int>(fd.value));
   std::sort(plan.pass.begin(), plan.pass.end());
   plan.pass.erase(std::unique(plan.pass.begin(), plan.pass.end()), plan.pass.end());
   if (exec.pass_listen_fds) plan.pass_listen_fds = exec.pass_listen_fds->value;
@@ -128,7 +139,8 @@ FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diag
     return plan;
   }
   if (root.value == "/") {
-    diags.error(root.pos, "chroot = \"/\" confines nothing", "remove it, or name the jail directory");
+    diags.error(root.pos, "chroot = \"/\" confines nothing",
+                "remove it, or name the jail directory");
     return plan;
   }
   struct stat st {};

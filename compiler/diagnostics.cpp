@@ -32,16 +32,20 @@ std::string read_line(const std::string& file, uint32_t line) {
 
 std::string_view severity_word(Severity s) {
   switch (s) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::note: return "note";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
   }
   return "error";
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
     row[0] = i;
@@ -78,11 +82,15 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
   std::string out;
   if (!d.pos.file.empty()) {
     out += d.pos.file;
-    if (d.pos.line > 0) out += ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column);
+    if (d.pos.line > 0)
+      out += ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column);
     out += ": ";
   }
   const char* on = "";
-  if (colour) on = d.severity == Severity::error ? "\033[1;31m" : d.severity == Severity::warning ? "\033[1;35m" : "\033[1;36m";
+  if (colour)
+    on = d.severity == Severity::error     ? "\033[1;31m"
+         : d.severity == Severity::warning ? "\033[1;35m"
+                                           : "\033[1;36m";
   out += on;
   out += severity_word(d.severity);
   out += colour ? "\033[0m: " : ": ";
@@ -92,7 +100,8 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
     const std::string line = read_line(d.pos.file, d.pos.line);
     if (!line.empty()) {
       out += "  " + line + "\n  ";
-      for (uint32_t i = 1; i < d.pos.column && i <= line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
+      for (uint32_t i = 1; i < d.pos.column && i <= line.size(); ++i)
+        out += line[i - 1] == '\t' ? '\t' : ' ';
       out += "^\n";
     }
   }
@@ -102,7 +111,8 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
 
 std::string render_all(const Diagnostics& diags, bool colour) {
   std::string out;
-  for (const auto& d : diags.all()) out += render_diagnostic(d, colour);
+  for (const auto& d : diags.all())
+    out += render_diagnostic(d, colour);
   return out;
 }
 

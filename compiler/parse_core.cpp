@@ -43,7 +43,9 @@ std::optional<LocatedString> name_or_id(const TomlSection& section, std::string_
 
 }  // namespace
 
-std::span<const SectionEntry> policy_sections() { return kSections; }
+std::span<const SectionEntry> policy_sections() {
+  return kSections;
+}
 
 void parse_policy_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
   static constexpr std::array<std::string_view, 3> kKeys{"description", "extends", "name"};
@@ -72,11 +74,13 @@ void parse_exec_section(const toml::table& table, Policy& policy, Diagnostics& d
   if (auto command = section.strings("command")) {
     const SourcePos pos = pos_of(*section.node("command"));
     if (command->empty()) {
-      diags.error(pos, "'exec.command' is empty", "give the program and its arguments, or "
-                                                  "leave the key out and pass them after --");
+      diags.error(pos, "'exec.command' is empty",
+                  "give the program and its arguments, or "
+                  "leave the key out and pass them after --");
     }
     std::vector<std::string> argv;
-    for (auto& arg : *command) argv.push_back(std::move(arg.value));
+    for (auto& arg : *command)
+      argv.push_back(std::move(arg.value));
     exec.command = Located<std::vector<std::string>>{std::move(argv), pos};
   }
   exec.working_directory = section.string("working_directory");
@@ -88,12 +92,14 @@ void parse_exec_section(const toml::table& table, Policy& policy, Diagnostics& d
     if (const auto* s = n->as_string()) {
       const std::string& text = s->get();
       bool valid = !text.empty() && text.size() <= 4;
-      for (const char c : text) valid = valid && c >= '0' && c <= '7';
+      for (const char c : text)
+        valid = valid && c >= '0' && c <= '7';
       if (!valid) {
         diags.error(pos_of(*n), "invalid umask '" + text + "'", "write it in octal, e.g. \"0027\"");
       }
       exec.umask = LocatedString{text, pos_of(*n)};
-    } else if (const auto* i = n->as_integer(); i && i->flags() == toml::value_flags::format_as_octal) {
+    } else if (const auto* i = n->as_integer();
+               i && i->flags() == toml::value_flags::format_as_octal) {
       exec.umask = LocatedString{std::to_string(i->get()), pos_of(*n)};
       char buffer[8];
       std::snprintf(buffer, sizeof buffer, "%llo", static_cast<unsigned long long>(i->get()));
@@ -107,8 +113,9 @@ void parse_exec_section(const toml::table& table, Policy& policy, Diagnostics& d
       for (const toml::node& element : *array) {
         const auto* fd = element.as_integer();
         if (!fd || fd->get() < 3 || fd->get() > 65535) {
-          diags.error(pos_of(element), "'exec.pass_fds' entries must be file descriptor numbers "
-                                       "from 3 to 65535",
+          diags.error(pos_of(element),
+                      "'exec.pass_fds' entries must be file descriptor numbers "
+                      "from 3 to 65535",
                       "0, 1 and 2 are always kept");
           continue;
         }
@@ -162,8 +169,8 @@ void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnost
 namespace {
 
 // "infinity", a number, or a number with a K/M/G/T suffix (powers of 1024).
-std::optional<uint64_t> parse_limit_amount(const toml::node& n, bool& infinite,
-                                           Diagnostics& diags, std::string_view key) {
+std::optional<uint64_t> parse_limit_amount(const toml::node& n, bool& infinite, Diagnostics& diags,
+                                           std::string_view key) {
   infinite = false;
   if (const auto* i = n.as_integer()) {
     if (i->get() < 0) {
@@ -182,23 +189,34 @@ std::optional<uint64_t> parse_limit_amount(const toml::node& n, bool& infinite,
     uint64_t scale = 1;
     if (!text.empty()) {
       switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K': scale = 1ULL << 10; break;
-        case 'M': scale = 1ULL << 20; break;
-        case 'G': scale = 1ULL << 30; break;
-        case 'T': scale = 1ULL << 40; break;
-        default: break;
+        case 'K':
+          scale = 1ULL << 10;
+          break;
+        case 'M':
+          scale = 1ULL << 20;
+          break;
+        case 'G':
+          scale = 1ULL << 30;
+          break;
+        case 'T':
+          scale = 1ULL << 40;
+          break;
+        default:
+          break;
       }
       if (scale != 1) text.pop_back();
     }
     bool digits = !text.empty() && text.size() <= 15;
-    for (const char c : text) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    for (const char c : text)
+      digits = digits && std::isdigit(static_cast<unsigned char>(c));
     if (digits) return std::stoull(text) * scale;
     diags.error(pos_of(n), "invalid value '" + s->get() + "' for limit '" + std::string(key) + "'",
                 "use a number, a number with K/M/G/T, or \"infinity\"");
     return std::nullopt;
   }
-  diags.error(pos_of(n), "limit '" + std::string(key) + "' must be a number, a string such as "
-                         "\"64M\" or \"infinity\", or { soft = ..., hard = ... }, not " +
+  diags.error(pos_of(n), "limit '" + std::string(key) +
+                             "' must be a number, a string such as "
+                             "\"64M\" or \"infinity\", or { soft = ..., hard = ... }, not " +
                              std::string(toml_type_name(n)));
   return std::nullopt;
 }
@@ -207,8 +225,8 @@ std::optional<uint64_t> parse_limit_amount(const toml::node& n, bool& infinite,
 
 void parse_limits_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
   static constexpr std::array<std::string_view, 16> kKeys{
-      "as",      "core",   "cpu",    "data",   "fsize",      "locks",  "memlock", "msgqueue",
-      "nice",    "nofile", "nproc",  "rss",    "rtprio",     "rttime", "sigpending", "stack"};
+      "as",   "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue",
+      "nice", "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack"};
   const TomlSection section(table, "limits", kKeys, diags);
   for (const auto& [key, value] : table) {
     const std::string name(key.str());
@@ -254,12 +272,12 @@ void parse_environment_section(const toml::table& table, Policy& policy, Diagnos
     if (const auto* vars = n->as_table()) {
       for (const auto& [key, value] : *vars) {
         if (const auto* s = value.as_string()) {
-          env.set.push_back({{std::string(key.str()), pos_of(key.source())},
-                             {s->get(), pos_of(value)}});
+          env.set.push_back(
+              {{std::string(key.str()), pos_of(key.source())}, {s->get(), pos_of(value)}});
         } else {
-          diags.error(pos_of(value), "environment value for '" + std::string(key.str()) +
-                                         "' must be a string, not " +
-                                         std::string(toml_type_name(value)),
+          diags.error(pos_of(value),
+                      "environment value for '" + std::string(key.str()) +
+                          "' must be a string, not " + std::string(toml_type_name(value)),
                       "quote it: " + std::string(key.str()) + " = \"...\"");
         }
       }

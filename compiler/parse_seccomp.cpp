@@ -22,8 +22,10 @@ std::optional<ArgValue> arg_value(const toml::node& n, std::string_view key, Dia
     value.symbol = s->get();
     return value;
   }
-  diags.error(pos_of(n), "'" + std::string(key) + "' must be a number or a constant name such "
-                         "as \"AF_INET\", not " + std::string(toml_type_name(n)));
+  diags.error(pos_of(n), "'" + std::string(key) +
+                             "' must be a number or a constant name such "
+                             "as \"AF_INET\", not " +
+                             std::string(toml_type_name(n)));
   return std::nullopt;
 }
 
@@ -59,8 +61,7 @@ void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& 
   rule.pos = pos_of(table);
   auto syscall = section.string("syscall");
   if (!syscall) {
-    diags.error(pos_of(table), "a [[seccomp.rule]] needs a 'syscall'",
-                "add syscall = \"name\"");
+    diags.error(pos_of(table), "a [[seccomp.rule]] needs a 'syscall'", "add syscall = \"name\"");
     return;
   }
   rule.syscall = *syscall;
@@ -92,8 +93,8 @@ void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& 
 }  // namespace
 
 void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 6> kKeys{
-      "allow", "architectures", "default_action", "deny", "log_denials", "rule"};
+  static constexpr std::array<std::string_view, 6> kKeys{"allow", "architectures", "default_action",
+                                                         "deny",  "log_denials",   "rule"};
   const TomlSection section(table, "seccomp", kKeys, diags);
   SeccompSection& seccomp = policy.seccomp;
   seccomp.present = true;
@@ -106,7 +107,8 @@ void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics
   if (const toml::node* rules = section.node("rule")) {
     const auto* array = rules->as_array();
     if (array && array->is_array_of_tables()) {
-      for (const toml::node& element : *array) parse_rule(*element.as_table(), seccomp, diags);
+      for (const toml::node& element : *array)
+        parse_rule(*element.as_table(), seccomp, diags);
     } else {
       section.type_error(*rules, "rule", "a list of [[seccomp.rule]] tables");
     }

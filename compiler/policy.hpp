@@ -91,7 +91,7 @@ struct FilesystemSection {
 };
 
 struct LimitValue {
-  Located<std::string> name;  // nofile, nproc, ...
+  Located<std::string> name;              // nofile, nproc, ...
   std::optional<Located<uint64_t>> soft;  // absent: "infinity"
   std::optional<Located<uint64_t>> hard;
   bool soft_infinite = false;

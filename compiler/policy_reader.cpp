@@ -34,7 +34,8 @@ void merge_into(toml::table& base, toml::table&& overlay) {
       merge_into(*existing->as_table(), std::move(*value.as_table()));
     } else if (existing && is_array_of_tables(*existing) && is_array_of_tables(value)) {
       auto& into = *existing->as_array();
-      for (auto&& element : *value.as_array()) into.push_back(std::move(*element.as_table()));
+      for (auto&& element : *value.as_array())
+        into.push_back(std::move(*element.as_table()));
     } else {
       // Moving (not copying) keeps toml++'s source positions, so messages point into the
       // file that actually wrote the value.
@@ -53,7 +54,8 @@ class Loader {
     const std::string key = ec ? path : canonical.string();
     if (std::find(stack_.begin(), stack_.end(), key) != stack_.end()) {
       std::string cycle;
-      for (const auto& f : stack_) cycle += f + " -> ";
+      for (const auto& f : stack_)
+        cycle += f + " -> ";
       diags_.error(included_from, "'extends' cycle: " + cycle + key,
                    "remove one of the 'extends' entries so the chain ends");
       return std::nullopt;
@@ -96,8 +98,8 @@ class Loader {
  private:
   std::optional<toml::table> resolve_extends(toml::table table, const std::string& name) {
     toml::node* policy = table.get("policy");
-    toml::node* extends = policy && policy->is_table() ? policy->as_table()->get("extends")
-                                                       : nullptr;
+    toml::node* extends =
+        policy && policy->is_table() ? policy->as_table()->get("extends") : nullptr;
     if (!extends) return table;
     const auto* list = extends->as_array();
     if (!list) {
@@ -117,8 +119,8 @@ class Loader {
         ok = false;
         continue;
       }
-      const fs::path base_path = fs::path(file->get()).is_absolute() ? fs::path(file->get())
-                                                                      : dir / file->get();
+      const fs::path base_path =
+          fs::path(file->get()).is_absolute() ? fs::path(file->get()) : dir / file->get();
       std::optional<toml::table> base = load_file(base_path.string(), pos_of(element));
       if (!base) {
         ok = false;
@@ -145,7 +147,8 @@ std::optional<Policy> parse_sections(toml::table& merged, const std::string& fil
   std::reverse(chain.begin(), chain.end());  // base first
   policy.meta.extends_chain = std::move(chain);
   std::vector<std::string_view> names;
-  for (const auto& section : policy_sections()) names.push_back(section.name);
+  for (const auto& section : policy_sections())
+    names.push_back(section.name);
 
   for (auto&& [key, value] : merged) {
     const auto sections = policy_sections();

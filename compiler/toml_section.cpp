@@ -12,16 +12,26 @@ SourcePos pos_of(const toml::source_region& region) {
 
 std::string_view toml_type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -35,19 +45,23 @@ TomlSection::TomlSection(const toml::table& table, std::string section,
 void TomlSection::check_unknown_keys(std::span<const std::string_view> known_keys) const {
   for (const auto& [key, value] : table_) {
     bool known = false;
-    for (const auto k : known_keys) known = known || k == key.str();
+    for (const auto k : known_keys)
+      known = known || k == key.str();
     if (known) continue;
     std::string hint = did_you_mean(key.str(), known_keys);
     if (hint.empty()) {
       hint = "valid keys in [" + section_ + "] are:";
-      for (const auto k : known_keys) hint += " " + std::string(k);
+      for (const auto k : known_keys)
+        hint += " " + std::string(k);
     }
     diags_.error(pos_of(key.source()),
                  "unknown key '" + std::string(key.str()) + "' in [" + section_ + "]", hint);
   }
 }
 
-const toml::node* TomlSection::node(std::string_view key) const { return table_.get(key); }
+const toml::node* TomlSection::node(std::string_view key) const {
+  return table_.get(key);
+}
 
 SourcePos TomlSection::key_pos(std::string_view key) const {
   for (const auto& [k, v] : table_) {

@@ -16,7 +16,9 @@
 namespace harden {
 
 SourcePos pos_of(const toml::source_region& region);
-inline SourcePos pos_of(const toml::node& node) { return pos_of(node.source()); }
+inline SourcePos pos_of(const toml::node& node) {
+  return pos_of(node.source());
+}
 std::string_view toml_type_name(const toml::node& node);
 
 class TomlSection {

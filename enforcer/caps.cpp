@@ -14,7 +14,9 @@ namespace harden::enforce::capabilities {
 
 namespace {
 
-constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
+constexpr uint64_t bit(int cap) {
+  return uint64_t{1} << cap;
+}
 
 // NOROOT: uid 0 gets no capabilities from execve. NO_SETUID_FIXUP: uid changes do not touch
 // capabilities. KEEP_CAPS off and locked. NO_CAP_AMBIENT_RAISE: the target cannot add ambient
@@ -25,7 +27,9 @@ constexpr unsigned long kLockedSecurebits =
 
 }  // namespace
 
-bool wanted(const PlanData&) { return true; }  // every other capability always goes
+bool wanted(const PlanData&) {
+  return true;
+}  // every other capability always goes
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const uint64_t keep = plan.capabilities.keep;
@@ -37,8 +41,9 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     // when there is nothing to keep, nothing held, and no_new_privs stops execve from
     // gaining anything (setuid or file capabilities); otherwise refuse.
     if (keep == 0 && current.permitted == 0 && plan.no_new_privs) return {};
-    return step_failed(EPERM, "dropping capabilities needs CAP_SETPCAP (run harden as root, or "
-                              "in rootless mode with a user namespace)");
+    return step_failed(EPERM,
+                       "dropping capabilities needs CAP_SETPCAP (run harden as root, or "
+                       "in rootless mode with a user namespace)");
   }
   if ((keep & current.permitted) != keep) {
     return step_failed(EPERM, "the policy keeps capabilities harden does not hold (mask " +

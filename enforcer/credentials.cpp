@@ -11,7 +11,9 @@
 
 namespace harden::enforce::credentials {
 
-bool wanted(const PlanData& plan) { return plan.credentials.change_ids; }
+bool wanted(const PlanData& plan) {
+  return plan.credentials.change_ids;
+}
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const CredentialsPlan& creds = plan.credentials;
@@ -23,8 +25,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   }
   // Exactly the listed groups: an empty list clears root's groups, never keeps them.
   if (sys.setgroups(creds.supplementary_groups) != 0) {
-    return step_failed(errno, "setgroups(" + std::to_string(creds.supplementary_groups.size()) +
-                                  " groups)");
+    return step_failed(
+        errno, "setgroups(" + std::to_string(creds.supplementary_groups.size()) + " groups)");
   }
   if (sys.setresgid(creds.gid) != 0) {
     return step_failed(errno, "setresgid(" + std::to_string(creds.gid) + ")");

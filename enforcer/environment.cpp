@@ -10,7 +10,9 @@ namespace harden::enforce::environment {
 
 namespace {
 
-std::string_view name_of(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+std::string_view name_of(std::string_view entry) {
+  return entry.substr(0, entry.find('='));
+}
 
 const char* find_var(char* const* environ, std::string_view name) {
   for (char* const* e = environ; e && *e; ++e) {
@@ -40,9 +42,11 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx) {
       if (const char* entry = find_var(environ, name)) ctx.env_storage.emplace_back(entry);
     }
   } else {
-    for (char* const* e = environ; e && *e; ++e) ctx.env_storage.emplace_back(*e);
+    for (char* const* e = environ; e && *e; ++e)
+      ctx.env_storage.emplace_back(*e);
   }
-  for (const std::string& entry : env.set) put(ctx, entry);
+  for (const std::string& entry : env.set)
+    put(ctx, entry);
 
   // systemd socket activation: the variables travel with the fds they describe. Only when
   // they were meant for this very process (LISTEN_PID), as sd_listen_fds(3) requires.
@@ -62,7 +66,8 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx) {
   // The search path for a bare command is the target's own PATH, or the usual default.
   ctx.search_path = path ? path : "/usr/local/bin:/usr/bin:/bin";
   ctx.envp.clear();
-  for (auto& entry : ctx.env_storage) ctx.envp.push_back(entry.data());
+  for (auto& entry : ctx.env_storage)
+    ctx.envp.push_back(entry.data());
   ctx.envp.push_back(nullptr);
 }
 

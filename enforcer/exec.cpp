@@ -29,7 +29,8 @@ int run(Sys& sys, const ExecContext& ctx, StepError& error) {
       candidate[dir.size()] = '/';
       std::memcpy(candidate + dir.size() + 1, command.c_str(), command.size() + 1);
       sys.execve(candidate, ctx.argv.data(), ctx.envp.data());
-      if (errno == EACCES) seen_eacces = EACCES;
+      if (errno == EACCES)
+        seen_eacces = EACCES;
       else if (errno != ENOENT && errno != ENOTDIR) {
         error = {errno, std::string("execve(") + candidate + ")"};
         return exit_code::kCannotExecute;

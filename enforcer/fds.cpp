@@ -6,15 +6,17 @@
 
 namespace harden::enforce::fds {
 
-bool wanted(const PlanData&) { return true; }
+bool wanted(const PlanData&) {
+  return true;
+}
 
 StepResult apply(const PlanData&, Sys& sys, ExecContext& ctx) {
   unsigned next = 3;
   for (const int fd : ctx.keep_fds) {  // sorted, all >= 3
     const auto keep = static_cast<unsigned>(fd);
     if (keep > next && sys.close_range(next, keep - 1) != 0) {
-      return step_failed(errno, "close_range(" + std::to_string(next) + ", " +
-                                    std::to_string(keep - 1) + ")");
+      return step_failed(
+          errno, "close_range(" + std::to_string(next) + ", " + std::to_string(keep - 1) + ")");
     }
     next = keep + 1;
   }

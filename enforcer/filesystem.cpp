@@ -5,7 +5,9 @@
 
 namespace harden::enforce::filesystem {
 
-bool wanted(const PlanData& plan) { return !plan.filesystem.chroot.empty(); }
+bool wanted(const PlanData& plan) {
+  return !plan.filesystem.chroot.empty();
+}
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
   const std::string& root = plan.filesystem.chroot;

@@ -6,23 +6,23 @@
 
 namespace harden::enforce {
 
-#define HARDEN_LAYER(name)                                               \
-  namespace name {                                                       \
-  bool wanted(const PlanData& plan);                                     \
-  StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx);    \
+#define HARDEN_LAYER(name)                                            \
+  namespace name {                                                    \
+  bool wanted(const PlanData& plan);                                  \
+  StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx); \
   }
 
-HARDEN_LAYER(verify)        // steps.cpp
-HARDEN_LAYER(session)       // session.cpp
-HARDEN_LAYER(filesystem)    // filesystem.cpp
-HARDEN_LAYER(limits)        // limits.cpp
-HARDEN_LAYER(umask)         // process.cpp
-HARDEN_LAYER(credentials)   // credentials.cpp
-HARDEN_LAYER(capabilities)  // caps.cpp
-HARDEN_LAYER(no_new_privs)  // process.cpp
+HARDEN_LAYER(verify)             // steps.cpp
+HARDEN_LAYER(session)            // session.cpp
+HARDEN_LAYER(filesystem)         // filesystem.cpp
+HARDEN_LAYER(limits)             // limits.cpp
+HARDEN_LAYER(umask)              // process.cpp
+HARDEN_LAYER(credentials)        // credentials.cpp
+HARDEN_LAYER(capabilities)       // caps.cpp
+HARDEN_LAYER(no_new_privs)       // process.cpp
 HARDEN_LAYER(working_directory)  // process.cpp
-HARDEN_LAYER(fds)           // fds.cpp
-HARDEN_LAYER(seccomp)       // seccomp.cpp
+HARDEN_LAYER(fds)                // fds.cpp
+HARDEN_LAYER(seccomp)            // seccomp.cpp
 
 #undef HARDEN_LAYER
 

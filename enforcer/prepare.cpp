@@ -54,16 +54,19 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   } else if (!plan.exec.command.empty()) {
     ctx.argv_storage = plan.exec.command;
   } else {
-    return std::unexpected("no command to run: the policy has no [exec] command and none was "
-                           "given after --");
+    return std::unexpected(
+        "no command to run: the policy has no [exec] command and none was "
+        "given after --");
   }
-  for (auto& arg : ctx.argv_storage) ctx.argv.push_back(arg.data());
+  for (auto& arg : ctx.argv_storage)
+    ctx.argv.push_back(arg.data());
   ctx.argv.push_back(nullptr);
 
   ctx.keep_fds = plan.fds.pass;
   if (plan.fds.pass_listen_fds) {
     const int listen_fds = listen_fd_count(environ);
-    for (int fd = 3; fd < 3 + listen_fds; ++fd) ctx.keep_fds.push_back(fd);
+    for (int fd = 3; fd < 3 + listen_fds; ++fd)
+      ctx.keep_fds.push_back(fd);
   }
   std::sort(ctx.keep_fds.begin(), ctx.keep_fds.end());
   ctx.keep_fds.erase(std::unique(ctx.keep_fds.begin(), ctx.keep_fds.end()), ctx.keep_fds.end());

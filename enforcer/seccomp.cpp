@@ -6,7 +6,9 @@
 
 namespace harden::enforce::seccomp {
 
-bool wanted(const PlanData& plan) { return plan.seccomp.enabled; }
+bool wanted(const PlanData& plan) {
+  return plan.seccomp.enabled;
+}
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
   if (plan.seccomp.program.empty()) return step_failed(EINVAL, "the seccomp program is empty");

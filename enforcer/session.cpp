@@ -20,13 +20,14 @@ namespace {
 
 // Signals a supervisor passes on to the target: what systemd, a shell or a user sends to
 // stop, reload or resize a service.
-constexpr std::array<int, 9> kForwardedSignals{SIGTERM, SIGINT,  SIGHUP,  SIGQUIT, SIGUSR1,
+constexpr std::array<int, 9> kForwardedSignals{SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
                                                SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 sigset_t supervisor_signal_set() {
   sigset_t set;
   sigemptyset(&set);
-  for (const int sig : kForwardedSignals) sigaddset(&set, sig);
+  for (const int sig : kForwardedSignals)
+    sigaddset(&set, sig);
   sigaddset(&set, SIGCHLD);
   return set;
 }
@@ -94,7 +95,9 @@ namespace enforce::session {
   }
 }
 
-bool wanted(const PlanData& plan) { return plan.exec.new_session; }
+bool wanted(const PlanData& plan) {
+  return plan.exec.new_session;
+}
 
 StepResult apply(const PlanData&, Sys& sys, ExecContext& ctx) {
   const pid_t pid = sys.getpid();

@@ -19,37 +19,46 @@ using namespace enforce;
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
 constexpr std::array<Step, 11> kSteps{{
-    {"verify-plan", "refuse a plan built for another architecture or schema before anything changes",
+    {"verify-plan",
+     "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
-    {"session", "new session first, so the supervisor fork (if any) happens before any privilege "
-                "is dropped and the target cannot inject keystrokes into the caller's tty (TIOCSTI)",
+    {"session",
+     "new session first, so the supervisor fork (if any) happens before any privilege "
+     "is dropped and the target cannot inject keystrokes into the caller's tty (TIOCSTI)",
      exit_code::kSession, session::wanted, session::apply},
-    {"filesystem", "chroot while CAP_SYS_CHROOT is still held, then chdir(\"/\") so no directory "
-                   "handle points outside the new root",
+    {"filesystem",
+     "chroot while CAP_SYS_CHROOT is still held, then chdir(\"/\") so no directory "
+     "handle points outside the new root",
      exit_code::kFilesystem, filesystem::wanted, filesystem::apply},
     {"limits", "rlimits before the capability drop: raising a hard limit needs CAP_SYS_RESOURCE",
      exit_code::kLimits, limits::wanted, limits::apply},
-    {"umask", "umask is inherited by the target and costs nothing; set it before anything "
-              "could create a file",
+    {"umask",
+     "umask is inherited by the target and costs nothing; set it before anything "
+     "could create a file",
      exit_code::kUmask, umask::wanted, umask::apply},
-    {"credentials", "groups, then gid, then uid (each needs the privilege the next removes), "
-                    "with securebits so the kept capabilities survive the uid change",
+    {"credentials",
+     "groups, then gid, then uid (each needs the privilege the next removes), "
+     "with securebits so the kept capabilities survive the uid change",
      exit_code::kCredentials, credentials::wanted, credentials::apply},
-    {"capabilities", "after the uid change: bounding set cut to the kept set, kept caps made "
-                     "ambient so they survive execve, securebits locked",
+    {"capabilities",
+     "after the uid change: bounding set cut to the kept set, kept caps made "
+     "ambient so they survive execve, securebits locked",
      exit_code::kCapabilities, capabilities::wanted, capabilities::apply},
-    {"no-new-privs", "after the credential change (setuid would be refused no privileges, but "
-                     "order keeps it obvious) and before seccomp, which an unprivileged task "
-                     "can only load with no_new_privs",
+    {"no-new-privs",
+     "before seccomp, which a task without CAP_SYS_ADMIN may only load with "
+     "no_new_privs; from here no execve can gain privileges",
      exit_code::kNoNewPrivs, no_new_privs::wanted, no_new_privs::apply},
-    {"working-directory", "after the uid change, so the target user must really be able to "
-                          "reach its working directory",
+    {"working-directory",
+     "after the uid change, so the target user must really be able to "
+     "reach its working directory",
      exit_code::kWorkingDirectory, working_directory::wanted, working_directory::apply},
-    {"fds", "close every fd but stdio and the declared ones, after every step that could "
-            "still need one",
+    {"fds",
+     "close every fd but stdio and the declared ones, after every step that could "
+     "still need one",
      exit_code::kFds, fds::wanted, fds::apply},
-    {"seccomp", "last before execve: from here on only the policy's syscalls (plus execve "
-                "itself, in @default) are possible",
+    {"seccomp",
+     "last before execve: from here on only the policy's syscalls (plus execve "
+     "itself, in @default) are possible",
      exit_code::kSeccomp, seccomp::wanted, seccomp::apply},
 }};
 
@@ -73,7 +82,9 @@ void report(std::string_view text) {
 }  // namespace
 
 namespace enforce::verify {
-bool wanted(const PlanData&) { return true; }
+bool wanted(const PlanData&) {
+  return true;
+}
 StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
   if (plan.audit_arch != native_audit_arch()) {
     return step_failed(ENOEXEC, "the plan was compiled for another architecture");
@@ -86,7 +97,9 @@ StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
 }
 }  // namespace enforce::verify
 
-std::span<const Step> enforcement_steps() { return kSteps; }
+std::span<const Step> enforcement_steps() {
+  return kSteps;
+}
 
 int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
   const PlanData& data = plan.data();
@@ -94,9 +107,10 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
     if (!step.wanted(data)) continue;
     StepResult result = step.apply(data, sys, ctx);
     if (!result) {
-      std::string message = "harden: step '" + std::string(step.name) + "' failed: " +
-                            result.error().detail;
-      if (result.error().error != 0) message += ": " + std::string(std::strerror(result.error().error));
+      std::string message =
+          "harden: step '" + std::string(step.name) + "' failed: " + result.error().detail;
+      if (result.error().error != 0)
+        message += ": " + std::string(std::strerror(result.error().error));
       message += " (policy " + data.policy_file + "); the target was not started\n";
       report(message);
       return step.exit_code;
@@ -105,8 +119,8 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
   StepError error;
   const int code = exec::run(sys, ctx, error);
   report("harden: cannot execute '" + (ctx.argv_storage.empty() ? "" : ctx.argv_storage[0]) +
-         "': " + error.detail + (error.error ? std::string(": ") + std::strerror(error.error) : "") +
-         "\n");
+         "': " + error.detail +
+         (error.error ? std::string(": ") + std::strerror(error.error) : "") + "\n");
   return code;
 }
 

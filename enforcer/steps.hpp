@@ -16,9 +16,9 @@ namespace harden {
 // Exit codes of `harden run` (documented in harden(1)). Step failures are 200 and up, one per
 // step, stable across releases, so scripts and systemd units can tell which layer failed.
 namespace exit_code {
-inline constexpr int kPolicyError = 125;     // usage error or invalid policy: nothing applied
-inline constexpr int kCannotExecute = 126;   // target found but execve refused it
-inline constexpr int kNotFound = 127;        // target not found
+inline constexpr int kPolicyError = 125;    // usage error or invalid policy: nothing applied
+inline constexpr int kCannotExecute = 126;  // target found but execve refused it
+inline constexpr int kNotFound = 127;       // target not found
 inline constexpr int kVerifyPlan = 200;
 inline constexpr int kSession = 201;
 inline constexpr int kFilesystem = 202;
@@ -39,12 +39,12 @@ struct ExecContext {
   std::vector<std::string> argv_storage;
   std::vector<char*> argv;  // null-terminated
   std::vector<std::string> env_storage;
-  std::vector<char*> envp;  // null-terminated
-  std::string search_path;  // PATH used to find a bare command name
-  std::vector<int> keep_fds;  // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
-  int kernel_last_cap = 40;   // from /proc/sys/kernel/cap_last_cap
+  std::vector<char*> envp;        // null-terminated
+  std::string search_path;        // PATH used to find a bare command name
+  std::vector<int> keep_fds;      // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
+  int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
-  int listen_pid_env = -1;  // index of LISTEN_PID in env_storage, rewritten after a fork
+  int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
 };
 
 struct StepError {

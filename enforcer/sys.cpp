@@ -1,8 +1,8 @@
 #include "enforcer/sys.hpp"
 
 #include <grp.h>
-#include <sys/capability.h>
 #include <linux/seccomp.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,19 +14,33 @@
 
 namespace harden {
 
-pid_t RealSys::getpid() { return ::getpid(); }
-pid_t RealSys::getsid() { return ::getsid(0); }
-pid_t RealSys::getpgrp() { return ::getpgrp(); }
-int RealSys::setsid() { return ::setsid() < 0 ? -1 : 0; }
-int RealSys::chroot(const char* path) { return ::chroot(path); }
-int RealSys::chdir(const char* path) { return ::chdir(path); }
+pid_t RealSys::getpid() {
+  return ::getpid();
+}
+pid_t RealSys::getsid() {
+  return ::getsid(0);
+}
+pid_t RealSys::getpgrp() {
+  return ::getpgrp();
+}
+int RealSys::setsid() {
+  return ::setsid() < 0 ? -1 : 0;
+}
+int RealSys::chroot(const char* path) {
+  return ::chroot(path);
+}
+int RealSys::chdir(const char* path) {
+  return ::chdir(path);
+}
 
 int RealSys::setrlimit(int resource, rlim_t soft, rlim_t hard) {
   const rlimit limit{soft, hard};
   return ::setrlimit(static_cast<__rlimit_resource>(resource), &limit);
 }
 
-mode_t RealSys::umask(mode_t mask) { return ::umask(mask); }
+mode_t RealSys::umask(mode_t mask) {
+  return ::umask(mask);
+}
 
 int RealSys::prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
                    unsigned long arg5) {
@@ -37,8 +51,12 @@ int RealSys::setgroups(std::span<const gid_t> groups) {
   return ::setgroups(groups.size(), groups.data());
 }
 
-int RealSys::setresgid(gid_t gid) { return ::setresgid(gid, gid, gid); }
-int RealSys::setresuid(uid_t uid) { return ::setresuid(uid, uid, uid); }
+int RealSys::setresgid(gid_t gid) {
+  return ::setresgid(gid, gid, gid);
+}
+int RealSys::setresuid(uid_t uid) {
+  return ::setresuid(uid, uid, uid);
+}
 
 namespace {
 

