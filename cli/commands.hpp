@@ -26,6 +26,7 @@ using Registrar = Subcommand (*)(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_validate_command(CLI::App& parent);
 Subcommand add_steps_command(CLI::App& parent);
+Subcommand add_lint_command(CLI::App& parent);
 
 // The launch itself, shared by `harden run` and the short form `harden --policy P -- CMD`.
 int run_policy(const std::string& policy_path, const std::vector<std::string>& command);

@@ -13,9 +13,10 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 3> kCommands{
+constexpr std::array<Registrar, 4> kCommands{
     add_run_command,
     add_validate_command,
+    add_lint_command,
     add_steps_command,
 };
 
@@ -23,6 +24,7 @@ constexpr const char* kDescription =
     "harden: compile a TOML security policy and run a program under it.\n\n"
     "  harden --policy svc.toml -- ./server      run ./server under svc.toml\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
+    "  harden lint policies/                     find weak grants, score the exposure\n"
     "  harden steps                              the enforcement order and exit codes\n\n"
     "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-211 an\n"
     "enforcement step failed (see 'harden steps'), 126/127 target not executable/not found,\n"

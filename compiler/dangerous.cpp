@@ -7,6 +7,7 @@
 #include "compiler/dangerous.hpp"
 
 #include <sched.h>
+#include <signal.h>
 #include <sys/personality.h>
 
 #include <algorithm>
@@ -20,8 +21,8 @@ namespace {
 // Every CLONE_NEW* flag clone(2) takes. CLONE_NEWTIME shares its bit with CSIGNAL in clone(2),
 // so it is only a namespace flag for unshare(2) and clone3(2).
 constexpr DangerousFlag kCloneNamespaceFlags[] = {
-    {"CLONE_NEWNS", CLONE_NEWNS},   {"CLONE_NEWCGROUP", CLONE_NEWCGROUP},
-    {"CLONE_NEWUTS", CLONE_NEWUTS}, {"CLONE_NEWIPC", CLONE_NEWIPC},
+    {"CLONE_NEWNS", CLONE_NEWNS},     {"CLONE_NEWCGROUP", CLONE_NEWCGROUP},
+    {"CLONE_NEWUTS", CLONE_NEWUTS},   {"CLONE_NEWIPC", CLONE_NEWIPC},
     {"CLONE_NEWUSER", CLONE_NEWUSER}, {"CLONE_NEWPID", CLONE_NEWPID},
     {"CLONE_NEWNET", CLONE_NEWNET},
 };
@@ -34,8 +35,8 @@ constexpr DangerousFlag kUnshareNamespaceFlags[] = {
 // Personality flags that weaken exploit mitigations of the next exec: executable data,
 // no ASLR, a mapping at address 0, the legacy address-space layout.
 constexpr DangerousFlag kPersonalityExecFlags[] = {
-    {"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC},   {"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
-    {"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},         {"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
+    {"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC}, {"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
+    {"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},       {"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
     {"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
 };
 
@@ -116,8 +117,12 @@ constexpr DangerousCapability kCapabilities[] = {
 
 }  // namespace
 
-std::span<const DangerousSyscall> dangerous_syscalls() { return kSyscalls; }
-std::span<const DangerousCapability> dangerous_capabilities() { return kCapabilities; }
+std::span<const DangerousSyscall> dangerous_syscalls() {
+  return kSyscalls;
+}
+std::span<const DangerousCapability> dangerous_capabilities() {
+  return kCapabilities;
+}
 
 const DangerousSyscall* find_dangerous_syscall(std::string_view name) {
   const auto it = std::ranges::lower_bound(kSyscalls, name, {}, &DangerousSyscall::name);

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <map>
+
+#include <toml++/toml.h>
 
 #include "compiler/compile.hpp"
 #include "compiler/dangerous.hpp"
@@ -22,9 +25,12 @@ SourcePos LintInput::section_or_name(std::string_view section) const {
 
 std::string_view severity_name(Severity severity) {
   switch (severity) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::note: return "note";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
   }
   return "error";
 }
@@ -56,11 +62,10 @@ void apply_suppressions(const Policy& policy, std::vector<LintFinding>& findings
     bool used = false;
     for (LintFinding& finding : findings) {
       if (finding.rule != suppression.rule.value) continue;
-      const bool matches =
-          suppression.items.empty() ||
-          std::ranges::any_of(suppression.items, [&](const LocatedString& item) {
-            return same_item(finding.rule, item.value, finding.item);
-          });
+      const bool matches = suppression.items.empty() ||
+                           std::ranges::any_of(suppression.items, [&](const LocatedString& item) {
+                             return same_item(finding.rule, item.value, finding.item);
+                           });
       if (!matches) continue;
       used = true;
       if (finding.suppressed) continue;  // already justified (a seccomp rule's reason)
@@ -69,12 +74,10 @@ void apply_suppressions(const Policy& policy, std::vector<LintFinding>& findings
       finding.suppressed_at = suppression.pos;
     }
     if (!used) {
-      findings.push_back({.rule = kRuleUnusedSuppression,
-                          .pos = suppression.rule.pos,
-                          .message = "this suppression of '" + suppression.rule.value +
-                                     "' matches no finding",
-                          .item = suppression.rule.value,
-                          .badness = 0});
+      findings.push_back(
+          make_finding(kRuleUnusedSuppression, suppression.rule.pos,
+                       "this suppression of '" + suppression.rule.value + "' matches no finding",
+                       suppression.rule.value, 0));
     }
   }
 }
@@ -112,12 +115,7 @@ LintReport lint_policy(const Policy& policy, const PlanData& plan, const Diagnos
         std::any_of(findings.begin(), findings.begin() + static_cast<ptrdiff_t>(rule_findings),
                     [&](const LintFinding& f) { return same_pos(f.pos, d.pos); });
     if (duplicate) continue;
-    findings.push_back({.rule = kRuleValidateWarning,
-                        .severity = Severity::warning,
-                        .pos = d.pos,
-                        .message = d.message,
-                        .hint = d.hint,
-                        .badness = 0});
+    findings.push_back(make_finding(kRuleValidateWarning, d.pos, d.message, {}, 0, d.hint));
   }
   apply_suppressions(policy, findings);
   for (LintFinding& finding : findings) {
@@ -152,7 +150,8 @@ LintReport lint_policy_file(const std::string& path) {
 
 double exposure_score(std::span<const LintFinding> findings) {
   std::map<std::string_view, double> badness;
-  for (const LintFinding& finding : findings) badness[finding.rule] += finding.badness;
+  for (const LintFinding& finding : findings)
+    badness[finding.rule] += finding.badness;
   double total_weight = 0;
   double exposed = 0;
   for (const LintRule& rule : lint_rules()) {
@@ -174,6 +173,53 @@ std::string_view exposure_verdict(double exposure) {
   if (exposure >= 1.0) return "OK";
   if (exposure > 0.0) return "SAFE";
   return "PERFECT";
+}
+
+}  // namespace harden
+
+namespace harden {
+
+namespace {
+
+// A base sets no name of its own; reading the file alone (no extends) tells. A file that is
+// not valid TOML is linted, so its syntax error is reported.
+bool declares_policy_name(const std::filesystem::path& file) {
+  try {
+    const toml::table table = toml::parse_file(file.string());
+    return table["policy"]["name"].is_string();
+  } catch (const toml::parse_error&) {
+    return true;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> find_policy_files(std::span<const std::string> paths,
+                                           std::vector<std::string>& bases) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) {
+      files.push_back(path);  // a missing file is reported by the reader, with the error
+      continue;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const fs::path& entry = it->path();
+      if (it->is_directory(ec) && entry.filename().string().starts_with('.')) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec) || entry.extension() != ".toml") continue;
+      (declares_policy_name(entry) ? found : bases).push_back(entry.string());
+    }
+    std::ranges::sort(found);
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  std::ranges::sort(bases);
+  return files;
 }
 
 }  // namespace harden

@@ -54,6 +54,12 @@ constexpr LintRule kRules[] = {
      "configuration of other services, keys, world-writable directories.",
      "Set [filesystem] chroot to a directory holding only what the service needs.",
      check_filesystem},
+    {"invalid-policy", "InvalidPolicy", Severity::error, 0,
+     "The policy does not validate",
+     "A policy that harden validate rejects cannot be run at all; lint reports its errors and "
+     "checks nothing else. It cannot be suppressed.",
+     "Fix the errors; each has a position and a hint.",
+     nullptr},
     {"limits-missing", "LimitsMissing", Severity::warning, 2,
      "A basic resource limit is missing",
      "Without nproc a fork bomb takes every process slot of the user; without nofile the "
@@ -130,7 +136,9 @@ constexpr LintRule kRules[] = {
 
 }  // namespace
 
-std::span<const LintRule> lint_rules() { return kRules; }
+std::span<const LintRule> lint_rules() {
+  return kRules;
+}
 
 const LintRule* find_lint_rule(std::string_view id) {
   const auto it = std::ranges::lower_bound(kRules, id, {}, &LintRule::id);

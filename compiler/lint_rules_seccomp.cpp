@@ -36,9 +36,13 @@ bool filter_allows(const PlanData& plan, int nr, const Args& args) {
   return !action || action_allows(*action);
 }
 
-bool permissive_action(std::string_view action) { return action == "allow" || action == "log"; }
+bool permissive_action(std::string_view action) {
+  return action == "allow" || action == "log";
+}
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
 
 // The names an allow or deny entry stands for.
 std::vector<std::string_view> expand(const LocatedString& entry) {
@@ -120,28 +124,26 @@ std::string join(std::span<const std::string_view> words, std::string_view separ
 
 void check_seccomp_missing(const LintInput& in, std::vector<LintFinding>& out) {
   if (in.policy.seccomp.present) return;
-  out.push_back({.rule = "seccomp-missing",
-                 .pos = in.section_or_name("seccomp"),
-                 .message = "no [seccomp] section: the target may make every system call"});
+  out.push_back(make_finding("seccomp-missing", in.section_or_name("seccomp"),
+                             "no [seccomp] section: the target may make every system call"));
 }
 
 void check_seccomp_default_permissive(const LintInput& in, std::vector<LintFinding>& out) {
   const auto& action = in.policy.seccomp.default_action;
   if (!in.policy.seccomp.present || !action || !permissive_action(action->value)) return;
-  out.push_back({.rule = "seccomp-default-permissive",
-                 .pos = action->pos,
-                 .message = "default_action = \"" + action->value +
-                            "\": every system call the policy does not name is allowed",
-                 .item = action->value});
+  out.push_back(make_finding("seccomp-default-permissive", action->pos,
+                             "default_action = \"" + action->value +
+                                 "\": every system call the policy does not name is allowed",
+                             action->value));
 }
 
 void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out) {
   if (!in.policy.seccomp.present) {
-    out.push_back({.rule = "dangerous-syscall",
-                   .pos = in.section_or_name("seccomp"),
-                   .message = "without a seccomp filter every dangerous system call is allowed "
-                              "(ptrace, bpf, mount, init_module, ...)",
-                   .hint = "add a [seccomp] section with default_action = \"kill-process\""});
+    out.push_back(make_finding("dangerous-syscall", in.section_or_name("seccomp"),
+                               "without a seccomp filter every dangerous system call is allowed "
+                               "(ptrace, bpf, mount, init_module, ...)",
+                               {}, 1.0,
+                               "add a [seccomp] section with default_action = \"kill-process\""));
     return;
   }
   for (const DangerousSyscall& call : dangerous_syscalls()) {
@@ -154,27 +156,28 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
       if (flags.empty()) continue;
       what = quoted(call.name) + " is allowed with " + join(flags, ", ");
       std::vector<std::string_view> all;
-      for (const DangerousFlag& flag : call.flags) all.push_back(flag.name);
-      hint = "deny " + quoted(call.name) + " and allow it with a [[seccomp.rule]] that refuses "
-             "the flags: args = [{ index = " + std::to_string(call.flags_arg) +
-             ", op = \"masked-eq\", mask = \"" + join(all, "|") + "\", value = 0 }]";
+      for (const DangerousFlag& flag : call.flags)
+        all.push_back(flag.name);
+      hint = "deny " + quoted(call.name) +
+             " and allow it with a [[seccomp.rule]] that refuses "
+             "the flags: args = [{ index = " +
+             std::to_string(call.flags_arg) + ", op = \"masked-eq\", mask = \"" + join(all, "|") +
+             "\", value = 0 }]";
     } else {
       const bool unconditional = filter_allows(in.plan, nr, Args{});
       // A rule that checks arguments still lets some calls through; lint cannot tell which
       // uses are safe, so the rule needs a reason like any other grant.
       if (!unconditional && !has_allow_rule(in.policy.seccomp, call.name)) continue;
       what = quoted(call.name) + (unconditional ? " is allowed" : " is allowed for some arguments");
-      hint = "add " + quoted(call.name) + " to 'deny'; if the service needs it, allow it with a "
+      hint = "add " + quoted(call.name) +
+             " to 'deny'; if the service needs it, allow it with a "
              "[[seccomp.rule]] that has a reason, or [lint] allow with items = [\"" +
              std::string(call.name) + "\"]";
     }
     const GrantSite site = grant_site(in, call.name);
-    LintFinding finding{.rule = "dangerous-syscall",
-                        .pos = site.pos,
-                        .message = what + site.via + ": " + std::string(call.why),
-                        .hint = hint,
-                        .item = std::string(call.name),
-                        .badness = call.weight};
+    LintFinding finding =
+        make_finding("dangerous-syscall", site.pos, what + site.via + ": " + std::string(call.why),
+                     std::string(call.name), call.weight, hint);
     if (site.rule && site.rule->reason && !site.rule->reason->value.empty()) {
       finding.suppressed = true;
       finding.reason = site.rule->reason->value;
@@ -187,10 +190,9 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
 void check_foreign_architectures(const LintInput& in, std::vector<LintFinding>& out) {
   const SeccompSection& seccomp = in.policy.seccomp;
   if (!seccomp.present) {
-    out.push_back({.rule = "seccomp-foreign-arch",
-                   .pos = in.section_or_name("seccomp"),
-                   .message = "without a seccomp filter, system calls through the i386 and x32 "
-                              "ABIs are allowed too"});
+    out.push_back(make_finding("seccomp-foreign-arch", in.section_or_name("seccomp"),
+                               "without a seccomp filter, system calls through the i386 and x32 "
+                               "ABIs are allowed too"));
     return;
   }
   if (!seccomp.architectures) return;
@@ -198,12 +200,11 @@ void check_foreign_architectures(const LintInput& in, std::vector<LintFinding>& 
   for (const LocatedString& arch : *seccomp.architectures) {
     if (arch.value == "native") continue;
     if (seccomp_arch_resolve_name(arch.value.c_str()) == native) continue;
-    out.push_back({.rule = "seccomp-foreign-arch",
-                   .pos = arch.pos,
-                   .message = "architecture " + quoted(arch.value) +
-                              " is allowed: a second system-call table with other numbers, "
-                              "which filters and audits often miss",
-                   .item = arch.value});
+    out.push_back(make_finding("seccomp-foreign-arch", arch.pos,
+                               "architecture " + quoted(arch.value) +
+                                   " is allowed: a second system-call table with other numbers, "
+                                   "which filters and audits often miss",
+                               arch.value));
   }
 }
 

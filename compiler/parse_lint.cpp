@@ -26,14 +26,21 @@ void parse_suppression(const toml::table& table, Policy& policy, Diagnostics& di
   }
   if (!find_lint_rule(rule->value)) {
     std::vector<std::string_view> ids;
-    for (const LintRule& r : lint_rules()) ids.push_back(r.id);
+    for (const LintRule& r : lint_rules())
+      ids.push_back(r.id);
     diags.error(rule->pos, "unknown lint rule '" + rule->value + "'",
                 did_you_mean(rule->value, ids, "'harden lint --list-rules' prints the rules"));
     return;
   }
+  if (!find_lint_rule(rule->value)->check && rule->value != kRuleValidateWarning) {
+    diags.error(rule->pos, "'" + rule->value + "' cannot be suppressed",
+                "it is about the policy file or the suppressions themselves; fix its cause");
+    return;
+  }
   bool has_reason = false;
   if (reason) {
-    for (const char c : reason->value) has_reason = has_reason || !std::isspace(static_cast<unsigned char>(c));
+    for (const char c : reason->value)
+      has_reason = has_reason || !std::isspace(static_cast<unsigned char>(c));
   }
   if (!has_reason) {
     diags.error(reason ? reason->pos : suppression.pos,
@@ -70,7 +77,8 @@ void parse_lint_section(const toml::table& table, Policy& policy, Diagnostics& d
     if (const auto* entry = element.as_table()) {
       parse_suppression(*entry, policy, diags);
     } else {
-      section.type_error(element, "allow", "an array of { rule = \"...\", reason = \"...\" } tables");
+      section.type_error(element, "allow",
+                         "an array of { rule = \"...\", reason = \"...\" } tables");
     }
   }
 }
