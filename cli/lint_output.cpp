@@ -23,8 +23,10 @@ std::string one_decimal(double value) {
   return text;
 }
 
-std::string plural(size_t n, std::string_view word) {
-  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+std::string plural(size_t n, std::string_view word, std::string_view plural_word = {}) {
+  if (n == 1) return "1 " + std::string(word);
+  return std::to_string(n) + " " +
+         (plural_word.empty() ? std::string(word) + "s" : std::string(plural_word));
 }
 
 // Words wrapped at `width` columns, each line indented.
@@ -87,7 +89,9 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
         ++suppressed;
         d.severity = Severity::note;
         d.message = "suppressed: " + d.message;
-        d.hint = "reason: " + finding.reason;
+        d.hint.clear();
+        out += render_diagnostic(d, colour) + "  reason: " + finding.reason + "\n";
+        continue;
       } else {
         ++counts[static_cast<int>(finding.severity)];
         if (d.hint.empty()) {
@@ -109,7 +113,7 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
     out += "\n";
   }
   if (reports.size() > 1) {
-    out += plural(reports.size(), "policy") +
+    out += plural(reports.size(), "policy", "policies") +
            " checked: " + std::to_string(reports.size() - failing - invalid) + " passed, " +
            std::to_string(failing) + " failed, " + std::to_string(invalid) + " invalid\n";
   }

@@ -149,6 +149,7 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
   for (const DangerousSyscall& call : dangerous_syscalls()) {
     const int nr = seccomp_syscall_resolve_name(std::string(call.name).c_str());
     if (nr < 0) continue;  // not a call of this architecture
+    const GrantSite site = grant_site(in, call.name);
     std::string what;
     std::string hint;
     if (call.flags_arg >= 0) {
@@ -164,7 +165,8 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
              std::to_string(call.flags_arg) + ", op = \"masked-eq\", mask = \"" + join(all, "|") +
              "\", value = 0 }]";
     } else {
-      const bool unconditional = filter_allows(in.plan, nr, Args{});
+      const bool by_argument_rule = site.rule && !site.rule->args.empty();
+      const bool unconditional = filter_allows(in.plan, nr, Args{}) && !by_argument_rule;
       // A rule that checks arguments still lets some calls through; lint cannot tell which
       // uses are safe, so the rule needs a reason like any other grant.
       if (!unconditional && !has_allow_rule(in.policy.seccomp, call.name)) continue;
@@ -174,7 +176,6 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
              "[[seccomp.rule]] that has a reason, or [lint] allow with items = [\"" +
              std::string(call.name) + "\"]";
     }
-    const GrantSite site = grant_site(in, call.name);
     LintFinding finding =
         make_finding("dangerous-syscall", site.pos, what + site.via + ": " + std::string(call.why),
                      std::string(call.name), call.weight, hint);
