@@ -179,8 +179,10 @@ TEST_CASE("probe x32 sets the x32 bit and reports what the kernel says", "[probe
 TEST_CASE("probe i386 makes a 32-bit getpid through int $0x80", "[probe]") {
   RunResult i386 = run_probe({"i386"}, {.timeout = kTimeout});
   INFO(i386.describe());
-  // Without IA32 emulation int $0x80 is a general protection fault.
-  if (i386.killed_by(SIGSEGV)) skip("kernel has no IA32 emulation (int $0x80 faults)");
+  // Without IA32 emulation (as on this kernel) int $0x80 is a general protection fault;
+  // that is a correct outcome for the probe too, and the sandboxed test accounts for it.
+  CHECK(parse_probe(i386.out)["calling"] == "int80 20");
+  if (i386.killed_by(SIGSEGV)) return;
   REQUIRE(i386.exited(kProbeExitOk));
   auto i = parse_probe(i386.out);
   CHECK(i["ret"] == i["pid"]);

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
@@ -229,6 +230,25 @@ void for_each_probe_line(std::string_view output, Fn&& fn) {
   }
 }
 
+// Live TempDirs, so that skip(), which exits without unwinding the stack, removes them too.
+std::set<std::string>& live_temp_dirs() {
+  static std::set<std::string> dirs;
+  return dirs;
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec)
+    std::fprintf(stderr, "warning: cannot remove %s: %s\n", path.c_str(), ec.message().c_str());
+}
+
+void remove_live_temp_dirs() {
+  for (const std::string& dir : live_temp_dirs())
+    remove_tree(dir);
+  live_temp_dirs().clear();
+}
+
 }  // namespace
 
 // ---- paths ----------------------------------------------------------------------------------
@@ -257,6 +277,7 @@ void skip(const std::string& why) {
   }
   std::fprintf(stderr, "SKIPPED: %s\n", why.c_str());
   std::fflush(nullptr);
+  remove_live_temp_dirs();
   std::exit(HARDEN_SKIP_CODE);
 }
 
@@ -270,14 +291,13 @@ TempDir::TempDir(std::string_view prefix) {
   std::string pattern = "/tmp/" + std::string(prefix) + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) throw_errno("mkdtemp " + pattern);
   path_ = std::move(pattern);
+  live_temp_dirs().insert(path_);
 }
 
 TempDir::~TempDir() {
   if (path_.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-  if (ec)
-    std::fprintf(stderr, "warning: cannot remove %s: %s\n", path_.c_str(), ec.message().c_str());
+  remove_tree(path_);
+  live_temp_dirs().erase(path_);
 }
 
 TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}

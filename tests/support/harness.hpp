@@ -38,7 +38,7 @@ void require_root();
 // ---- files --------------------------------------------------------------------------------
 
 // A fresh directory under /tmp (mode 0700 unless chmod'ed), removed with its contents when
-// the object dies. Never follows symlinks while removing.
+// the object dies (or when skip() exits). Never follows symlinks while removing.
 class TempDir {
  public:
   explicit TempDir(std::string_view prefix = "harden-test");

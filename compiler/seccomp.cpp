@@ -1,0 +1,859 @@
+// Compiles the [seccomp] section into a BPF program. The shape of the result, and why:
+//
+//   [harden prologue]  arch not in the filter          -> KILL_PROCESS
+//                      x32 call (nr | 0x40000000)      -> KILL_PROCESS (unless "x32" is listed)
+//                      nr above what libseccomp knows  -> ERRNO(ENOSYS)
+//   [libseccomp]       allowed syscalls -> ALLOW, argument rules, clone3 -> ERRNO(ENOSYS),
+//                      everything else -> the default action
+//
+// - The ENOSYS answers let glibc fall back from a call newer than the policy (clone3 -> clone,
+//   which argument rules can inspect; a future syscall -> its older equivalent) instead of the
+//   process dying, as Docker and systemd do.
+// - libseccomp emits relative, forward-only jumps and starts by loading the arch itself, so a
+//   prologue can be put in front of its program without touching it.
+// - libseccomp is only a compiler here: the filter is exported as BPF into a memfd, read back,
+//   and the enforcer loads the raw program with seccomp(2) after setting no_new_privs itself
+//   (hence SCMP_FLTATR_CTL_NNP = 0). Nothing in this file changes the running process.
+// - A syscall allowed unconditionally never also gets argument checks: the kernel's action
+//   cache then answers it without running the filter, and no rule can silently lose to it.
+#include "compiler/seccomp.hpp"
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "compiler/bpf_eval.hpp"
+#include "compiler/constants.hpp"
+#include "compiler/syscall_groups.hpp"
+
+namespace harden {
+namespace {
+
+constexpr uint32_t kX32SyscallBit = 0x40000000;  // __X32_SYSCALL_BIT
+constexpr int kSyscallNumbersScanned = 1024;     // libseccomp knows no ABI's calls beyond this
+constexpr uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+// A rule on 32-bit arguments becomes several libseccomp rules (see compile_arg); past this many
+// the filter grows faster than it helps.
+constexpr size_t kMaxAlternativesPerRule = 256;
+
+// ---- RAII for the two C resources used here ----------------------------------------------
+
+struct FilterRelease {
+  void operator()(void* filter) const noexcept { seccomp_release(filter); }
+};
+using FilterPtr = std::unique_ptr<void, FilterRelease>;  // scmp_filter_ctx is a void*
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// ---- small helpers -----------------------------------------------------------------------
+
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+std::string hex(uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+std::string suggest(std::string_view word, std::span<const std::string> candidates,
+                    std::string fallback = {}) {
+  const std::string_view best = nearest_name(word, candidates);
+  return best.empty() ? fallback : "did you mean " + quoted(best) + "?";
+}
+
+std::string errno_text(int rc) {
+  return std::strerror(rc < 0 ? -rc : rc);
+}
+
+// ---- architectures -----------------------------------------------------------------------
+
+struct ArchName {
+  std::string_view name;
+  uint32_t token;
+};
+
+// libseccomp's spelling (seccomp_arch_resolve_name), used for messages and suggestions.
+// clang-format off
+constexpr ArchName kArchNames[] = {
+    {"x86", SCMP_ARCH_X86}, {"x86_64", SCMP_ARCH_X86_64}, {"x32", SCMP_ARCH_X32},
+    {"arm", SCMP_ARCH_ARM}, {"aarch64", SCMP_ARCH_AARCH64}, {"mips", SCMP_ARCH_MIPS},
+    {"mipsel", SCMP_ARCH_MIPSEL}, {"mips64", SCMP_ARCH_MIPS64}, {"mipsel64", SCMP_ARCH_MIPSEL64},
+    {"mips64n32", SCMP_ARCH_MIPS64N32}, {"mipsel64n32", SCMP_ARCH_MIPSEL64N32},
+    {"ppc", SCMP_ARCH_PPC}, {"ppc64", SCMP_ARCH_PPC64}, {"ppc64le", SCMP_ARCH_PPC64LE},
+    {"s390", SCMP_ARCH_S390}, {"s390x", SCMP_ARCH_S390X}, {"parisc", SCMP_ARCH_PARISC},
+    {"parisc64", SCMP_ARCH_PARISC64}, {"riscv64", SCMP_ARCH_RISCV64},
+};
+// clang-format on
+
+std::string_view arch_name(uint32_t token) {
+  for (const ArchName& arch : kArchNames) {
+    if (arch.token == token) return arch.name;
+  }
+  return "unknown";
+}
+
+// The ABIs a kernel of the native architecture runs besides its own (compat syscall entries);
+// any other architecture in the filter would be dead code.
+std::vector<uint32_t> runnable_architectures(uint32_t native) {
+  static constexpr std::pair<uint32_t, uint32_t> kCompat[] = {{SCMP_ARCH_X86_64, SCMP_ARCH_X86},
+                                                              {SCMP_ARCH_X86_64, SCMP_ARCH_X32},
+                                                              {SCMP_ARCH_AARCH64, SCMP_ARCH_ARM},
+                                                              {SCMP_ARCH_S390X, SCMP_ARCH_S390},
+                                                              {SCMP_ARCH_PPC64, SCMP_ARCH_PPC}};
+  std::vector<uint32_t> runnable{native};
+  for (const auto& [host, compat] : kCompat) {
+    if (host == native) runnable.push_back(compat);
+  }
+  return runnable;
+}
+
+struct FilterArch {
+  uint32_t token;       // SCMP_ARCH_*
+  uint32_t audit_arch;  // what the kernel puts in seccomp_data.arch
+  uint32_t max_nr;      // highest syscall number libseccomp knows for it
+};
+
+// x32 programs run with the x86_64 audit arch and bit 30 set in the syscall number.
+uint32_t audit_arch_of(uint32_t token) {
+  return token == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : token;
+}
+
+std::optional<uint32_t> max_known_syscall(uint32_t token) {
+  const int base = token == SCMP_ARCH_X32 ? static_cast<int>(kX32SyscallBit) : 0;
+  std::optional<uint32_t> max;
+  for (int nr = base; nr < base + kSyscallNumbersScanned; ++nr) {
+    char* name = seccomp_syscall_resolve_num_arch(token, nr);
+    if (name == nullptr) continue;
+    std::free(name);
+    max = static_cast<uint32_t>(nr);
+  }
+  return max;
+}
+
+// The filter's architectures, native first. Errors for unknown names, for architectures this
+// kernel cannot run, and for a list without the native one (harden's own execve is native).
+std::vector<FilterArch> resolve_architectures(const SeccompSection& section, Diagnostics& diags) {
+  const uint32_t native = seccomp_arch_native();
+  std::vector<uint32_t> tokens{native};
+  if (section.architectures) {
+    const LocatedStrings& listed = *section.architectures;
+    if (listed.empty()) {
+      diags.error(section.pos, "'architectures' is empty",
+                  "list at least \"native\"; every other ABI is refused");
+    }
+    std::vector<std::string_view> names{"native"};
+    for (const ArchName& arch : kArchNames)
+      names.push_back(arch.name);
+    const std::vector<uint32_t> runnable = runnable_architectures(native);
+    bool native_listed = false;
+    for (const LocatedString& entry : listed) {
+      const uint32_t token =
+          entry.value == "native" ? native : seccomp_arch_resolve_name(entry.value.c_str());
+      if (token == 0) {
+        diags.error(entry.pos, "unknown architecture " + quoted(entry.value),
+                    did_you_mean(entry.value, names, "use \"native\""));
+        continue;
+      }
+      if (std::ranges::find(runnable, token) == runnable.end()) {
+        std::string here;
+        for (uint32_t r : runnable)
+          here += (here.empty() ? "" : ", ") + std::string(arch_name(r));
+        diags.error(entry.pos,
+                    "architecture " + quoted(entry.value) + " does not run on this " +
+                        std::string(arch_name(native)) + " kernel",
+                    "architectures that do: " + here);
+        continue;
+      }
+      if (token == native) native_listed = true;
+      if (std::ranges::find(tokens, token) == tokens.end()) tokens.push_back(token);
+    }
+    if (!listed.empty() && !native_listed) {
+      diags.error(listed.front().pos,
+                  "'architectures' must include the native architecture (" +
+                      quoted(arch_name(native)) + ")",
+                  "harden's own execve of the target is a native system call");
+    }
+  }
+  std::vector<FilterArch> archs;
+  for (uint32_t token : tokens) {
+    const std::optional<uint32_t> max = max_known_syscall(token);
+    if (!max) {
+      diags.error(section.pos,
+                  "libseccomp knows no system calls for architecture " + quoted(arch_name(token)));
+      continue;
+    }
+    archs.push_back({token, audit_arch_of(token), *max});
+  }
+  return archs;
+}
+
+// ---- actions -----------------------------------------------------------------------------
+
+// clang-format off
+constexpr std::pair<std::string_view, uint32_t> kActions[] = {
+    {"allow", SCMP_ACT_ALLOW}, {"kill-process", SCMP_ACT_KILL_PROCESS},
+    {"kill-thread", SCMP_ACT_KILL_THREAD}, {"trap", SCMP_ACT_TRAP}, {"log", SCMP_ACT_LOG}};
+// clang-format on
+
+std::optional<uint32_t> parse_action(const LocatedString& text, Diagnostics& diags) {
+  for (const auto& [word, action] : kActions) {
+    if (text.value == word) return action;
+  }
+  constexpr std::string_view kErrnoPrefix = "errno:";
+  if (text.value.starts_with(kErrnoPrefix)) {
+    const std::string_view name = std::string_view(text.value).substr(kErrnoPrefix.size());
+    if (const std::optional<int> value = errno_from_name(name)) return SCMP_ACT_ERRNO(*value);
+    diags.error(text.pos, "unknown errno " + quoted(name),
+                did_you_mean(name, errno_names(), "use an errno(3) name such as EPERM"));
+    return std::nullopt;
+  }
+  std::vector<std::string_view> words{"errno:EPERM"};
+  for (const auto& entry : kActions)
+    words.push_back(entry.first);
+  diags.error(text.pos, "unknown seccomp action " + quoted(text.value),
+              did_you_mean(text.value, words,
+                           "one of allow, kill-process, kill-thread, trap, log, errno:NAME"));
+  return std::nullopt;
+}
+
+// ---- syscalls and groups -----------------------------------------------------------------
+
+// libseccomp's number for a syscall the user named: the native number, or a negative pseudo
+// number for a call that exists only on another architecture of the filter (libseccomp maps
+// it per architecture). Unknown names and calls none of the filter's architectures have are
+// errors.
+std::optional<int> resolve_syscall(const LocatedString& name, std::span<const FilterArch> archs,
+                                   Diagnostics& diags) {
+  const int nr = seccomp_syscall_resolve_name(name.value.c_str());
+  if (nr == __NR_SCMP_ERROR) {
+    const std::string group = "@" + name.value;
+    diags.error(name.pos, "unknown syscall " + quoted(name.value),
+                find_syscall_group(group) != nullptr
+                    ? "did you mean the group " + quoted(group) + "?"
+                    : suggest(name.value, native_syscall_names()));
+    return std::nullopt;
+  }
+  for (const FilterArch& arch : archs) {
+    if (seccomp_syscall_resolve_name_arch(arch.token, name.value.c_str()) >= 0) return nr;
+  }
+  diags.error(name.pos,
+              "syscall " + quoted(name.value) + " does not exist on " +
+                  std::string(arch_name(seccomp_arch_native())),
+              "it belongs to another architecture; list that one in 'architectures' to use it");
+  return std::nullopt;
+}
+
+// The syscall names an allow or deny entry stands for (a name or an @group).
+std::optional<std::vector<std::string>> expand_entry(const LocatedString& entry,
+                                                     std::span<const FilterArch> archs,
+                                                     Diagnostics& diags) {
+  if (entry.value.starts_with('@')) {
+    auto members = expand_syscall_group(entry.value);
+    if (!members) {
+      if (find_syscall_group(entry.value) == nullptr) {
+        diags.error(entry.pos, "unknown syscall group " + quoted(entry.value),
+                    did_you_mean(entry.value, syscall_group_names()));
+      } else {
+        diags.error(entry.pos, members.error());
+      }
+      return std::nullopt;
+    }
+    return std::vector<std::string>(members->begin(), members->end());
+  }
+  if (!resolve_syscall(entry, archs, diags)) return std::nullopt;
+  return std::vector<std::string>{entry.value};
+}
+
+// Who granted a syscall unconditionally, for messages.
+struct Grant {
+  std::string by;                     // "@default", an allow entry as written, or "a rule"
+  SourcePos pos;                      // empty for @default
+  const SeccompRule* rule = nullptr;  // set when an argument-free allow rule granted it
+};
+using Grants = std::map<std::string, Grant, std::less<>>;
+
+// @default is always allowed: the enforcer loads the filter and then calls execve() under it,
+// and the new program's loader needs these calls before main() (systemd makes the same
+// promise for SystemCallFilter=).
+void grant_default_group(Grants& grants) {
+  auto members = expand_syscall_group(kDefaultSyscallGroup);
+  if (!members) return;  // cannot happen: the table is tested
+  for (std::string_view name : *members)
+    grants.try_emplace(std::string(name), Grant{"@default", {}});
+}
+
+// Removes deny entries from the grants. A @default member cannot be removed; naming one
+// directly is an error (the user expects it blocked), reaching one through a group a warning.
+void apply_denies(const SeccompSection& section, std::span<const FilterArch> archs, Grants& grants,
+                  Diagnostics& diags) {
+  for (const LocatedString& entry : section.deny) {
+    auto names = expand_entry(entry, archs, diags);
+    if (!names) continue;
+    std::string kept;
+    for (const std::string& name : *names) {
+      const auto it = grants.find(name);
+      if (it == grants.end()) continue;
+      if (it->second.by == kDefaultSyscallGroup) {
+        kept += (kept.empty() ? "" : ", ") + name;
+        continue;
+      }
+      grants.erase(it);
+    }
+    if (kept.empty()) continue;
+    const std::string why =
+        "@default is always allowed: harden's own execve() and the program's start-up run "
+        "under the filter";
+    if (entry.value.starts_with('@')) {
+      diags.warning(entry.pos, "deny " + quoted(entry.value) + " leaves " + kept + " allowed", why);
+    } else {
+      diags.error(entry.pos, "cannot deny " + quoted(entry.value) + ": it is in @default", why);
+    }
+  }
+}
+
+// ---- argument rules ----------------------------------------------------------------------
+
+enum class Op { eq, ne, lt, le, gt, ge, masked_eq };
+
+struct OpName {
+  std::string_view name;
+  Op op;
+  scmp_compare wide;  // the libseccomp comparison for width = 64
+};
+
+// clang-format off
+constexpr OpName kOps[] = {
+    {"eq", Op::eq, SCMP_CMP_EQ}, {"ne", Op::ne, SCMP_CMP_NE}, {"lt", Op::lt, SCMP_CMP_LT},
+    {"le", Op::le, SCMP_CMP_LE}, {"gt", Op::gt, SCMP_CMP_GT}, {"ge", Op::ge, SCMP_CMP_GE},
+    {"masked-eq", Op::masked_eq, SCMP_CMP_MASKED_EQ}};
+// clang-format on
+
+using Conjunction = std::vector<scmp_arg_cmp>;  // one libseccomp rule: all must hold
+
+// One argument comparison as a disjunction of single comparisons.
+struct ArgCondition {
+  unsigned index = 0;
+  bool width64 = false;
+  bool always = false;  // e.g. "ge 0": no comparison needed
+  std::vector<scmp_arg_cmp> any_of;
+};
+
+scmp_arg_cmp masked_eq(unsigned index, uint32_t mask, uint32_t value) {
+  return {index, SCMP_CMP_MASKED_EQ, mask, value & mask};
+}
+
+// x < value (below) or x > value on the low 32 bits, as masked comparisons, which ignore the
+// upper half: x is below value exactly when, at some bit where value has a 1, x has a 0 and
+// agrees with value on every bit above; "above" is the mirror image.
+std::vector<scmp_arg_cmp> ordered32(unsigned index, uint32_t value, bool below) {
+  std::vector<scmp_arg_cmp> any_of;
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    const uint32_t b = 1u << bit;
+    if (((value & b) != 0) != below) continue;
+    const uint32_t prefix = ~(b - 1);  // bits 31..bit
+    any_of.push_back(masked_eq(index, prefix, ((value & prefix) & ~b) | (below ? 0 : b)));
+  }
+  return any_of;
+}
+
+// The kernel passes an int argument in a 64-bit register whose upper half is not defined, so
+// a 32-bit comparison must look at the low half only. libseccomp 2.5.4 compares all 64 bits
+// (its SCMP_CMP32 only casts the datum), except for masked equality with a 32-bit mask; so
+// every 32-bit comparison is written as masked equalities: eq is one, ne one per bit, and an
+// ordering one per bit of the bound (ordered32). Orderings are unsigned, as in the kernel.
+ArgCondition compile_condition(const OpName& op, unsigned index, uint64_t value, uint64_t mask,
+                               bool wide) {
+  ArgCondition c{index, wide, false, {}};
+  const auto v = static_cast<uint32_t>(value);
+  if (wide) {
+    c.any_of.push_back({index, op.wide, op.op == Op::masked_eq ? mask : value,
+                        op.op == Op::masked_eq ? value : 0});
+  } else if (op.op == Op::eq || op.op == Op::masked_eq) {
+    const auto m = op.op == Op::eq ? 0xffffffffu : static_cast<uint32_t>(mask);
+    c.any_of.push_back(masked_eq(index, m, v));
+  } else if (op.op == Op::ne) {
+    for (unsigned bit = 0; bit < 32; ++bit)
+      c.any_of.push_back(masked_eq(index, 1u << bit, ~v));
+  } else if (op.op == Op::lt || op.op == Op::le) {
+    c.always = op.op == Op::le && v == 0xffffffffu;  // x <= v is x < v + 1
+    if (!c.always) c.any_of = ordered32(index, op.op == Op::le ? v + 1 : v, true);
+  } else {
+    c.always = op.op == Op::ge && v == 0;  // x >= v is x > v - 1
+    if (!c.always) c.any_of = ordered32(index, op.op == Op::ge ? v - 1 : v, false);
+  }
+  return c;
+}
+
+// Where to report a problem with a value: its own position when the reader recorded one.
+const SourcePos& at_or(const SourcePos& pos, const SourcePos& fallback) {
+  return pos.line > 0 ? pos : fallback;
+}
+
+std::optional<uint64_t> resolve_value(const ArgValue& value, std::string_view what,
+                                      SourcePos fallback, Diagnostics& diags) {
+  if (value.number) return *value.number;
+  const SourcePos& pos = at_or(value.pos, fallback);
+  if (value.symbol.empty()) {
+    diags.error(pos, "missing " + std::string(what));
+    return std::nullopt;
+  }
+  auto result = evaluate_constant_expression(value.symbol);
+  if (!result) {
+    diags.error(pos, "unknown constant " + quoted(result.error()),
+                did_you_mean(result.error(), argument_constant_names(),
+                             "write a number or a constant such as AF_INET; join flags with '|'"));
+    return std::nullopt;
+  }
+  return *result;
+}
+
+// A 64-bit value that stands for a 32-bit one: an unsigned 32-bit number, or a negative int
+// sign-extended (AT_FDCWD, -1).
+std::optional<uint32_t> as_32_bits(uint64_t value) {
+  if (value <= 0xffffffffu || value >= 0xffffffff80000000u) return static_cast<uint32_t>(value);
+  return std::nullopt;
+}
+
+std::optional<ArgCondition> compile_arg(const SeccompArg& arg, Diagnostics& diags) {
+  bool ok = true;
+  if (arg.index.value < 0 || arg.index.value > 5) {
+    diags.error(arg.index.pos,
+                "argument index " + std::to_string(arg.index.value) + " is out of range",
+                "system calls have arguments 0 to 5");
+    ok = false;
+  }
+  const auto op = std::ranges::find(kOps, arg.op.value, &OpName::name);
+  const bool known_op = op != std::end(kOps);
+  if (!known_op) {
+    std::vector<std::string_view> words;
+    for (const OpName& entry : kOps)
+      words.push_back(entry.name);
+    diags.error(arg.op.pos, "unknown comparison " + quoted(arg.op.value),
+                did_you_mean(arg.op.value, words, "one of eq, ne, lt, le, gt, ge, masked-eq"));
+    ok = false;
+  }
+  bool wide = false;
+  if (arg.width) {
+    if (arg.width->value == 64) {
+      wide = true;
+    } else if (arg.width->value != 32) {
+      diags.error(arg.width->pos,
+                  "width must be 32 or 64, not " + std::to_string(arg.width->value));
+      ok = false;
+    }
+  }
+  const std::optional<uint64_t> value = resolve_value(arg.value, "value", arg.pos, diags);
+  ok = ok && value.has_value();
+  std::optional<uint64_t> mask;
+  const bool masked = known_op && op->op == Op::masked_eq;
+  if (masked) {
+    if (!arg.mask) {
+      diags.error(arg.pos, "masked-eq needs a mask");
+      ok = false;
+    } else {
+      mask = resolve_value(*arg.mask, "mask", arg.pos, diags);
+      ok = ok && mask.has_value();
+    }
+  } else if (arg.mask && known_op) {
+    diags.error(at_or(arg.mask->pos, arg.pos),
+                "a mask only goes with masked-eq, not " + quoted(arg.op.value));
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+
+  uint64_t v = *value;
+  uint64_t m = mask.value_or(0);
+  const std::string hint = "set width = 64 if the argument is a 64-bit value";
+  if (!wide) {
+    const std::optional<uint32_t> v32 = as_32_bits(v);
+    if (!v32) {
+      diags.error(at_or(arg.value.pos, arg.pos), "value " + hex(v) + " does not fit in 32 bits",
+                  hint);
+      return std::nullopt;
+    }
+    v = *v32;
+    if (mask) {
+      const std::optional<uint32_t> m32 = as_32_bits(m);
+      if (!m32) {
+        diags.error(at_or(arg.mask->pos, arg.pos), "mask " + hex(m) + " does not fit in 32 bits",
+                    hint);
+        return std::nullopt;
+      }
+      m = *m32;
+    }
+  }
+  if (masked && (v & ~m) != 0) {
+    diags.error(at_or(arg.value.pos, arg.pos), "value " + hex(v) + " has bits outside the mask " +
+                                                   hex(m) + ": the comparison can never be true");
+    return std::nullopt;
+  }
+  return compile_condition(*op, static_cast<unsigned>(arg.index.value), v, m, wide);
+}
+
+// AND of a conjunction with one more comparison. Two comparisons of one argument fold into one
+// masked comparison (libseccomp takes a single comparison per argument and rule); nullopt when
+// they contradict each other.
+std::optional<Conjunction> and_with(Conjunction conjunction, const scmp_arg_cmp& cmp) {
+  for (scmp_arg_cmp& existing : conjunction) {
+    if (existing.arg != cmp.arg) continue;
+    const uint64_t common = existing.datum_a & cmp.datum_a;
+    if ((existing.datum_b & common) != (cmp.datum_b & common)) return std::nullopt;
+    existing.datum_a |= cmp.datum_a;
+    existing.datum_b |= cmp.datum_b;
+    return conjunction;
+  }
+  conjunction.push_back(cmp);
+  return conjunction;
+}
+
+struct CompiledRule {
+  const SeccompRule* source = nullptr;
+  int nr = 0;
+  uint32_t action = 0;
+  std::vector<Conjunction> alternatives;  // OR of these; an empty one matches every call
+};
+
+std::optional<CompiledRule> compile_rule(const SeccompRule& rule, std::span<const FilterArch> archs,
+                                         Diagnostics& diags) {
+  bool ok = true;
+  std::optional<int> nr;
+  if (rule.syscall.value.empty()) {
+    diags.error(rule.pos, "rule has no syscall");
+    ok = false;
+  } else if (rule.syscall.value.starts_with('@')) {
+    diags.error(rule.syscall.pos, "a rule names one syscall, not a group",
+                "write one [[seccomp.rule]] per syscall");
+    ok = false;
+  } else {
+    nr = resolve_syscall(rule.syscall, archs, diags);
+    ok = ok && nr.has_value();
+  }
+  std::optional<uint32_t> action;
+  if (rule.action.value.empty()) {
+    diags.error(rule.pos, "rule has no action", "add action = \"allow\" or another action");
+    ok = false;
+  } else {
+    action = parse_action(rule.action, diags);
+    ok = ok && action.has_value();
+  }
+  std::vector<ArgCondition> conditions;
+  for (const SeccompArg& arg : rule.args) {
+    std::optional<ArgCondition> condition = compile_arg(arg, diags);
+    if (!condition) {
+      ok = false;
+      continue;
+    }
+    for (const ArgCondition& earlier : conditions) {
+      if (earlier.index == condition->index && (earlier.width64 || condition->width64)) {
+        diags.error(arg.pos,
+                    "argument " + std::to_string(condition->index) +
+                        " is compared twice in this rule with width 64",
+                    "libseccomp takes one 64-bit comparison per argument; use two rules");
+        ok = false;
+      }
+    }
+    conditions.push_back(std::move(*condition));
+  }
+  if (!ok) return std::nullopt;
+
+  CompiledRule compiled{&rule, *nr, *action, {Conjunction{}}};
+  for (const ArgCondition& condition : conditions) {
+    if (condition.always) continue;
+    std::vector<Conjunction> next;
+    for (const Conjunction& alternative : compiled.alternatives) {
+      for (const scmp_arg_cmp& cmp : condition.any_of) {
+        if (auto both = and_with(alternative, cmp)) next.push_back(std::move(*both));
+      }
+    }
+    if (next.size() > kMaxAlternativesPerRule) {
+      diags.error(rule.pos,
+                  "rule is too complex: its 32-bit comparisons need more than " +
+                      std::to_string(kMaxAlternativesPerRule) + " filter rules",
+                  "split it, or compare with eq or masked-eq, which need one each");
+      return std::nullopt;
+    }
+    compiled.alternatives = std::move(next);
+  }
+  return compiled;
+}
+
+bool is_unconditional(const CompiledRule& rule) {
+  return std::ranges::any_of(rule.alternatives, [](const Conjunction& c) { return c.empty(); });
+}
+
+// Drops rules that would have no effect (with a warning) or would lose to an unconditional
+// allow (an error: the user asked for a restriction the filter could not give).
+std::vector<CompiledRule> effective_rules(std::vector<CompiledRule> rules, uint32_t default_action,
+                                          Grants& grants, Diagnostics& diags) {
+  // An argument-free allow rule is an allow entry written long-hand.
+  for (const CompiledRule& rule : rules) {
+    if (rule.action == SCMP_ACT_ALLOW && is_unconditional(rule)) {
+      grants.try_emplace(rule.source->syscall.value,
+                         Grant{"a rule", rule.source->pos, rule.source});
+    }
+  }
+  std::vector<CompiledRule> kept;
+  for (CompiledRule& rule : rules) {
+    const SeccompRule& source = *rule.source;
+    const std::string& name = source.syscall.value;
+    const auto grant = grants.find(name);
+    if (grant != grants.end()) {
+      if (grant->second.rule == &source) continue;  // emitted as an allow entry
+      const bool from_default = grant->second.by == kDefaultSyscallGroup;
+      const std::string allowed = "allowed unconditionally by " + quoted(grant->second.by);
+      const std::string hint =
+          from_default ? "@default is always allowed: harden's own execve() runs under the filter"
+                       : "add " + quoted(name) + " to deny to filter its arguments";
+      if (rule.action == SCMP_ACT_ALLOW) {
+        diags.warning(source.pos, "rule has no effect: " + quoted(name) + " is " + allowed, hint);
+      } else {
+        // Fail closed: the policy asks for a restriction the filter would not apply.
+        diags.error(source.pos, "rule cannot restrict " + quoted(name) + ": it is " + allowed,
+                    hint);
+      }
+      if (grant->second.pos.line > 0) diags.note(grant->second.pos, "allowed here");
+      continue;
+    }
+    if (rule.alternatives.empty()) {
+      diags.warning(source.pos, "rule can never match: its comparisons contradict each other");
+      continue;
+    }
+    if (rule.action == default_action) {
+      diags.warning(source.pos, "rule has no effect: its action is the default action");
+      continue;
+    }
+    kept.push_back(std::move(rule));
+  }
+  return kept;
+}
+
+// ---- the prologue ------------------------------------------------------------------------
+
+// The checks libseccomp cannot express; see the top of the file. The label `filter` is the
+// first instruction after the prologue, libseccomp's own program.
+std::expected<std::vector<sock_filter>, std::string> build_prologue(
+    std::span<const FilterArch> archs) {
+  struct Block {
+    uint32_t audit_arch;
+    std::optional<uint32_t> max_plain;  // the architecture's own calls
+    std::optional<uint32_t> max_x32;    // x32 calls, bit 30 included
+  };
+  std::vector<Block> blocks;
+  for (const FilterArch& arch : archs) {
+    auto block = std::ranges::find(blocks, arch.audit_arch, &Block::audit_arch);
+    if (block == blocks.end()) block = blocks.insert(blocks.end(), Block{arch.audit_arch, {}, {}});
+    (arch.token == SCMP_ARCH_X32 ? block->max_x32 : block->max_plain) = arch.max_nr;
+  }
+
+  BpfAssembler bpf;
+  const auto enosys = bpf.label();
+  const auto kill = bpf.label();
+  const auto filter = bpf.label();
+  std::vector<BpfAssembler::Label> entries;
+  for (size_t i = 0; i < blocks.size(); ++i)
+    entries.push_back(bpf.label());
+
+  bpf.stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const auto next = i + 1 < blocks.size() ? bpf.label() : kill;
+    bpf.jump(BPF_JMP | BPF_JEQ | BPF_K, blocks[i].audit_arch, entries[i], next);
+    if (next != kill) bpf.bind(next);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const Block& block = blocks[i];
+    bpf.bind(entries[i]);
+    bpf.stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+    if (block.audit_arch == AUDIT_ARCH_X86_64) {
+      // x32 shares x86_64's audit arch; only bit 30 of the number tells them apart.
+      const auto plain = bpf.label();
+      const auto x32 = bpf.label();
+      bpf.jump(BPF_JMP | BPF_JSET | BPF_K, kX32SyscallBit, x32, plain);
+      bpf.bind(plain);
+      bpf.jump(BPF_JMP | BPF_JGT | BPF_K, block.max_plain.value_or(0), enosys, filter);
+      bpf.bind(x32);
+      if (block.max_x32) {
+        bpf.jump(BPF_JMP | BPF_JGT | BPF_K, *block.max_x32, enosys, filter);
+      } else {
+        // nr -1 also has bit 30 set: it is no x32 call, and the kernel answers it ENOSYS.
+        bpf.jump(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, enosys, kill);
+      }
+    } else {
+      bpf.jump(BPF_JMP | BPF_JGT | BPF_K, block.max_plain.value_or(0), enosys, filter);
+    }
+  }
+  bpf.bind(enosys);
+  bpf.stmt(BPF_RET | BPF_K, kEnosys);
+  bpf.bind(kill);
+  bpf.stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  bpf.bind(filter);
+  return std::move(bpf).finish();
+}
+
+// ---- libseccomp --------------------------------------------------------------------------
+
+std::expected<std::vector<sock_filter>, std::string> export_program(void* filter) {
+  const UniqueFd fd(memfd_create("harden-seccomp", MFD_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected("memfd_create: " + errno_text(errno));
+  if (const int rc = seccomp_export_bpf(filter, fd.get()); rc < 0) {
+    return std::unexpected("seccomp_export_bpf: " + errno_text(rc));
+  }
+  const off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  if (size < 0) return std::unexpected("lseek: " + errno_text(errno));
+  if (size == 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) {
+    return std::unexpected("libseccomp exported " + std::to_string(size) + " bytes of BPF");
+  }
+  std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+  auto* bytes = reinterpret_cast<unsigned char*>(program.data());
+  size_t done = 0;
+  while (done < static_cast<size_t>(size)) {
+    const ssize_t n =
+        ::pread(fd.get(), bytes + done, static_cast<size_t>(size) - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::unexpected("reading the exported BPF: " + errno_text(errno));
+    done += static_cast<size_t>(n);
+  }
+  return program;
+}
+
+struct FilterInput {
+  uint32_t default_action = SCMP_ACT_KILL_PROCESS;
+  std::vector<FilterArch> archs;
+  Grants grants;
+  std::vector<CompiledRule> rules;
+};
+
+std::expected<std::vector<sock_filter>, std::string> build_program(const FilterInput& in) {
+  FilterPtr filter(seccomp_init(in.default_action));
+  if (!filter) return std::unexpected("seccomp_init failed");
+  void* ctx = filter.get();
+  std::string failed;  // the first libseccomp call that failed
+  auto check = [&failed](int rc, const std::string& what) {
+    if (rc < 0 && failed.empty()) failed = what + ": " + errno_text(rc);
+  };
+  // Both checks also sit in the prologue; libseccomp's copy is a second line of defence.
+  check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "bad-arch action");
+  check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), "turning off NNP");
+  for (const FilterArch& arch : in.archs) {
+    if (arch.token != seccomp_arch_native()) {  // seccomp_init added the native one
+      check(seccomp_arch_add(ctx, arch.token), "adding " + quoted(arch_name(arch.token)));
+    }
+  }
+  for (const auto& [name, grant] : in.grants) {
+    const int nr = seccomp_syscall_resolve_name(name.c_str());
+    // A group member this libseccomp does not know cannot be allowed, only left out; -EDOM is
+    // a call that none of the filter's architectures has.
+    if (nr == __NR_SCMP_ERROR || in.default_action == SCMP_ACT_ALLOW) continue;
+    const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+    if (rc != -EDOM) check(rc, "allowing " + quoted(name));
+  }
+  bool clone3_ruled = false;
+  for (const CompiledRule& rule : in.rules) {
+    clone3_ruled = clone3_ruled || rule.source->syscall.value == "clone3";
+    for (const Conjunction& alternative : rule.alternatives) {
+      check(seccomp_rule_add_array(ctx, rule.action, rule.nr,
+                                   static_cast<unsigned>(alternative.size()), alternative.data()),
+            "the rule for " + quoted(rule.source->syscall.value) + " at line " +
+                std::to_string(rule.source->pos.line));
+    }
+  }
+  // glibc tries clone3 first and falls back to clone on ENOSYS; any other answer would break
+  // every thread and fork in a program whose policy does not grant clone3.
+  const int clone3 = seccomp_syscall_resolve_name("clone3");
+  if (clone3 >= 0 && !in.grants.contains("clone3") && !clone3_ruled &&
+      in.default_action != SCMP_ACT_ALLOW && in.default_action != kEnosys) {
+    check(seccomp_rule_add(ctx, kEnosys, clone3, 0), "clone3 -> ENOSYS");
+  }
+  if (!failed.empty()) return std::unexpected(failed);
+
+  auto body = export_program(ctx);
+  if (!body) return std::unexpected(body.error());
+  auto program = build_prologue(in.archs);
+  if (!program) return std::unexpected(program.error());
+  program->insert(program->end(), body->begin(), body->end());
+  if (auto valid = check_seccomp_program(*program); !valid) {
+    return std::unexpected("the filter would be refused by the kernel: " + valid.error());
+  }
+  return program;
+}
+
+}  // namespace
+
+SeccompPlan compile_seccomp(const SeccompSection& section, Diagnostics& diags) {
+  SeccompPlan plan;
+  if (!section.present) return plan;
+  plan.enabled = true;
+  const size_t errors_before = diags.error_count();
+
+  FilterInput in;
+  const SourcePos& origin = section.default_action ? section.default_action->pos : section.pos;
+  plan.default_action_origin = {origin.file, origin.line, origin.column};
+  if (section.default_action) {
+    in.default_action = parse_action(*section.default_action, diags).value_or(in.default_action);
+  }
+  if (section.log_denials && section.log_denials->value) plan.flags |= SECCOMP_FILTER_FLAG_LOG;
+
+  in.archs = resolve_architectures(section, diags);
+  grant_default_group(in.grants);
+  for (const LocatedString& entry : section.allow) {
+    auto names = expand_entry(entry, in.archs, diags);
+    if (!names) continue;
+    for (std::string& name : *names) {
+      in.grants.try_emplace(std::move(name), Grant{entry.value, entry.pos});
+    }
+  }
+  if (in.default_action == SCMP_ACT_ALLOW && !section.deny.empty()) {
+    // Everything not allowed gets the default action, so a deny entry would allow, silently.
+    diags.error(section.deny.front().pos, "deny has no effect with default_action \"allow\"",
+                "use a [[seccomp.rule]] with an action for each call to refuse");
+  } else {
+    apply_denies(section, in.archs, in.grants, diags);
+  }
+
+  std::vector<CompiledRule> rules;
+  for (const SeccompRule& rule : section.rules) {
+    if (auto compiled = compile_rule(rule, in.archs, diags)) rules.push_back(std::move(*compiled));
+  }
+  in.rules = effective_rules(std::move(rules), in.default_action, in.grants, diags);
+
+  if (diags.error_count() > errors_before) return plan;
+  auto program = build_program(in);
+  if (!program) {
+    diags.error(section.pos, "cannot build the seccomp filter: " + program.error());
+    return plan;
+  }
+  plan.program = std::move(*program);
+  return plan;
+}
+
+}  // namespace harden

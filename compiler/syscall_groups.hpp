@@ -1,0 +1,51 @@
+// Syscall names and named syscall groups ("@system-service", "@network-io", ...) as a sorted,
+// documented table. The names and contents follow systemd's SystemCallFilter= sets
+// (src/shared/seccomp-util.c, systemd 252) so a policy reads the same as a unit file; members are
+// syscall names or other groups. The table holds only names libseccomp resolves on x86_64; see
+// syscall_groups.cpp.
+#pragma once
+
+#include <expected>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace harden {
+
+struct SyscallGroup {
+  std::string_view name;  // with the leading '@'
+  std::string_view help;  // one line, shown by `harden explain` and in the man page
+  std::span<const std::string_view> members;  // syscall names and "@group" names, sorted
+};
+
+// The group every filter allows, whatever the policy says: see compile_seccomp().
+inline constexpr std::string_view kDefaultSyscallGroup = "@default";
+
+// The whole table, sorted by name.
+std::span<const SyscallGroup> syscall_groups();
+
+// The group called `name` ("@aio"), or nullptr.
+const SyscallGroup* find_syscall_group(std::string_view name);
+
+// Every group name, for "did you mean" hints.
+std::vector<std::string_view> syscall_group_names();
+
+// The syscalls a group grants, nested groups included, sorted and unique. The error names
+// the problem (an unknown nested group, a cycle such as "@a -> @b -> @a").
+[[nodiscard]] std::expected<std::vector<std::string_view>, std::string> expand_syscall_group(
+    std::string_view name);
+
+// The same over another table; lets a test prove that cycles are caught.
+[[nodiscard]] std::expected<std::vector<std::string_view>, std::string> expand_syscall_group(
+    std::string_view name, std::span<const SyscallGroup> table);
+
+// The name of syscall `nr` on the native architecture ("openat"), or empty when libseccomp
+// knows none. For denial reports and `harden explain`.
+std::string syscall_name(int nr);
+
+// Every syscall name libseccomp knows on the native architecture (numbers 0..1023), sorted;
+// for "did you mean" hints.
+std::span<const std::string> native_syscall_names();
+
+}  // namespace harden
