@@ -3,7 +3,7 @@
 # ways that cost lint time (groups to expand, argument rules, capabilities, limits, an extends
 # base), runs `harden lint --format json` over the directory once, and prints policies/second.
 # Measured on the 2-core dev machine (RelWithDebInfo): about 530 policies/second, 1.9 s for
-# 1,000; most of it is libseccomp building and exporting each filter.
+# 1,000. Each policy is fully compiled (seccomp filter built and exported) before linting.
 #   bash bench/lint_throughput.sh [build/cli/harden] [N]
 set -euo pipefail
 harden=${1:-build/cli/harden}
