@@ -7,6 +7,7 @@ packages=(
   libseccomp-dev libcap-dev libaudit-dev libtomlplusplus-dev catch2 libcli11-dev
   nlohmann-json3-dev libnftables-dev libapparmor-dev libselinux1-dev
   nftables auditd apparmor iproute2 python3 curl
+  passwd util-linux
 )
 missing=()
 for p in "${packages[@]}"; do

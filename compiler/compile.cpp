@@ -37,9 +37,11 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.environment = compile_environment(policy.environment, diags);
   plan.exec = compile_exec(policy.exec, diags);
   plan.fds = compile_fds(policy.exec, diags);
-  plan.filesystem = compile_filesystem(policy.filesystem, diags);
+  plan.namespaces = compile_namespaces(policy.namespaces, diags);
+  plan.filesystem = compile_filesystem(policy.filesystem, plan.namespaces, diags);
 
   // Cross-field rules.
+  check_isolation(policy, plan, diags);
   if (!plan.no_new_privs && plan.seccomp.enabled && !plan.credentials.change_ids) {
     // Without no_new_privs the kernel only lets a task with CAP_SYS_ADMIN load a filter; that
     // works as root but is worth saying, since a setuid target would then gain privileges.

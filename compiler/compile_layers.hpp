@@ -13,6 +13,12 @@ std::vector<ResourceLimit> compile_limits(const LimitsSection& limits, Diagnosti
 EnvironmentPlan compile_environment(const EnvironmentSection& env, Diagnostics& diags);
 ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags);
 FdPlan compile_fds(const ExecSection& exec, Diagnostics& diags);
-FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diags);
+NamespacesPlan compile_namespaces(const NamespacesSection& ns, Diagnostics& diags);
+// The chroot or the constructed root's view; `ns` says whether /dev gets a private mqueue.
+FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesPlan& ns,
+                                  Diagnostics& diags);
+// The rules between [namespaces], [filesystem], [identity] and [exec]; fills in what one
+// implies for another (a constructed root implies a mount namespace).
+void check_isolation(const Policy& policy, PlanData& plan, Diagnostics& diags);
 
 }  // namespace harden

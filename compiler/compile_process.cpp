@@ -1,7 +1,5 @@
-// Resolves the process-level sections: [limits], [environment], [exec] and the classic chroot
-// of [filesystem].
+// Resolves the process-level sections: [limits], [environment], [exec].
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -127,33 +125,6 @@ FdPlan compile_fds(const ExecSection& exec, Diagnostics& /*diags*/) {
   std::sort(plan.pass.begin(), plan.pass.end());
   plan.pass.erase(std::unique(plan.pass.begin(), plan.pass.end()), plan.pass.end());
   if (exec.pass_listen_fds) plan.pass_listen_fds = exec.pass_listen_fds->value;
-  return plan;
-}
-
-FilesystemPlan compile_filesystem(const FilesystemSection& fs, Diagnostics& diags) {
-  FilesystemPlan plan;
-  if (!fs.chroot) return plan;
-  const LocatedString& root = *fs.chroot;
-  if (root.value.empty() || root.value[0] != '/') {
-    diags.error(root.pos, "'chroot' must be an absolute path");
-    return plan;
-  }
-  if (root.value == "/") {
-    diags.error(root.pos, "chroot = \"/\" confines nothing",
-                "remove it, or name the jail directory");
-    return plan;
-  }
-  struct stat st {};
-  if (stat(root.value.c_str(), &st) != 0) {
-    diags.error(root.pos, "chroot directory '" + root.value + "': " + std::strerror(errno),
-                "create the jail directory first");
-    return plan;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    diags.error(root.pos, "chroot '" + root.value + "' is not a directory");
-    return plan;
-  }
-  plan.chroot = root.value;
   return plan;
 }
 

@@ -1,5 +1,6 @@
 // Parsers for the sections of the core exec path: policy, exec, identity, capabilities,
-// filesystem, limits, environment. They check shape and spelling, not meaning.
+// limits, environment ([filesystem] and [namespaces] have files of their own). They check
+// shape and spelling, not meaning.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11,7 +12,7 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 9> kSections{{
+constexpr std::array<SectionEntry, 10> kSections{{
     {"capabilities", parse_capabilities_section},
     {"environment", parse_environment_section},
     {"exec", parse_exec_section},
@@ -19,6 +20,7 @@ constexpr std::array<SectionEntry, 9> kSections{{
     {"identity", parse_identity_section},
     {"limits", parse_limits_section},
     {"lint", parse_lint_section},
+    {"namespaces", parse_namespaces_section},
     {"policy", parse_policy_section},
     {"seccomp", parse_seccomp_section},
 }};
@@ -158,12 +160,6 @@ void parse_capabilities_section(const toml::table& table, Policy& policy, Diagno
   static constexpr std::array<std::string_view, 1> kKeys{"keep"};
   const TomlSection section(table, "capabilities", kKeys, diags);
   if (auto keep = section.strings("keep")) policy.capabilities.keep = std::move(*keep);
-}
-
-void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 1> kKeys{"chroot"};
-  const TomlSection section(table, "filesystem", kKeys, diags);
-  policy.filesystem.chroot = section.string("chroot");
 }
 
 namespace {

@@ -86,8 +86,38 @@ struct SeccompSection {
   SourcePos pos;
 };
 
+// One entry of [filesystem] read_only / read_write / tmpfs: a plain path string, or a table
+// { path, source, noexec, size, mode } (which keys apply depends on the list).
+struct ViewEntry {
+  LocatedString path;                   // where it appears inside the new root
+  std::optional<LocatedString> source;  // binds: the host path; default: the same as path
+  std::optional<Located<bool>> noexec;
+  std::optional<Located<uint64_t>> size;  // tmpfs: bytes
+  std::optional<LocatedString> mode;      // tmpfs: octal string, e.g. "1777"
+};
+
 struct FilesystemSection {
   std::optional<LocatedString> chroot;
+  // The constructed root: an empty tmpfs with these in it.
+  std::vector<ViewEntry> read_only;
+  std::vector<ViewEntry> read_write;
+  std::vector<ViewEntry> tmpfs;
+  std::optional<Located<bool>> proc;
+  std::optional<Located<bool>> sys;
+  std::optional<LocatedString> dev;  // "minimal" | "none"
+  // Where the first constructed-root key was written (for "excludes chroot" and friends).
+  std::optional<SourcePos> view_pos;
+};
+
+struct NamespacesSection {
+  std::optional<LocatedString> ipc;  // private (default) | host
+  std::optional<Located<bool>> mount;
+  std::optional<Located<bool>> uts;
+  std::optional<LocatedString> hostname;
+  std::optional<LocatedString> net;  // host (default) | private | loopback
+  std::optional<Located<bool>> cgroup;
+  std::optional<Located<bool>> pid;
+  std::optional<Located<bool>> user;
 };
 
 struct LimitValue {
@@ -129,6 +159,7 @@ struct Policy {
   CapabilitiesSection capabilities;
   SeccompSection seccomp;
   FilesystemSection filesystem;
+  NamespacesSection namespaces;
   LimitsSection limits;
   EnvironmentSection environment;
   LintSection lint;

@@ -28,6 +28,7 @@ void parse_identity_section(const toml::table& table, Policy& policy, Diagnostic
 void parse_capabilities_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_namespaces_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_limits_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_environment_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_lint_section(const toml::table& table, Policy& policy, Diagnostics& diags);

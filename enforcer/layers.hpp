@@ -13,7 +13,9 @@ namespace harden::enforce {
   }
 
 HARDEN_LAYER(verify)             // steps.cpp
+HARDEN_LAYER(namespaces)         // namespaces.cpp
 HARDEN_LAYER(session)            // session.cpp
+HARDEN_LAYER(mounts)             // mounts.cpp
 HARDEN_LAYER(filesystem)         // filesystem.cpp
 HARDEN_LAYER(limits)             // limits.cpp
 HARDEN_LAYER(umask)              // process.cpp
@@ -42,5 +44,10 @@ namespace session {
 // child's status. Never returns.
 [[noreturn]] void supervise(pid_t child);
 }  // namespace session
+
+namespace namespaces {
+// The CLONE_NEW* flags the plan asks for, besides the user namespace.
+int unshare_flags(const NamespacesPlan& ns);
+}  // namespace namespaces
 
 }  // namespace harden::enforce

@@ -78,6 +78,8 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   }
   enforce::environment::build(plan, environ, ctx);
   ctx.kernel_last_cap = read_kernel_last_cap();
+  // Without root, namespaces can only be had inside a user namespace (rootless mode).
+  ctx.rootless = ::geteuid() != 0;
 
   // A closed stdio fd would let the target's first open() land on fd 0, 1 or 2 and be
   // mistaken for a terminal or log; give it /dev/null instead (while /dev is still visible).

@@ -1,7 +1,16 @@
-// Session layer: the target gets a session of its own (no controlling terminal, so no
-// TIOCSTI keystroke injection into the caller's tty). When harden is a process-group leader
-// (started from an interactive shell) setsid() is refused, so harden forks and stays as a
-// small supervisor that forwards signals and exits with the target's status.
+// Session layer: the one place where harden forks. The target gets a session of its own (no
+// controlling terminal, so no TIOCSTI keystroke injection into the caller's tty). When harden
+// is a process-group leader (started from an interactive shell) setsid() is refused, so
+// harden forks and stays as a small supervisor that forwards signals and exits with the
+// target's status.
+//
+// With a PID namespace the same fork happens twice: harden stays outside as the supervisor
+// the caller knows, its child is PID 1 of the new namespace and stays as a minimal init
+// (forwards signals, reaps orphans, exits with the target's status, 128+signal for a signal,
+// since PID 1 cannot die of its own signal), and the target is PID 2. The target is not PID 1
+// because PID 1 ignores every signal it has no handler for (a forwarded SIGTERM would do
+// nothing) and inherits every orphan of the namespace.
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -55,19 +64,31 @@ pid_t RealSys::fork_supervised() {
   sigset_t old_mask;
   // Block first, so a signal that arrives between fork and the wait loop is not lost.
   if (sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return -1;
-  const pid_t parent = ::getpid();
+  // The child checks through this pidfd that its parent still lives once the death signal is
+  // armed (getppid() cannot tell: it is 0 in a new PID namespace).
+  const int parent = static_cast<int>(syscall(SYS_pidfd_open, ::getpid(), 0U));
+  if (parent < 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    return -1;
+  }
   const pid_t child = fork();
   if (child < 0) {
+    const int error = errno;
+    ::close(parent);
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    errno = error;
     return -1;
   }
   if (child == 0) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     // If harden dies, the target dies: it must never run unsupervised.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != parent) _exit(exit_code::kSession);
+    pollfd exited{parent, POLLIN, 0};
+    if (poll(&exited, 1, 0) != 0) _exit(exit_code::kSession);
+    ::close(parent);
     return 0;
   }
+  ::close(parent);
   enforce::session::supervise(child);
 }
 
@@ -96,24 +117,32 @@ namespace enforce::session {
 }
 
 bool wanted(const PlanData& plan) {
-  return plan.exec.new_session;
+  return plan.exec.new_session || plan.namespaces.pid;
 }
 
-StepResult apply(const PlanData&, Sys& sys, ExecContext& ctx) {
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const pid_t pid = sys.getpid();
-  if (sys.getsid() == pid) return {};  // already leads its own session (e.g. under systemd)
-  if (sys.getpgrp() == pid) {
-    // A process-group leader may not call setsid(); a child can.
+  const bool leads_session = sys.getsid() == pid;  // e.g. under systemd
+  // A process-group leader may not call setsid(); a child can.
+  const bool fork_for_setsid = plan.exec.new_session && !leads_session && sys.getpgrp() == pid;
+  if (plan.namespaces.pid) {
+    // The outer supervisor, then PID 1 of the namespace as its init.
+    if (sys.fork_supervised() < 0) return step_failed(errno, "fork() into the PID namespace");
+    if (sys.fork_supervised() < 0) return step_failed(errno, "fork() of the target under PID 1");
+    ctx.under_supervisor = true;
+  } else if (fork_for_setsid) {
     if (sys.fork_supervised() < 0) return step_failed(errno, "fork()");
     ctx.under_supervisor = true;
-    // systemd socket activation: the sockets now belong to the child's pid.
-    if (ctx.listen_pid_env >= 0) {
-      const auto index = static_cast<size_t>(ctx.listen_pid_env);
-      ctx.env_storage[index] = "LISTEN_PID=" + std::to_string(sys.getpid());
-      ctx.envp[index] = ctx.env_storage[index].data();
-    }
   }
-  if (sys.setsid() != 0) return step_failed(errno, "setsid()");
+  // systemd socket activation: the sockets now belong to the child's pid.
+  if (ctx.under_supervisor && ctx.listen_pid_env >= 0) {
+    const auto index = static_cast<size_t>(ctx.listen_pid_env);
+    ctx.env_storage[index] = "LISTEN_PID=" + std::to_string(sys.getpid());
+    ctx.envp[index] = ctx.env_storage[index].data();
+  }
+  if (plan.exec.new_session && (ctx.under_supervisor || !leads_session) && sys.setsid() != 0) {
+    return step_failed(errno, "setsid()");
+  }
   return {};
 }
 

@@ -18,14 +18,23 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 11> kSteps{{
+constexpr std::array<Step, 13> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"namespaces",
+     "user namespace first (rootless mode needs it for every other one), then the "
+     "rest, before the fork so that the target is born into the PID namespace",
+     exit_code::kNamespaces, namespaces::wanted, namespaces::apply},
     {"session",
-     "new session first, so the supervisor fork (if any) happens before any privilege "
-     "is dropped and the target cannot inject keystrokes into the caller's tty (TIOCSTI)",
+     "the one fork point (supervisor, PID 1 of a PID namespace) before any privilege "
+     "is dropped; new session so the target cannot inject keystrokes into the "
+     "caller's tty (TIOCSTI)",
      exit_code::kSession, session::wanted, session::apply},
+    {"mounts",
+     "the constructed root after the fork (a new /proc must be mounted from inside the "
+     "PID namespace) and while mount privileges are still held",
+     exit_code::kMounts, mounts::wanted, mounts::apply},
     {"filesystem",
      "chroot while CAP_SYS_CHROOT is still held, then chdir(\"/\") so no directory "
      "handle points outside the new root",
@@ -111,6 +120,14 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
           "harden: step '" + std::string(step.name) + "' failed: " + result.error().detail;
       if (result.error().error != 0)
         message += ": " + std::string(std::strerror(result.error().error));
+      const int error = result.error().error;
+      if (ctx.rootless && (error == EPERM || error == EACCES || error == EINVAL)) {
+        // Host-level steps (other users' ids, host firewall, audit, ...) need root; in
+        // rootless mode harden only holds privileges inside its own user namespace.
+        message +=
+            " [rootless mode: harden runs without root, and this step needs privileges "
+            "over the host]";
+      }
       message += " (policy " + data.policy_file + "); the target was not started\n";
       report(message);
       return step.exit_code;

@@ -31,6 +31,8 @@ inline constexpr int kWorkingDirectory = 208;
 inline constexpr int kFds = 209;
 inline constexpr int kSeccomp = 210;
 inline constexpr int kPrepare = 211;  // building argv/environment before any step
+inline constexpr int kNamespaces = 212;
+inline constexpr int kMounts = 213;
 }  // namespace exit_code
 
 // Everything the steps need besides the plan, prepared before the first step so the steps
@@ -45,6 +47,8 @@ struct ExecContext {
   int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
+  bool rootless = false;  // harden was started without root: namespaces need a user namespace
+  bool in_user_namespace = false;  // the namespaces step made one (rootless, or user = true)
 };
 
 struct StepError {

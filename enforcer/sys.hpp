@@ -9,8 +9,15 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace harden {
+
+// One fsconfig() key of a new filesystem instance ("size" = "64M", "newinstance" = "").
+struct FsOption {
+  const char* key;
+  const char* value;  // nullptr for a flag
+};
 
 struct CapSets {
   uint64_t permitted = 0;
@@ -44,6 +51,70 @@ class Sys {
   virtual int close_range(unsigned first, unsigned last) = 0;
   virtual int seccomp_load(std::span<const sock_filter> program, unsigned flags) = 0;
   virtual int execve(const char* path, char* const argv[], char* const envp[]) = 0;
+
+  // Namespaces (namespaces.cpp).
+  virtual uid_t geteuid() = 0;
+  virtual gid_t getegid() = 0;
+  virtual int unshare(int flags) = 0;
+  // Writes `data` to an existing file (/proc/self/uid_map and friends) in one write().
+  virtual int write_file(const char* path, std::string_view data) = 0;
+  virtual int sethostname(std::string_view name) = 0;
+  // Sets IFF_UP on an interface (ioctl SIOCSIFFLAGS; no shelling out to ip(8)).
+  virtual int set_link_up(const char* interface) = 0;
+  // mount(2) with no source or data: only propagation changes (MS_REC | MS_PRIVATE).
+  virtual int mount_propagation(const char* target, unsigned long flags) = 0;
+
+  // The constructed root (mounts.cpp), all with the fd-based mount API so that no path is
+  // resolved twice. Calls returning an fd return it (close-on-exec) or -1.
+  // open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount tree at dirfd/path.
+  virtual int open_tree(int dirfd, const char* path, unsigned flags) = 0;
+  // fsopen + fsconfig + fsmount: a detached new instance of `fstype`, with mount attributes.
+  virtual int new_mount(const char* fstype, std::span<const FsOption> options,
+                        unsigned attributes) = 0;
+  virtual int mount_setattr(int fd, uint64_t set, uint64_t clear, bool recursive) = 0;
+  // move_mount(2) of the detached tree `from_fd` onto to_dirfd/to_path; an empty to_path
+  // means the object to_dirfd itself refers to.
+  virtual int move_mount(int from_fd, int to_dirfd, const char* to_path) = 0;
+  // openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS: a symlink
+  // anywhere in `path` (ELOOP) or a way out of dirfd (EXDEV) fails instead of being followed.
+  virtual int open_beneath(int dirfd, const char* path, int flags) = 0;
+  virtual int mkdirat(int dirfd, const char* name, mode_t mode) = 0;
+  // Creates an empty regular file (O_CREAT | O_EXCL | O_NOFOLLOW), to bind a file onto.
+  virtual int create_file_at(int dirfd, const char* name) = 0;
+  virtual int symlinkat(const char* target, int dirfd, const char* name) = 0;
+  // The S_IFMT bits of what fd refers to, or -1.
+  virtual int file_type(int fd) = 0;
+  virtual int fchdir(int fd) = 0;
+  virtual int pivot_root(const char* new_root, const char* put_old) = 0;
+  virtual int umount2(const char* target, int flags) = 0;
+  virtual int close(int fd) = 0;
+};
+
+// An fd owned through the seam, closed (by the same Sys) when it goes out of scope.
+class SysFd {
+ public:
+  SysFd(Sys& sys, int fd) : sys_(&sys), fd_(fd) {}
+  ~SysFd() {
+    if (fd_ >= 0) sys_->close(fd_);
+  }
+  SysFd(const SysFd&) = delete;
+  SysFd& operator=(const SysFd&) = delete;
+  SysFd(SysFd&& other) noexcept : sys_(other.sys_), fd_(other.fd_) { other.fd_ = -1; }
+  SysFd& operator=(SysFd&& other) noexcept {
+    if (this != &other) {
+      if (fd_ >= 0) sys_->close(fd_);
+      sys_ = other.sys_;
+      fd_ = other.fd_;
+      other.fd_ = -1;
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  Sys* sys_;
+  int fd_;
 };
 
 // The real thing. Stateless; one instance serves the whole run.
@@ -68,6 +139,27 @@ class RealSys final : public Sys {
   int close_range(unsigned first, unsigned last) override;
   int seccomp_load(std::span<const sock_filter> program, unsigned flags) override;
   int execve(const char* path, char* const argv[], char* const envp[]) override;
+  uid_t geteuid() override;
+  gid_t getegid() override;
+  int unshare(int flags) override;
+  int write_file(const char* path, std::string_view data) override;
+  int sethostname(std::string_view name) override;
+  int set_link_up(const char* interface) override;
+  int mount_propagation(const char* target, unsigned long flags) override;
+  int open_tree(int dirfd, const char* path, unsigned flags) override;
+  int new_mount(const char* fstype, std::span<const FsOption> options,
+                unsigned attributes) override;
+  int mount_setattr(int fd, uint64_t set, uint64_t clear, bool recursive) override;
+  int move_mount(int from_fd, int to_dirfd, const char* to_path) override;
+  int open_beneath(int dirfd, const char* path, int flags) override;
+  int mkdirat(int dirfd, const char* name, mode_t mode) override;
+  int create_file_at(int dirfd, const char* name) override;
+  int symlinkat(const char* target, int dirfd, const char* name) override;
+  int file_type(int fd) override;
+  int fchdir(int fd) override;
+  int pivot_root(const char* new_root, const char* put_old) override;
+  int umount2(const char* target, int flags) override;
+  int close(int fd) override;
 };
 
 }  // namespace harden

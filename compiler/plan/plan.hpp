@@ -67,8 +67,49 @@ struct ExecPlan {
   bool new_session = true;  // setsid(): no TIOCSTI into the caller's terminal
 };
 
+// What one entry of the constructed root is. The compiler expands proc = true and
+// dev = "minimal" into these, so the view below is the complete list of what the target
+// sees (Landlock rules are derived from it).
+enum class ViewKind : uint8_t {
+  bind,        // host path `source` at `target`; nosuid, nodev
+  dev_bind,    // a host device node (/dev/null, ...): nosuid, noexec, but devices allowed
+  tmpfs,       // a fresh tmpfs (size, mode)
+  proc,        // a new proc instance (of the PID namespace, when there is one)
+  devpts,      // a new devpts instance for /dev/pts
+  mqueue,      // the private IPC namespace's POSIX message queues
+  remount_ro,  // an already visible path made read-only (e.g. /proc/sys)
+  mask,        // hidden: /dev/null over a file, an empty read-only tmpfs over a directory
+  symlink,     // a symbolic link `target` -> `source`
+};
+
+struct ViewMount {
+  ViewKind kind = ViewKind::bind;
+  std::string target;  // absolute path inside the new root
+  std::string source;  // bind/dev_bind: host path; symlink: the link text; else empty
+  bool read_only = false;
+  bool noexec = false;
+  uint64_t size = 0;   // tmpfs: bytes, 0 for the kernel's default
+  mode_t mode = 0755;  // tmpfs: mode of its root directory
+  PlanOrigin origin;
+};
+
 struct FilesystemPlan {
   std::string chroot;  // classic chroot directory; empty for none
+  // A constructed root: an empty tmpfs holding exactly `view`, entered with pivot_root.
+  bool constructed_root = false;
+  std::vector<ViewMount> view;  // in mount order: every parent before its children
+};
+
+struct NamespacesPlan {
+  bool user = false;  // asked for explicitly; rootless mode adds one at run time anyway
+  bool mount = false;
+  bool ipc = false;
+  bool uts = false;
+  bool net = false;
+  bool cgroup = false;
+  bool pid = false;
+  bool loopback_up = false;  // net private/loopback: bring lo up in the new namespace
+  std::string hostname;      // uts: empty keeps the host's name
 };
 
 struct PlanData {
@@ -85,6 +126,7 @@ struct PlanData {
   FdPlan fds;
   ExecPlan exec;
   FilesystemPlan filesystem;
+  NamespacesPlan namespaces;
 };
 
 // An immutable, validated plan. Only the compiler and the plan reader can make one.

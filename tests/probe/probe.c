@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,9 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -570,6 +575,126 @@ static int cmd_sleep(int argc, char** argv) {
   return report_ok("sleep");
 }
 
+/* Prints a file line by line as `line: TEXT` (e.g. /proc/self/mountinfo). */
+static int cmd_cat(int argc, char** argv) {
+  (void)argc;
+  FILE* f = fopen(argv[0], "re");
+  if (f == NULL) return fail_errno("cat", errno);
+  char line[4096];
+  while (fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    printf("line: %s\n", line);
+  }
+  fclose(f);
+  return report_ok("cat");
+}
+
+/* ---- IPC --------------------------------------------------------------------------------- */
+
+static void report_ipc(const char* what, int rc) {
+  if (rc < 0)
+    printf("%s: %s\n", what, errno_name(errno));
+  else
+    printf("%s: ok\n", what);
+}
+
+/* Opens (never creates) the System V objects with KEY and the POSIX queue NAME. */
+static int cmd_ipc_open(int argc, char** argv) {
+  (void)argc;
+  long key;
+  if (parse_long(argv[0], &key) != 0) return usage_error("ipc-open: expected numeric KEY");
+  report_ipc("shm", shmget((key_t)key, 0, 0));
+  report_ipc("msg", msgget((key_t)key, 0));
+  report_ipc("sem", semget((key_t)key, 0, 0));
+  mqd_t q = mq_open(argv[1], O_RDONLY);
+  report_ipc("mq", q == (mqd_t)-1 ? -1 : 0);
+  if (q != (mqd_t)-1) mq_close(q);
+  return PROBE_EXIT_OK;
+}
+
+/* Creates the System V objects with KEY and the POSIX queue NAME, and leaves them. */
+static int cmd_ipc_create(int argc, char** argv) {
+  (void)argc;
+  long key;
+  if (parse_long(argv[0], &key) != 0) return usage_error("ipc-create: expected numeric KEY");
+  report_ipc("shm", shmget((key_t)key, 4096, IPC_CREAT | IPC_EXCL | 0600));
+  report_ipc("msg", msgget((key_t)key, IPC_CREAT | IPC_EXCL | 0600));
+  report_ipc("sem", semget((key_t)key, 1, IPC_CREAT | IPC_EXCL | 0600));
+  mqd_t q = mq_open(argv[1], O_RDONLY | O_CREAT | O_EXCL, 0600, NULL);
+  report_ipc("mq", q == (mqd_t)-1 ? -1 : 0);
+  if (q != (mqd_t)-1) mq_close(q);
+  return PROBE_EXIT_OK;
+}
+
+/* ---- PID 1 duties ---------------------------------------------------------------------- */
+
+/* Leaves an orphan: a child forks a grandchild and exits at once. Reports the orphan's new
+ * parent while it lives, then whether someone reaped it after it exited (a zombie nobody
+ * waits for stays visible in /proc). */
+static int cmd_orphan(int argc, char** argv) {
+  (void)argc, (void)argv;
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return fail_errno("pipe", errno);
+  pid_t child = fork();
+  if (child < 0) return fail_errno("fork", errno);
+  if (child == 0) {
+    pid_t grandchild = fork();
+    if (grandchild == 0) {
+      struct timespec wait = {0, 500 * 1000 * 1000};
+      nanosleep(&wait, NULL);
+      _exit(0);
+    }
+    if (write(pipefd[1], &grandchild, sizeof grandchild) != (ssize_t)sizeof grandchild) _exit(1);
+    _exit(0);
+  }
+  pid_t orphan = -1;
+  if (read(pipefd[0], &orphan, sizeof orphan) != (ssize_t)sizeof orphan)
+    return fail_errno("read", errno);
+  waitpid(child, NULL, 0);
+  char path[64], stat_line[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)orphan);
+  FILE* f = fopen(path, "re");
+  if (f != NULL && fgets(stat_line, sizeof stat_line, f) != NULL) {
+    char state = '?';
+    int ppid = -1;
+    const char* after_name = strrchr(stat_line, ')');
+    if (after_name != NULL) sscanf(after_name + 1, " %c %d", &state, &ppid);
+    printf("orphan_ppid: %d\n", ppid);
+  }
+  if (f != NULL) fclose(f);
+  for (int i = 0; i < 50; i++) {
+    struct timespec wait = {0, 100 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    if (access(path, F_OK) != 0) {
+      printf("orphan_reaped: yes\n");
+      return PROBE_EXIT_OK;
+    }
+  }
+  printf("orphan_reaped: no\n");
+  return PROBE_EXIT_OK;
+}
+
+/* Prints "ready", waits up to SECONDS for SIGTERM, SIGINT, SIGHUP, SIGUSR1 or SIGUSR2 and
+ * names the one that came. */
+static int cmd_wait_signal(int argc, char** argv) {
+  (void)argc;
+  long seconds;
+  if (parse_long(argv[0], &seconds) != 0) return usage_error("wait-signal: expected SECONDS");
+  sigset_t set;
+  sigemptyset(&set);
+  int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+    sigaddset(&set, signals[i]);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  printf("ready: %d\n", (int)getpid());
+  fflush(stdout);
+  struct timespec timeout = {seconds, 0};
+  int sig = sigtimedwait(&set, NULL, &timeout);
+  if (sig < 0) return fail_errno("wait-signal", errno);
+  printf("signal: %s\n", sigabbrev_np(sig));
+  return PROBE_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 struct command {
@@ -599,6 +724,11 @@ static const struct command kCommands[] = {
     {"setuid", 1, 1, cmd_setuid, "setuid UID"},
     {"chroot-escape", 1, 1, cmd_chroot_escape, "chroot-escape PATH-OUTSIDE-JAIL"},
     {"sleep", 1, 1, cmd_sleep, "sleep SECONDS"},
+    {"cat", 1, 1, cmd_cat, "cat PATH"},
+    {"ipc-open", 2, 2, cmd_ipc_open, "ipc-open KEY MQNAME"},
+    {"ipc-create", 2, 2, cmd_ipc_create, "ipc-create KEY MQNAME"},
+    {"orphan", 0, 0, cmd_orphan, "orphan"},
+    {"wait-signal", 1, 1, cmd_wait_signal, "wait-signal SECONDS"},
 };
 #define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
 

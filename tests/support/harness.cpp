@@ -1,8 +1,10 @@
 #include "tests/support/harness.hpp"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,7 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -236,11 +240,40 @@ std::set<std::string>& live_temp_dirs() {
   return dirs;
 }
 
+// Removes a temp directory without ever leaving its filesystem or following a link: a bind
+// mount a test left inside it (a jail's /usr, a read-write /tmp) is detached, and what is
+// behind any mount that will not detach is left alone rather than deleted from the host.
+int remove_entry(const char* path, const struct stat*, int type, struct FTW*) {
+  if (type == FTW_DP) {
+    ::rmdir(path);
+  } else {
+    ::unlink(path);
+  }
+  return 0;  // keep going; anything left is reported afterwards
+}
+
 void remove_tree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec)
-    std::fprintf(stderr, "warning: cannot remove %s: %s\n", path.c_str(), ec.message().c_str());
+  if (path.rfind("/tmp/", 0) != 0 || path.find("/..") != std::string::npos) {
+    std::fprintf(stderr, "warning: refusing to remove %s (not a temp dir)\n", path.c_str());
+    return;
+  }
+  // Detach every mount below the temp dir first (deepest first, as mountinfo lists them
+  // in mount order).
+  std::vector<std::string> mounts;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, mount_point;
+    fields >> id >> parent >> devno >> root >> mount_point;
+    if (mount_point.rfind(path + "/", 0) == 0 || mount_point == path) mounts.push_back(mount_point);
+  }
+  for (auto it = mounts.rbegin(); it != mounts.rend(); ++it)
+    ::umount2(it->c_str(), MNT_DETACH);
+  // FTW_MOUNT: stay on the temp dir's filesystem; FTW_PHYS: never follow symlinks.
+  ::nftw(path.c_str(), remove_entry, 32, FTW_DEPTH | FTW_MOUNT | FTW_PHYS);
+  if (::access(path.c_str(), F_OK) == 0) {
+    std::fprintf(stderr, "warning: could not remove all of %s\n", path.c_str());
+  }
 }
 
 void remove_live_temp_dirs() {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,8 +72,90 @@ class RecordingSys final : public Sys {
     errno = ENOENT;
     return -1;
   }
+  uid_t geteuid() override { return euid; }
+  gid_t getegid() override { return egid; }
+  int unshare(int flags) override { return record("unshare " + hex(flags)); }
+  int write_file(const char* path, std::string_view data) override {
+    return record("write " + std::string(path) + " " + std::string(data));
+  }
+  int sethostname(std::string_view name) override {
+    return record("sethostname " + std::string(name));
+  }
+  int set_link_up(const char* interface) override {
+    return record("link_up " + std::string(interface));
+  }
+  int mount_propagation(const char* target, unsigned long flags) override {
+    return record("mount_propagation " + std::string(target) + " " + hex(flags));
+  }
+  // Calls that make an fd return a new number, and say which in the record ("=fd").
+  int open_tree(int dirfd, const char* path, unsigned flags) override {
+    return record_fd("open_tree " + std::to_string(dirfd) + " " + path + " " + hex(flags));
+  }
+  int new_mount(const char* fstype, std::span<const FsOption> options,
+                unsigned attributes) override {
+    std::string call = "new_mount " + std::string(fstype);
+    for (const FsOption& o : options)
+      call += " " + std::string(o.key) + "=" + (o.value ? o.value : "");
+    return record_fd(call + " " + hex(attributes));
+  }
+  int mount_setattr(int fd, uint64_t set, uint64_t clear, bool recursive) override {
+    return record("mount_setattr " + std::to_string(fd) + " " + hex(set) + " " + hex(clear) +
+                  (recursive ? " recursive" : ""));
+  }
+  int move_mount(int from_fd, int to_dirfd, const char* to_path) override {
+    return record("move_mount " + std::to_string(from_fd) + " " + std::to_string(to_dirfd) +
+                  (to_path[0] ? " " + std::string(to_path) : ""));
+  }
+  int open_beneath(int dirfd, const char* path, int) override {
+    if (missing.count(path)) {
+      record("open_beneath " + std::to_string(dirfd) + " " + path + " ENOENT");
+      missing.erase(path);
+      errno = ENOENT;
+      return -1;
+    }
+    return record_fd("open_beneath " + std::to_string(dirfd) + " " + path);
+  }
+  int mkdirat(int dirfd, const char* name, mode_t) override {
+    return record("mkdirat " + std::to_string(dirfd) + " " + name);
+  }
+  int create_file_at(int dirfd, const char* name) override {
+    return record("create_file_at " + std::to_string(dirfd) + " " + name);
+  }
+  int symlinkat(const char* target, int dirfd, const char* name) override {
+    return record("symlinkat " + std::string(target) + " " + std::to_string(dirfd) + " " + name);
+  }
+  int file_type(int fd) override { return fd == dir_fd ? 0040000 : 0100000; }
+  int fchdir(int fd) override { return record("fchdir " + std::to_string(fd)); }
+  int pivot_root(const char* new_root, const char* put_old) override {
+    return record("pivot_root " + std::string(new_root) + " " + put_old);
+  }
+  int umount2(const char* target, int flags) override {
+    return record("umount2 " + std::string(target) + " " + std::to_string(flags));
+  }
+  int close(int fd) override {
+    closed.push_back(fd);
+    return 0;
+  }
+
+  uid_t euid = 0;
+  gid_t egid = 0;
+  int next_fd = 100;
+  int dir_fd = -1;                // file_type() says S_IFDIR for this fd, S_IFREG otherwise
+  std::set<std::string> missing;  // open_beneath names that fail once with ENOENT
+  std::vector<int> closed;        // fds closed, in order
 
  private:
+  static std::string hex(unsigned long value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "0x%lx", value);
+    return buffer;
+  }
+  int record_fd(std::string call) {
+    const int fd = next_fd;
+    if (record(call + " =" + std::to_string(fd)) != 0) return -1;
+    ++next_fd;
+    return fd;
+  }
   int record(std::string call) {
     const bool fail = !fail_call.empty() && call.rfind(fail_call, 0) == 0;
     calls.push_back(std::move(call));

@@ -1,0 +1,275 @@
+// Namespaces and the constructed root without root: what the compiler makes of a policy
+// (the expanded view, implied namespaces) and the exact calls the enforcer makes for it,
+// through the recording seam.
+#include <catch2/catch.hpp>
+
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "compiler/compile.hpp"
+#include "compiler/policy_reader.hpp"
+#include "enforcer/steps.hpp"
+#include "tests/support/harness.hpp"
+#include "tests/support/recording_sys.hpp"
+
+using namespace harden;
+using harden::test::RecordingSys;
+
+namespace {
+
+std::optional<Plan> compile_text(const std::string& text, Diagnostics& diags) {
+  harden::test::TempDir dir;
+  const std::string path = harden::test::write_policy(dir, "p", text);
+  return compile_policy_file(path, diags);
+}
+
+PlanData base_plan() {
+  PlanData plan;
+#if defined(__x86_64__)
+  plan.audit_arch = 0xc000003e;  // AUDIT_ARCH_X86_64
+#endif
+  plan.policy_name = "isolation";
+  plan.policy_file = "isolation.toml";
+  plan.exec.new_session = false;
+  plan.no_new_privs = true;
+  return plan;
+}
+
+ExecContext context_for(const PlanData& plan, bool rootless = false) {
+  const std::vector<std::string> command{"/bin/target"};
+  char* no_env[] = {nullptr};
+  auto ctx = prepare_exec(plan, command, no_env);
+  REQUIRE(ctx.has_value());
+  ctx->kernel_last_cap = 1;
+  ctx->rootless = rootless;
+  return std::move(*ctx);
+}
+
+// The calls up to (not including) the capabilities step's capget.
+std::vector<std::string> calls_before_caps(const std::vector<std::string>& calls) {
+  const auto end = std::find(calls.begin(), calls.end(), "capget");
+  return {calls.begin(), end};
+}
+
+std::string hex(unsigned long value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "0x%lx", value);
+  return buffer;
+}
+
+}  // namespace
+
+TEST_CASE("IPC is private by default and host only when asked", "[namespaces][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text("[policy]\nname = \"d\"\n", diags);
+  REQUIRE(plan);
+  CHECK(plan->data().namespaces.ipc);
+  CHECK_FALSE(plan->data().namespaces.mount);
+  CHECK_FALSE(plan->data().namespaces.pid);
+  auto host = compile_text("[policy]\nname = \"h\"\n[namespaces]\nipc = \"host\"\n", diags);
+  REQUIRE(host);
+  CHECK_FALSE(host->data().namespaces.ipc);
+}
+
+TEST_CASE("a hostname implies uts, a constructed root implies mount", "[namespaces][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"i\"\n[namespaces]\nhostname = \"box\"\nnet = \"private\"\n"
+      "[filesystem]\ntmpfs = [\"/tmp\"]\n",
+      diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  const NamespacesPlan& ns = plan->data().namespaces;
+  CHECK(ns.uts);
+  CHECK(ns.hostname == "box");
+  CHECK(ns.mount);
+  CHECK(ns.net);
+  CHECK(ns.loopback_up);
+}
+
+TEST_CASE("proc and dev are expanded into the view, parents first", "[filesystem][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"v\"\n[namespaces]\npid = true\n[filesystem]\n"
+      "read_only = [\"/usr\"]\ntmpfs = [{ path = \"/usr/local\", size = \"1M\", mode = \"0700\" "
+      "}]\n"
+      "proc = true\ndev = \"minimal\"\n",
+      diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  CHECK(diags.all().empty());  // no warning: proc comes with a PID namespace
+  const FilesystemPlan& fs = plan->data().filesystem;
+  CHECK(fs.constructed_root);
+  std::vector<std::string> targets;
+  for (const ViewMount& m : fs.view)
+    targets.push_back(m.target);
+  CHECK(std::is_sorted(targets.begin(), targets.end()));
+  for (const char* t : {"/dev", "/dev/null", "/dev/pts", "/dev/shm", "/dev/mqueue", "/proc",
+                        "/proc/sys", "/proc/kcore", "/proc/keys", "/usr", "/usr/local"}) {
+    INFO(t);
+    CHECK(std::find(targets.begin(), targets.end(), t) != targets.end());
+  }
+  const auto find = [&](const std::string& t) {
+    return *std::find_if(fs.view.begin(), fs.view.end(),
+                         [&](const ViewMount& m) { return m.target == t; });
+  };
+  CHECK(find("/usr").read_only);
+  CHECK(find("/usr").kind == ViewKind::bind);
+  CHECK(find("/usr/local").kind == ViewKind::tmpfs);
+  CHECK(find("/usr/local").size == 1U << 20);
+  CHECK(find("/usr/local").mode == 0700);
+  CHECK(find("/proc/sys").kind == ViewKind::remount_ro);
+  CHECK(find("/proc/keys").kind == ViewKind::mask);
+  CHECK(find("/dev/null").kind == ViewKind::dev_bind);
+  CHECK(find("/usr").origin.line == 6);
+}
+
+TEST_CASE("proc without a PID namespace is a warning", "[filesystem][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text("[policy]\nname = \"w\"\n[filesystem]\nproc = true\n", diags);
+  REQUIRE(plan);
+  REQUIRE(diags.all().size() == 1);
+  CHECK(diags.all()[0].severity == Severity::warning);
+  CHECK(diags.all()[0].pos.line == 4);
+}
+
+TEST_CASE("no mqueue in /dev when IPC is the host's", "[filesystem][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"q\"\n[namespaces]\nipc = \"host\"\n[filesystem]\ndev = \"minimal\"\n",
+      diags);
+  REQUIRE(plan);
+  for (const ViewMount& m : plan->data().filesystem.view)
+    CHECK(m.target != "/dev/mqueue");
+}
+
+TEST_CASE("rootless: user namespace with a one-to-one map, then the others",
+          "[namespaces][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.ipc = data.namespaces.uts = data.namespaces.net = data.namespaces.mount = true;
+  data.namespaces.loopback_up = true;
+  data.namespaces.hostname = "box";
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data(), /*rootless=*/true);
+  RecordingSys sys;
+  sys.euid = 1000;
+  sys.egid = 1001;
+  sys.caps = {};
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  CHECK(ctx.in_user_namespace);
+  const std::vector<std::string> expected{
+      "unshare " + hex(CLONE_NEWUSER),
+      "write /proc/self/setgroups deny",
+      "write /proc/self/uid_map 1000 1000 1\n",
+      "write /proc/self/gid_map 1001 1001 1\n",
+      "unshare " + hex(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET),
+      "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
+      "sethostname box",
+      "link_up lo"};
+  CHECK(calls_before_caps(sys.calls) == expected);
+}
+
+TEST_CASE("as root, no user namespace unless asked", "[namespaces][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.ipc = true;
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  CHECK(sys.calls.front() == "unshare " + hex(CLONE_NEWIPC));
+  CHECK_FALSE(ctx.in_user_namespace);
+}
+
+TEST_CASE("a failing unshare stops the launch with the namespaces exit code",
+          "[namespaces][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.net = true;
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.fail_call = "unshare";
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNamespaces);
+  CHECK(sys.calls == std::vector<std::string>{"unshare " + hex(CLONE_NEWNET)});
+}
+
+TEST_CASE("a PID namespace forks twice at the session step: supervisor, then PID 1",
+          "[namespaces][session][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.pid = true;
+  data.exec.new_session = true;
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  const std::vector<std::string> expected{"unshare " + hex(CLONE_NEWPID), "fork_supervised",
+                                          "fork_supervised", "setsid"};
+  CHECK(calls_before_caps(sys.calls) == expected);
+  CHECK(ctx.under_supervisor);
+}
+
+TEST_CASE("the constructed root: clone sources, build beneath the new root, pivot",
+          "[mounts][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.mount = true;
+  data.filesystem.constructed_root = true;
+  data.filesystem.view = {
+      {ViewKind::bind, "/usr", "/usr", true, false, 0, 0755, {}},
+      {ViewKind::tmpfs, "/usr/tmp", "", false, true, 4096, 01777, {}},
+      {ViewKind::mask, "/usr/secret", "", true, true, 0, 0755, {}},
+  };
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.dir_fd = 100;  // the clone of /usr is a directory
+  sys.missing = {"tmp"};
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  const unsigned long ro_bind = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY;
+  const unsigned long tmpfs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  const unsigned long hidden = tmpfs | MOUNT_ATTR_RDONLY;
+  const std::vector<std::string> expected{
+      "unshare " + hex(CLONE_NEWNS), "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
+      // Host side first: the source is cloned before anything covers it.
+      "open_tree -100 /usr " + hex(OPEN_TREE_CLONE | AT_RECURSIVE) + " =100",
+      "mount_setattr 100 " + hex(ro_bind) + " 0x0 recursive",
+      "new_mount tmpfs mode=0755 " + hex(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) + " =101",
+      "move_mount 101 -100 /tmp",
+      // /usr: opened beneath the new root (fd 101) without following symlinks.
+      "open_beneath 101 usr =102", "move_mount 100 102",
+      // /usr/tmp: missing, so created, then a fresh tmpfs mounted onto it by fd.
+      "open_beneath 101 usr =103", "open_beneath 103 tmp ENOENT", "mkdirat 103 tmp",
+      "open_beneath 103 tmp =104", "new_mount tmpfs mode=1777 size=4096 " + hex(tmpfs) + " =105",
+      "move_mount 105 104",
+      // /usr/secret is a file: /dev/null over it, read-only.
+      "open_beneath 101 usr =106", "open_beneath 106 secret =107",
+      "open_tree -100 /dev/null " + hex(OPEN_TREE_CLONE) + " =108",
+      "mount_setattr 108 " + hex(hidden) + " 0x0", "move_mount 108 107",
+      "mount_setattr 101 " + hex(MOUNT_ATTR_RDONLY) + " 0x0", "fchdir 101", "pivot_root . .",
+      "umount2 . " + std::to_string(MNT_DETACH), "chdir /"};
+  CHECK(calls_before_caps(sys.calls) == expected);
+  // Every fd the step opened was closed again (RAII), none twice.
+  std::vector<int> closed = sys.closed;
+  std::sort(closed.begin(), closed.end());
+  CHECK(closed == std::vector<int>{100, 101, 102, 103, 104, 105, 106, 107, 108});
+}
+
+TEST_CASE("a symlink at a mount target stops the launch", "[mounts][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.mount = true;
+  data.filesystem.constructed_root = true;
+  data.filesystem.view = {{ViewKind::tmpfs, "/data/cache", "", false, false, 0, 0755, {}}};
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.fail_call = "open_beneath 101 cache";
+  sys.fail_errno = ELOOP;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kMounts);
+  CHECK(sys.calls.back().starts_with("open_beneath 101 cache"));
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(), [](const std::string& c) {
+    return c.starts_with("move_mount 10") && c != "move_mount 100 -100 /tmp";
+  }));
+  CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
+                     [](const std::string& c) { return c.starts_with("pivot_root"); }));
+}
