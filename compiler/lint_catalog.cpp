@@ -49,17 +49,36 @@ constexpr LintRule kRules[] = {
      check_environment},
     {"filesystem-unrestricted", "FilesystemUnrestricted", Severity::warning, 6,
      "The file system is not restricted at all",
-     "Without a chroot (or, where available, a constructed root or Landlock rules) the target "
-     "sees every file of the host that its user may read, and writes wherever its user may: "
+     "Without a chroot or a constructed root ([filesystem] read_only, read_write, tmpfs) the "
+     "target sees every file of the host that its user may read, and writes wherever its user may: "
      "configuration of other services, keys, world-writable directories.",
-     "Set [filesystem] chroot to a directory holding only what the service needs.",
+     "Build a constructed root: [filesystem] read_only = [\"/usr\", ...], read_write for "
+     "the service's data, tmpfs = [\"/tmp\"]; or set chroot to a directory holding only what "
+     "the service needs.",
      check_filesystem},
+    {"filesystem-writable-executable", "FilesystemWritableExecutable", Severity::warning, 3,
+     "A writable place in the file system view is also executable",
+     "A read_write bind or a tmpfs without noexec lets the target write a file and then execute "
+     "it: a downloaded exploit or tool runs even when nothing else in the view could have "
+     "served it. Keeping writable places noexec (W^X for the file system) closes that, for "
+     "every program the target runs.",
+     "Add noexec = true to the read_write or tmpfs entry: { path = \"/var/lib/app\", noexec "
+     "= true }.",
+     check_writable_executable},
     {"invalid-policy", "InvalidPolicy", Severity::error, 0,
      "The policy does not validate",
      "A policy that harden validate rejects cannot be run at all; lint reports its errors and "
      "checks nothing else. It cannot be suppressed.",
      "Fix the errors; each has a position and a hint.",
      nullptr},
+    {"ipc-host", "IpcHost", Severity::error, 4,
+     "System V IPC and POSIX message queues are shared with the host",
+     "With [namespaces] ipc = \"host\" the target sees the host's System V shared memory "
+     "segments, semaphores and message queues, and its POSIX message queues: other services' "
+     "data, readable and writable whenever their permissions allow, and a channel to them. The "
+     "private IPC namespace (the default) gives the target its own.",
+     "Remove ipc = \"host\" (private is the default).",
+     check_ipc_host},
     {"limits-missing", "LimitsMissing", Severity::warning, 2,
      "A basic resource limit is missing",
      "Without nproc a fork bomb takes every process slot of the user; without nofile the "
@@ -67,6 +86,16 @@ constexpr LintRule kRules[] = {
      "secrets included, to disk. Each missing (or infinite) limit is a third of the rule.",
      "Add [limits] nproc, nofile and core (core = 0 unless you collect core dumps).",
      check_limits},
+    {"network-unrestricted", "NetworkUnrestricted", Severity::warning, 5,
+     "The target shares the host's network",
+     "With [namespaces] net = \"host\" (the default) the target can connect to every address "
+     "the host reaches (internal services, cloud metadata endpoints, the rest of the network) "
+     "and listen on any port its user may. A private or loopback-only network namespace "
+     "removes all of it; a service that must talk on the host network should have a "
+     "firewall that lets through only its own traffic.",
+     "Set [namespaces] net = \"loopback\" (or \"private\") when the service needs no "
+     "network; otherwise accept it with a reason until a [network] firewall restricts it.",
+     check_network},
     {"new-session-off", "NewSessionOff", Severity::warning, 2,
      "The target shares the caller's terminal session",
      "With [exec] new_session = false the target keeps the caller's controlling terminal and "

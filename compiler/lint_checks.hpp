@@ -24,4 +24,9 @@ void check_environment(const LintInput& in, std::vector<LintFinding>& out);
 void check_umask(const LintInput& in, std::vector<LintFinding>& out);
 void check_new_session(const LintInput& in, std::vector<LintFinding>& out);
 
+// lint_rules_isolation.cpp
+void check_ipc_host(const LintInput& in, std::vector<LintFinding>& out);
+void check_network(const LintInput& in, std::vector<LintFinding>& out);
+void check_writable_executable(const LintInput& in, std::vector<LintFinding>& out);
+
 }  // namespace harden::lint

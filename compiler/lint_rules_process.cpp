@@ -102,9 +102,8 @@ void check_limits(const LintInput& in, std::vector<LintFinding>& out) {
 }
 
 void check_filesystem(const LintInput& in, std::vector<LintFinding>& out) {
-  // Extension point: when a constructed root, Landlock paths or read-only binds exist, each of
-  // them restricts the file system too.
-  if (!in.plan.filesystem.chroot.empty()) return;
+  // Extension point: Landlock paths, when they land, restrict the file system too.
+  if (!in.plan.filesystem.chroot.empty() || in.plan.filesystem.constructed_root) return;
   out.push_back(make_finding("filesystem-unrestricted", in.section_or_name("filesystem"),
                              "no file system restriction: the target sees (and may write) every "
                              "file its user can"));

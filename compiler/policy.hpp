@@ -71,8 +71,10 @@ struct SeccompRule {
   LocatedString syscall;
   std::vector<SeccompArg> args;
   LocatedString action;  // allow | kill-process | kill-thread | errno:NAME | trap | log
-  std::optional<LocatedString> reason;  // why the rule exists; lint accepts it as justification
-  SourcePos pos;                        // the [[seccomp.rule]] table itself
+  SourcePos pos;         // the [[seccomp.rule]] table itself
+  // Why the rule exists; lint accepts it as the justification of a dangerous call. Last, with
+  // a default, so brace-initialised rules need not name it.
+  std::optional<LocatedString> reason{};
 };
 
 struct SeccompSection {

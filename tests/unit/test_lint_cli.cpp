@@ -31,6 +31,8 @@ chroot = "/srv"
 nofile = 64
 nproc = 8
 core = 0
+[namespaces]
+net = "loopback"
 )";
 
 // A clean policy plus one warning: new_session = false on line 5.
@@ -110,7 +112,8 @@ TEST_CASE("lint walks directories for policies and skips bases", "[lint][cli]") 
   write_file(dir.file(".hidden/ignored.toml"), "not toml at all [");
   write_file(dir.file("notes.txt"), "not a policy");
   std::string child = kClean;
-  child.replace(child.find("[limits]"), std::string::npos, "");
+  const std::string limits = "[limits]\nnofile = 64\nnproc = 8\ncore = 0\n";
+  child.replace(child.find(limits), limits.size(), "");
   child.replace(child.find("name = \"clean\"\n"), 15,
                 "name = \"child\"\nextends = [\"base/service.toml\"]\n");
   write_file(dir.file("a.toml"), child);
