@@ -26,7 +26,7 @@ constexpr const char* kDescription =
     "  harden validate svc.toml                  check a policy, print every problem\n"
     "  harden lint policies/                     find weak grants, score the exposure\n"
     "  harden steps                              the enforcement order and exit codes\n\n"
-    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-211 an\n"
+    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-215 an\n"
     "enforcement step failed (see 'harden steps'), 126/127 target not executable/not found,\n"
     "otherwise the target's own status. See harden(1) and harden.toml(5).";
 

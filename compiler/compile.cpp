@@ -39,6 +39,8 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.fds = compile_fds(policy.exec, diags);
   plan.namespaces = compile_namespaces(policy.namespaces, diags);
   plan.filesystem = compile_filesystem(policy.filesystem, plan.namespaces, diags);
+  plan.landlock = compile_landlock(policy.landlock, policy.ipc, plan.filesystem, diags);
+  plan.cgroup = compile_cgroup(policy.cgroup, diags);
 
   // Cross-field rules.
   check_isolation(policy, plan, diags);
@@ -49,6 +51,14 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
                   "no_new_privileges = false: setuid and file-capability programs run by the "
                   "target can gain privileges",
                   "leave no_new_privileges on unless the service really execs setuid helpers");
+  }
+  constexpr uint64_t kCapSysAdmin = 1ULL << 21;
+  if (plan.landlock.enabled && !plan.no_new_privs && !(plan.capabilities.keep & kCapSysAdmin)) {
+    // landlock_restrict_self() needs no_new_privs or CAP_SYS_ADMIN, and the capability step
+    // has dropped CAP_SYS_ADMIN by the time the ruleset is applied.
+    diags.error(policy.identity.no_new_privileges->pos, "Landlock needs no_new_privileges = true",
+                "the kernel refuses a Landlock ruleset to a task that could gain privileges; "
+                "keep no_new_privileges on (or keep CAP_SYS_ADMIN, which lint reports)");
   }
   if (diags.error_count() > errors_before) return std::nullopt;
   return PlanFactory::make(std::move(plan));

@@ -20,5 +20,12 @@ FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesP
 // The rules between [namespaces], [filesystem], [identity] and [exec]; fills in what one
 // implies for another (a constructed root implies a mount namespace).
 void check_isolation(const Policy& policy, PlanData& plan, Diagnostics& diags);
+LandlockPlan compile_landlock(const LandlockSection& landlock, const IpcSection& ipc,
+                              const FilesystemPlan& fs, Diagnostics& diags);
+CgroupPlan compile_cgroup(const CgroupSection& cgroup, Diagnostics& diags);
+
+// The Landlock rules that follow from the filesystem view (paths as the target sees them):
+// what the view shows, with the rights the view gives. Extend it when the view grows.
+std::vector<LandlockPathRule> derive_view_rules(const FilesystemPlan& fs);
 
 }  // namespace harden

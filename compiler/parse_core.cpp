@@ -12,12 +12,15 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 10> kSections{{
+constexpr std::array<SectionEntry, 13> kSections{{
     {"capabilities", parse_capabilities_section},
+    {"cgroup", parse_cgroup_section},
     {"environment", parse_environment_section},
     {"exec", parse_exec_section},
     {"filesystem", parse_filesystem_section},
     {"identity", parse_identity_section},
+    {"ipc", parse_ipc_section},
+    {"landlock", parse_landlock_section},
     {"limits", parse_limits_section},
     {"lint", parse_lint_section},
     {"namespaces", parse_namespaces_section},
@@ -182,30 +185,7 @@ std::optional<uint64_t> parse_limit_amount(const toml::node& n, bool& infinite, 
       infinite = true;
       return 0;
     }
-    uint64_t scale = 1;
-    if (!text.empty()) {
-      switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K':
-          scale = 1ULL << 10;
-          break;
-        case 'M':
-          scale = 1ULL << 20;
-          break;
-        case 'G':
-          scale = 1ULL << 30;
-          break;
-        case 'T':
-          scale = 1ULL << 40;
-          break;
-        default:
-          break;
-      }
-      if (scale != 1) text.pop_back();
-    }
-    bool digits = !text.empty() && text.size() <= 15;
-    for (const char c : text)
-      digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (digits) return std::stoull(text) * scale;
+    if (auto bytes = parse_byte_count(text)) return bytes;
     diags.error(pos_of(n), "invalid value '" + s->get() + "' for limit '" + std::string(key) + "'",
                 "use a number, a number with K/M/G/T, or \"infinity\"");
     return std::nullopt;

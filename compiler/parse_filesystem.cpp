@@ -14,28 +14,7 @@ namespace {
 std::optional<uint64_t> parse_size(const toml::node& n, Diagnostics& diags) {
   if (const auto* i = n.as_integer(); i && i->get() > 0) return static_cast<uint64_t>(i->get());
   if (const auto* s = n.as_string()) {
-    std::string text = s->get();
-    uint64_t scale = 1;
-    if (!text.empty()) {
-      switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-        case 'K':
-          scale = 1ULL << 10;
-          break;
-        case 'M':
-          scale = 1ULL << 20;
-          break;
-        case 'G':
-          scale = 1ULL << 30;
-          break;
-        default:
-          break;
-      }
-      if (scale != 1) text.pop_back();
-    }
-    bool digits = !text.empty() && text.size() <= 12;
-    for (const char c : text)
-      digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (digits && std::stoull(text) > 0) return std::stoull(text) * scale;
+    if (auto bytes = parse_byte_count(s->get()); bytes && *bytes > 0) return bytes;
   }
   diags.error(pos_of(n), "invalid tmpfs size",
               "use a positive number of bytes, or a number "

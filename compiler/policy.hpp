@@ -122,6 +122,37 @@ struct NamespacesSection {
   std::optional<Located<bool>> user;
 };
 
+// [landlock]: a Landlock ruleset. Paths are as the target sees them (inside the view).
+struct LandlockSection {
+  bool present = false;
+  std::optional<LocatedString> mode;              // enforce | best-effort | off
+  std::optional<Located<bool>> filesystem;        // restrict the filesystem (default true)
+  std::optional<Located<bool>> derive_from_view;  // rules from [filesystem] (default true)
+  LocatedStrings read;
+  LocatedStrings write;
+  LocatedStrings execute;
+  std::optional<std::vector<Located<int64_t>>> bind_tcp;     // absent: binding unrestricted
+  std::optional<std::vector<Located<int64_t>>> connect_tcp;  // absent: connecting unrestricted
+  SourcePos pos;
+};
+
+// [ipc]: what the target may reach outside its sandbox through IPC that namespaces do not
+// cover. Both are Landlock scopes.
+struct IpcSection {
+  std::optional<LocatedString> abstract_unix_sockets;  // deny | allow
+  std::optional<LocatedString> signals;                // deny | allow
+};
+
+// [cgroup]: limits enforced by a cgroup made for this launch.
+struct CgroupSection {
+  bool present = false;
+  std::optional<Located<uint64_t>> memory;  // bytes
+  std::optional<Located<int64_t>> pids;
+  std::optional<LocatedString> cpu;      // "50%", "200%"
+  std::optional<LocatedString> systemd;  // fail | leave | nest
+  SourcePos pos;
+};
+
 struct LimitValue {
   Located<std::string> name;              // nofile, nproc, ...
   std::optional<Located<uint64_t>> soft;  // absent: "infinity"
@@ -164,6 +195,9 @@ struct Policy {
   NamespacesSection namespaces;
   LimitsSection limits;
   EnvironmentSection environment;
+  LandlockSection landlock;
+  IpcSection ipc;
+  CgroupSection cgroup;
   LintSection lint;
 };
 

@@ -297,8 +297,9 @@ std::optional<std::vector<std::string>> expand_entry(const LocatedString& entry,
 
 // Who granted a syscall unconditionally, for messages.
 struct Grant {
-  std::string by;                     // "@default", an allow entry as written, or "a rule"
+  std::string by;                     // for messages: "'@system-service'", "'read'", ...
   SourcePos pos;                      // empty for @default
+  bool always = false;                // from @default: cannot be denied
   const SeccompRule* rule = nullptr;  // set when an argument-free allow rule granted it
 };
 using Grants = std::map<std::string, Grant, std::less<>>;
@@ -310,7 +311,7 @@ void grant_default_group(Grants& grants) {
   auto members = expand_syscall_group(kDefaultSyscallGroup);
   if (!members) return;  // cannot happen: the table is tested
   for (std::string_view name : *members)
-    grants.try_emplace(std::string(name), Grant{"@default", {}});
+    grants.try_emplace(std::string(name), Grant{quoted(kDefaultSyscallGroup), {}, true});
 }
 
 // Removes deny entries from the grants. A @default member cannot be removed; naming one
@@ -324,7 +325,7 @@ void apply_denies(const SeccompSection& section, std::span<const FilterArch> arc
     for (const std::string& name : *names) {
       const auto it = grants.find(name);
       if (it == grants.end()) continue;
-      if (it->second.by == kDefaultSyscallGroup) {
+      if (it->second.always) {
         kept += (kept.empty() ? "" : ", ") + name;
         continue;
       }
@@ -537,6 +538,9 @@ std::optional<Conjunction> and_with(Conjunction conjunction, const scmp_arg_cmp&
   return conjunction;
 }
 
+// Several rules for one syscall are OR-ed, one libseccomp rule each. Where rules with different
+// actions match the same call, libseccomp applies the more restrictive action (a unit test
+// pins this down).
 struct CompiledRule {
   const SeccompRule* source = nullptr;
   int nr = 0;
@@ -619,8 +623,9 @@ std::vector<CompiledRule> effective_rules(std::vector<CompiledRule> rules, uint3
   // An argument-free allow rule is an allow entry written long-hand.
   for (const CompiledRule& rule : rules) {
     if (rule.action == SCMP_ACT_ALLOW && is_unconditional(rule)) {
+      const std::string by = "the rule at line " + std::to_string(rule.source->pos.line);
       grants.try_emplace(rule.source->syscall.value,
-                         Grant{"a rule", rule.source->pos, rule.source});
+                         Grant{by, rule.source->pos, false, rule.source});
     }
   }
   std::vector<CompiledRule> kept;
@@ -630,11 +635,12 @@ std::vector<CompiledRule> effective_rules(std::vector<CompiledRule> rules, uint3
     const auto grant = grants.find(name);
     if (grant != grants.end()) {
       if (grant->second.rule == &source) continue;  // emitted as an allow entry
-      const bool from_default = grant->second.by == kDefaultSyscallGroup;
-      const std::string allowed = "allowed unconditionally by " + quoted(grant->second.by);
+      const bool from_default = grant->second.always;
+      const std::string allowed = "allowed unconditionally by " + grant->second.by;
       const std::string hint =
           from_default ? "@default is always allowed: harden's own execve() runs under the filter"
-                       : "add " + quoted(name) + " to deny to filter its arguments";
+          : grant->second.rule ? "give that rule conditions, or drop it"
+                               : "add " + quoted(name) + " to deny to filter its arguments";
       if (rule.action == SCMP_ACT_ALLOW) {
         diags.warning(source.pos, "rule has no effect: " + quoted(name) + " is " + allowed, hint);
       } else {
@@ -829,7 +835,7 @@ SeccompPlan compile_seccomp(const SeccompSection& section, Diagnostics& diags) {
     auto names = expand_entry(entry, in.archs, diags);
     if (!names) continue;
     for (std::string& name : *names) {
-      in.grants.try_emplace(std::move(name), Grant{entry.value, entry.pos});
+      in.grants.try_emplace(std::move(name), Grant{quoted(entry.value), entry.pos});
     }
   }
   if (in.default_action == SCMP_ACT_ALLOW && !section.deny.empty()) {

@@ -31,6 +31,9 @@ void parse_filesystem_section(const toml::table& table, Policy& policy, Diagnost
 void parse_namespaces_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_limits_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_environment_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_landlock_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_ipc_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_cgroup_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_lint_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 
 }  // namespace harden

@@ -21,6 +21,10 @@ inline SourcePos pos_of(const toml::node& node) {
 }
 std::string_view toml_type_name(const toml::node& node);
 
+// "4096", "64K", "512M", "2G", "1T": a byte count with an optional binary suffix (powers of
+// 1024). nullopt for anything else, including a count that would overflow 64 bits.
+std::optional<uint64_t> parse_byte_count(std::string_view text);
+
 class TomlSection {
  public:
   // `section` is the dotted name used in messages ("seccomp", "seccomp.rule").

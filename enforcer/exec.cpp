@@ -10,7 +10,8 @@
 namespace harden::enforce::exec {
 
 int run(Sys& sys, const ExecContext& ctx, StepError& error) {
-  const std::string& command = ctx.argv_storage.at(0);
+  // With the exec lock the path was resolved at prepare time; run exactly that file.
+  const std::string& command = ctx.exec_path.empty() ? ctx.argv_storage.at(0) : ctx.exec_path;
   if (command.find('/') != std::string::npos) {
     sys.execve(command.c_str(), ctx.argv.data(), ctx.envp.data());
     error = {errno, "execve"};

@@ -25,6 +25,8 @@ HARDEN_LAYER(no_new_privs)       // process.cpp
 HARDEN_LAYER(working_directory)  // process.cpp
 HARDEN_LAYER(fds)                // fds.cpp
 HARDEN_LAYER(seccomp)            // seccomp.cpp
+HARDEN_LAYER(cgroup)             // cgroup.cpp
+HARDEN_LAYER(landlock)           // landlock.cpp
 
 #undef HARDEN_LAYER
 
@@ -38,6 +40,21 @@ namespace exec {
 // the exit code (126 or 127) and the error in `error`.
 int run(Sys& sys, const ExecContext& ctx, StepError& error);
 }  // namespace exec
+
+namespace landlock {
+// The exec lock's files: the target (PATH looked up inside the filesystem view) and its
+// ELF or #! interpreters, opened now, before anything about the process changes.
+std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecContext& ctx);
+// The interpreter the kernel loads for an open executable: its ELF PT_INTERP, or the
+// program of its #! line; nullopt for a static binary or an unknown format.
+std::optional<std::string> interpreter_of(int fd);
+}  // namespace landlock
+
+namespace cgroup {
+// Where each controller lives (v2 or v1) and whether harden runs in a systemd service.
+// Only reads /proc; the step decides what to do with it.
+CgroupLayout detect_layout(char* const* environ);
+}  // namespace cgroup
 
 namespace session {
 // The supervisor: harden stays as the parent, forwards signals, reaps, and exits with the

@@ -80,6 +80,10 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   ctx.kernel_last_cap = read_kernel_last_cap();
   // Without root, namespaces can only be had inside a user namespace (rootless mode).
   ctx.rootless = ::geteuid() != 0;
+  if (auto locked = enforce::landlock::prepare_exec_lock(plan, ctx); !locked) {
+    return std::unexpected(locked.error());
+  }
+  if (plan.cgroup.wanted()) ctx.cgroup = enforce::cgroup::detect_layout(environ);
 
   // A closed stdio fd would let the target's first open() land on fd 0, 1 or 2 and be
   // mistaken for a terminal or log; give it /dev/null instead (while /dev is still visible).

@@ -18,10 +18,15 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 13> kSteps{{
+constexpr std::array<Step, 15> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"cgroup",
+     "before the namespaces: the host pid names the cgroup, host root may still write "
+     "cgroupfs (no user namespace yet), a cgroup namespace made next is rooted at it, and "
+     "a supervisor forked later stays within its limits",
+     exit_code::kCgroup, cgroup::wanted, cgroup::apply},
     {"namespaces",
      "user namespace first (rootless mode needs it for every other one), then the "
      "rest, before the fork so that the target is born into the PID namespace",
@@ -57,6 +62,11 @@ constexpr std::array<Step, 13> kSteps{{
      "before seccomp, which a task without CAP_SYS_ADMIN may only load with "
      "no_new_privs; from here no execve can gain privileges",
      exit_code::kNoNewPrivs, no_new_privs::wanted, no_new_privs::apply},
+    {"landlock",
+     "after the filesystem view is final (rules name what the target sees) and "
+     "after no-new-privs, which landlock_restrict_self needs once CAP_SYS_ADMIN is "
+     "gone; before seccomp, so the filter need not allow the landlock calls",
+     exit_code::kLandlock, landlock::wanted, landlock::apply},
     {"working-directory",
      "after the uid change, so the target user must really be able to "
      "reach its working directory",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,7 +34,28 @@ inline constexpr int kSeccomp = 210;
 inline constexpr int kPrepare = 211;  // building argv/environment before any step
 inline constexpr int kNamespaces = 212;
 inline constexpr int kMounts = 213;
+inline constexpr int kCgroup = 214;
+inline constexpr int kLandlock = 215;
 }  // namespace exit_code
+
+// A file the exec lock lets the target execute: the target itself and its interpreters,
+// found and opened before any step (see enforcer/exec_lock.cpp).
+struct ExecLockFile {
+  std::string path;  // as the target sees it, for messages
+  OwnedFd fd;
+};
+
+// One cgroup hierarchy harden found for a controller: the directory of harden's own cgroup
+// in it, under which the launch's cgroup is made.
+struct CgroupHierarchy {
+  std::string own_dir;  // e.g. /sys/fs/cgroup/memory/user.slice
+  bool v2 = false;
+};
+
+struct CgroupLayout {
+  std::optional<CgroupHierarchy> memory, pids, cpu;  // absent: the host lacks the controller
+  std::string systemd_unit;                          // the .service harden runs in, empty when none
+};
 
 // Everything the steps need besides the plan, prepared before the first step so the steps
 // themselves allocate nothing on the success path.
@@ -49,6 +71,11 @@ struct ExecContext {
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
   bool rootless = false;  // harden was started without root: namespaces need a user namespace
   bool in_user_namespace = false;  // the namespaces step made one (rootless, or user = true)
+  // With the exec lock: the target resolved at prepare time (PATH looked up inside the
+  // view), the path execve uses, so the file that gets the execute right is the one run.
+  std::string exec_path;
+  std::vector<ExecLockFile> exec_lock;
+  CgroupLayout cgroup;
 };
 
 struct StepError {

@@ -1,5 +1,6 @@
 #include "enforcer/sys.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/seccomp.h>
 #include <sys/capability.h>
@@ -114,6 +115,78 @@ int RealSys::seccomp_load(std::span<const sock_filter> program, unsigned flags) 
 
 int RealSys::execve(const char* path, char* const argv[], char* const envp[]) {
   return ::execve(path, argv, envp);
+}
+
+void OwnedFd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+namespace {
+
+// The kernel's rule types and attribute layouts (include/uapi/linux/landlock.h), spelt out
+// because the installed header may predate network rules (ABI 4).
+constexpr int kRulePathBeneath = 1;
+constexpr int kRuleNetPort = 2;
+constexpr unsigned kCreateRulesetVersion = 1U << 0;
+
+struct __attribute__((packed)) PathBeneathAttr {
+  uint64_t allowed_access;
+  int32_t parent_fd;
+};
+struct NetPortAttr {
+  uint64_t allowed_access;
+  uint64_t port;
+};
+static_assert(sizeof(PathBeneathAttr) == 12 && sizeof(NetPortAttr) == 16 &&
+              sizeof(LandlockRulesetAttr) == 24);
+
+}  // namespace
+
+int RealSys::landlock_abi() {
+  return static_cast<int>(
+      syscall(SYS_landlock_create_ruleset, nullptr, size_t{0}, kCreateRulesetVersion));
+}
+
+int RealSys::landlock_create_ruleset(const LandlockRulesetAttr& attr) {
+  // Older kernels take a shorter struct; the trailing fields are zero whenever the ABI lacks
+  // them (the step masks by ABI), and the kernel accepts zero tails of a longer struct.
+  size_t size = sizeof attr;
+  if (attr.scoped == 0) size = attr.handled_access_net == 0 ? 8 : 16;
+  return static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, size, 0U));
+}
+
+int RealSys::landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) {
+  const PathBeneathAttr attr{access, parent_fd};
+  return static_cast<int>(syscall(SYS_landlock_add_rule, ruleset_fd, kRulePathBeneath, &attr, 0U));
+}
+
+int RealSys::landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) {
+  const NetPortAttr attr{access, port};
+  return static_cast<int>(syscall(SYS_landlock_add_rule, ruleset_fd, kRuleNetPort, &attr, 0U));
+}
+
+int RealSys::landlock_restrict_self(int ruleset_fd) {
+  return static_cast<int>(syscall(SYS_landlock_restrict_self, ruleset_fd, 0U));
+}
+
+int RealSys::open_path(const char* path, bool& is_directory) {
+  const int fd = ::open(path, O_PATH | O_CLOEXEC);
+  struct stat st {};
+  if (fd >= 0 && fstat(fd, &st) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+  }
+  is_directory = S_ISDIR(st.st_mode);
+  return fd;
+}
+int RealSys::mkdir(const char* path, mode_t mode) {
+  return ::mkdir(path, mode);
+}
+int RealSys::rmdir(const char* path) {
+  return ::rmdir(path);
 }
 
 }  // namespace harden

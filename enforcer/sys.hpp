@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 namespace harden {
 
@@ -23,6 +24,13 @@ struct CapSets {
   uint64_t permitted = 0;
   uint64_t effective = 0;
   uint64_t inheritable = 0;
+};
+
+// landlock_ruleset_attr as of ABI 6 (the header installed may be older; see landlock_abi.hpp).
+struct LandlockRulesetAttr {
+  uint64_t handled_access_fs = 0;
+  uint64_t handled_access_net = 0;
+  uint64_t scoped = 0;
 };
 
 class Sys {
@@ -88,6 +96,23 @@ class Sys {
   virtual int pivot_root(const char* new_root, const char* put_old) = 0;
   virtual int umount2(const char* target, int flags) = 0;
   virtual int close(int fd) = 0;
+
+  // Landlock. landlock_abi() is the kernel's ABI version, or -1 with errno (EOPNOTSUPP:
+  // Landlock disabled at boot; ENOSYS: not built). It is the seam through which a test
+  // simulates an older kernel.
+  virtual int landlock_abi() = 0;
+  virtual int landlock_create_ruleset(const LandlockRulesetAttr& attr) = 0;  // a new fd
+  virtual int landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) = 0;
+  virtual int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) = 0;
+  virtual int landlock_restrict_self(int ruleset_fd) = 0;
+  // open(path, O_PATH | O_CLOEXEC): names a file for a rule without reading it; says
+  // whether it is a directory (Landlock accepts only file rights on other files).
+  virtual int open_path(const char* path, bool& is_directory) = 0;
+
+  // cgroup filesystem operations.
+  virtual int mkdir(const char* path, mode_t mode) = 0;
+  virtual int rmdir(const char* path) = 0;
+  // (cgroup files are written with write_file() above, in one write(2) as they require.)
 };
 
 // An fd owned through the seam, closed (by the same Sys) when it goes out of scope.
@@ -117,8 +142,33 @@ class SysFd {
   int fd_;
 };
 
-// The real thing. Stateless; one instance serves the whole run.
-class RealSys final : public Sys {
+// A descriptor opened before the steps (at prepare time), owned by the ExecContext.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() { reset(); }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  OwnedFd(OwnedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  OwnedFd& operator=(OwnedFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+// The real thing. Stateless; one instance serves the whole run. Not final: a kernel test
+// overrides landlock_abi() to run the real enforcer as if on an older kernel.
+class RealSys : public Sys {
  public:
   pid_t getpid() override;
   pid_t getsid() override;
@@ -160,6 +210,14 @@ class RealSys final : public Sys {
   int pivot_root(const char* new_root, const char* put_old) override;
   int umount2(const char* target, int flags) override;
   int close(int fd) override;
+  int landlock_abi() override;
+  int landlock_create_ruleset(const LandlockRulesetAttr& attr) override;
+  int landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) override;
+  int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) override;
+  int landlock_restrict_self(int ruleset_fd) override;
+  int open_path(const char* path, bool& is_directory) override;
+  int mkdir(const char* path, mode_t mode) override;
+  int rmdir(const char* path) override;
 };
 
 }  // namespace harden

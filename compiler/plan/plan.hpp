@@ -112,6 +112,42 @@ struct NamespacesPlan {
   std::string hostname;      // uts: empty keeps the host's name
 };
 
+// One Landlock filesystem rule: `access` (landlock_abi bits) on everything beneath `path`,
+// a path as the target sees it once the filesystem view is final.
+struct LandlockPathRule {
+  std::string path;
+  uint64_t access = 0;
+  bool with_interpreter = false;  // an `execute` entry: also its ELF or #! interpreter
+  PlanOrigin origin;
+};
+
+struct LandlockPlan {
+  bool enabled = false;
+  bool best_effort = false;  // drop what the kernel's ABI lacks (and say so) instead of failing
+  bool restrict_fs = false;  // handle every filesystem right; implies the exec lock
+  std::vector<LandlockPathRule> paths;
+  bool restrict_bind = false;  // handle LANDLOCK_ACCESS_NET_BIND_TCP
+  bool restrict_connect = false;
+  std::vector<uint16_t> bind_tcp;  // allowed ports
+  std::vector<uint16_t> connect_tcp;
+  uint64_t scopes = 0;  // landlock_abi::kScope*
+  PlanOrigin origin;    // the [landlock] (or [ipc]) table
+};
+
+// Limits enforced through a cgroup created for the launch (v2 where the controller is
+// there, else v1), nested under harden's own cgroup so no outer limit is ever escaped.
+struct CgroupPlan {
+  std::optional<uint64_t> memory_max;  // bytes
+  std::optional<uint64_t> pids_max;
+  std::optional<uint64_t> cpu_quota_us;  // per cpu_period_us
+  uint64_t cpu_period_us = 100000;
+  // Inside a systemd service the unit's cgroup belongs to systemd.
+  enum class UnderSystemd { kFail, kLeave, kNest };
+  UnderSystemd under_systemd = UnderSystemd::kFail;
+
+  bool wanted() const { return memory_max || pids_max || cpu_quota_us; }
+};
+
 struct PlanData {
   uint32_t schema_version = 1;
   uint32_t audit_arch = 0;  // AUDIT_ARCH_* the plan was built for
@@ -127,6 +163,8 @@ struct PlanData {
   ExecPlan exec;
   FilesystemPlan filesystem;
   NamespacesPlan namespaces;
+  LandlockPlan landlock;
+  CgroupPlan cgroup;
 };
 
 // An immutable, validated plan. Only the compiler and the plan reader can make one.

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -564,6 +566,141 @@ static int cmd_connect_tcp(int argc, char** argv) {
   return report_ok("connect");
 }
 
+/* Connects to a listening abstract UNIX socket ("\0NAME"). */
+static int cmd_connect_abstract(int argc, char** argv) {
+  (void)argc;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  size_t len = strlen(argv[0]);
+  if (len + 1 > sizeof addr.sun_path) return usage_error("connect-abstract: NAME too long");
+  memcpy(addr.sun_path + 1, argv[0], len);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno("connect", errno);
+  socklen_t addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+  if (connect(fd, (struct sockaddr*)&addr, addr_len) != 0) {
+    int err = errno;
+    close(fd);
+    return fail_errno("connect", err);
+  }
+  close(fd);
+  return report_ok("connect");
+}
+
+/* Binds a TCP socket to 127.0.0.1:PORT. */
+static int cmd_bind_tcp(int argc, char** argv) {
+  (void)argc;
+  long port;
+  if (parse_long(argv[0], &port) != 0 || port < 0 || port > 65535)
+    return usage_error("bind-tcp: expected numeric PORT");
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno("bind", errno);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    return fail_errno("bind", err);
+  }
+  close(fd);
+  return report_ok("bind");
+}
+
+/* Forks up to N children that wait for the parent to go, then reports how many it got and
+ * why the next fork failed. The children are killed before reporting. */
+static int cmd_fork_many(int argc, char** argv) {
+  (void)argc;
+  long wanted;
+  if (parse_long(argv[0], &wanted) != 0 || wanted < 1 || wanted > 4096)
+    return usage_error("fork-many: expected N from 1 to 4096");
+  static pid_t children[4096];
+  long forked = 0;
+  int err = 0;
+  while (forked < wanted) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      err = errno;
+      break;
+    }
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      pause();
+      _exit(0);
+    }
+    children[forked++] = pid;
+  }
+  for (long i = 0; i < forked; i++)
+    kill(children[i], SIGKILL);
+  for (long i = 0; i < forked; i++)
+    waitpid(children[i], NULL, 0);
+  printf("forked: %ld\n", forked);
+  if (err != 0) return fail_errno("fork", err);
+  return report_ok("fork");
+}
+
+/* The probe's own cgroup for CONTROLLER (v1 line naming it, else the v2 line), found through
+ * /proc/self/cgroup and /proc/self/mounts, and the first line of each FILE there that exists:
+ * `cgroup: PATH`, `version: 1|2`, `FILE: VALUE`. */
+static int cmd_cgroup_file(int argc, char** argv) {
+  const char* controller = argv[0];
+  char line[4096], path[4096] = "", v2_path[4096] = "";
+  FILE* f = fopen("/proc/self/cgroup", "re");
+  if (f == NULL) return fail_errno("cgroup", errno);
+  while (fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    char* first = strchr(line, ':');
+    char* second = first ? strchr(first + 1, ':') : NULL;
+    if (second == NULL) continue;
+    *second = '\0';
+    const char* controllers = first + 1;
+    if (*controllers == '\0') {
+      snprintf(v2_path, sizeof v2_path, "%s", second + 1);
+      continue;
+    }
+    char list[256];
+    snprintf(list, sizeof list, "%s", controllers);
+    for (char* tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ","))
+      if (strcmp(tok, controller) == 0) snprintf(path, sizeof path, "%s", second + 1);
+  }
+  fclose(f);
+  int v2 = path[0] == '\0';
+  if (v2) snprintf(path, sizeof path, "%s", v2_path);
+  /* The mount of that hierarchy. */
+  char mount_dir[4096] = "";
+  f = fopen("/proc/self/mounts", "re");
+  if (f == NULL) return fail_errno("mounts", errno);
+  while (fgets(line, sizeof line, f) != NULL) {
+    char dev[256], dir[4096], type[64], opts[1024];
+    if (sscanf(line, "%255s %4095s %63s %1023s", dev, dir, type, opts) != 4) continue;
+    if (v2 && strcmp(type, "cgroup2") == 0) snprintf(mount_dir, sizeof mount_dir, "%s", dir);
+    if (!v2 && strcmp(type, "cgroup") == 0) {
+      for (char* tok = strtok(opts, ","); tok != NULL; tok = strtok(NULL, ","))
+        if (strcmp(tok, controller) == 0) snprintf(mount_dir, sizeof mount_dir, "%s", dir);
+    }
+  }
+  fclose(f);
+  printf("cgroup: %s\n", path);
+  printf("version: %d\n", v2 ? 2 : 1);
+  for (int i = 1; i < argc; i++) {
+    char file[8300];
+    snprintf(file, sizeof file, "%s%s/%s", mount_dir, strcmp(path, "/") == 0 ? "" : path,
+             argv[i]);
+    FILE* value = fopen(file, "re");
+    if (value == NULL) continue;
+    if (fgets(line, sizeof line, value) != NULL) {
+      line[strcspn(line, "\n")] = '\0';
+      printf("%s: %s\n", argv[i], line);
+    }
+    fclose(value);
+  }
+  return PROBE_EXIT_OK;
+}
+
 static int cmd_sleep(int argc, char** argv) {
   (void)argc;
   long seconds;
@@ -729,6 +866,10 @@ static const struct command kCommands[] = {
     {"ipc-create", 2, 2, cmd_ipc_create, "ipc-create KEY MQNAME"},
     {"orphan", 0, 0, cmd_orphan, "orphan"},
     {"wait-signal", 1, 1, cmd_wait_signal, "wait-signal SECONDS"},
+    {"connect-abstract", 1, 1, cmd_connect_abstract, "connect-abstract NAME"},
+    {"bind-tcp", 1, 1, cmd_bind_tcp, "bind-tcp PORT"},
+    {"fork-many", 1, 1, cmd_fork_many, "fork-many N"},
+    {"cgroup-file", 1, 8, cmd_cgroup_file, "cgroup-file CONTROLLER [FILE...]"},
 };
 #define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
 

@@ -4,9 +4,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "enforcer/sys.hpp"
 
@@ -19,6 +22,7 @@ class RecordingSys final : public Sys {
   int fail_errno = EPERM;
   CapSets caps{~0ULL >> 23, ~0ULL >> 23, 0};  // what root holds (caps 0..40)
   pid_t pid = 100, sid = 1, pgrp = 50;
+  int abi = 7;  // what landlock_abi() reports; -1 for a kernel without Landlock
 
   pid_t getpid() override { return pid; }
   pid_t getsid() override { return sid; }
@@ -144,7 +148,53 @@ class RecordingSys final : public Sys {
   std::set<std::string> missing;  // open_beneath names that fail once with ENOENT
   std::vector<int> closed;        // fds closed, in order
 
+  int landlock_abi() override {
+    if (abi < 0) errno = EOPNOTSUPP;
+    return abi;
+  }
+  int landlock_create_ruleset(const LandlockRulesetAttr& attr) override {
+    return record("landlock_create_ruleset fs=" + hex(attr.handled_access_fs) +
+                  " net=" + hex(attr.handled_access_net) + " scoped=" + hex(attr.scoped)) == 0
+               ? kRulesetFd
+               : -1;
+  }
+  int landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) override {
+    return record("landlock_add_rule " + fd_name(ruleset_fd) + " " + fd_name(parent_fd) + " " +
+                  hex(access));
+  }
+  int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) override {
+    return record("landlock_add_rule " + fd_name(ruleset_fd) + " port " + std::to_string(port) +
+                  " " + hex(access));
+  }
+  int landlock_restrict_self(int ruleset_fd) override {
+    return record("landlock_restrict_self " + fd_name(ruleset_fd));
+  }
+  // Hands out fake fds; a path with a '.' in it counts as a file, any other as a directory.
+  int open_path(const char* path, bool& is_directory) override {
+    is_directory = std::string_view(path).find('.') == std::string_view::npos;
+    if (record("open_path " + std::string(path)) != 0) return -1;
+    const int fd = next_fd_++;
+    fake_fds_[fd] = path;
+    return fd;
+  }
+  int mkdir(const char* path, mode_t) override { return record("mkdir " + std::string(path)); }
+  int rmdir(const char* path) override { return record("rmdir " + std::string(path)); }
+
+  static constexpr int kRulesetFd = 900;
+
  private:
+  // Fake fds by the path they were opened for; real ones (from prepare) by what they name.
+  std::string fd_name(int fd) const {
+    if (fd == kRulesetFd) return "ruleset";
+    if (const auto it = fake_fds_.find(fd); it != fake_fds_.end()) return it->second;
+    char link[4096];
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(proc.c_str(), link, sizeof link - 1);
+    return n > 0 ? std::string(link, static_cast<size_t>(n)) : "fd" + std::to_string(fd);
+  }
+  std::map<int, std::string> fake_fds_;
+  int next_fd_ = 1000;
+
   static std::string hex(unsigned long value) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "0x%lx", value);

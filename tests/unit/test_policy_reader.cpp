@@ -9,6 +9,7 @@
 
 #include "compiler/compile.hpp"
 #include "compiler/policy_reader.hpp"
+#include "compiler/toml_section.hpp"
 
 namespace fs = std::filesystem;
 using namespace harden;
@@ -200,4 +201,17 @@ keep = ["net_bind_service", "CAP_CHOWN"]
   CHECK(data.credentials.supplementary_groups == std::vector<gid_t>{4, 65534});
   CHECK(data.capabilities.keep == ((1ULL << 10) | (1ULL << 0)));
   CHECK(data.no_new_privs);
+}
+
+TEST_CASE("byte counts take binary suffixes and refuse overflow", "[policy]") {
+  CHECK(parse_byte_count("4096") == 4096u);
+  CHECK(parse_byte_count("64K") == 64u << 10);
+  CHECK(parse_byte_count("512m") == 512ull << 20);
+  CHECK(parse_byte_count("2G") == 2ull << 30);
+  CHECK(parse_byte_count("1T") == 1ull << 40);
+  CHECK_FALSE(parse_byte_count(""));
+  CHECK_FALSE(parse_byte_count("M"));
+  CHECK_FALSE(parse_byte_count("12Q"));
+  CHECK_FALSE(parse_byte_count("-1"));
+  CHECK_FALSE(parse_byte_count("99999999999T"));  // would overflow 64 bits
 }

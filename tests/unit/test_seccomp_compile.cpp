@@ -404,6 +404,21 @@ TEST_CASE("seccomp compile: a rule's action applies to matching calls only", "[s
   CHECK(eval(plan, "ioctl", {0, FIONREAD}) == SECCOMP_RET_KILL_PROCESS);
 }
 
+TEST_CASE("seccomp compile: overlapping rules: the more restrictive action applies", "[seccomp]") {
+  for (bool allow_first : {true, false}) {
+    SeccompSection s = section({}, "kill-process");
+    SeccompRule allow = rule("socket", {arg(0, "eq", symbol("AF_INET"))}, "allow");
+    SeccompRule refuse = rule("socket", {arg(1, "eq", symbol("SOCK_RAW"))}, "errno:EPERM");
+    s.rules = allow_first ? std::vector{allow, refuse} : std::vector{refuse, allow};
+    const SeccompPlan plan = compile_ok(s);
+    INFO("allow rule first: " << allow_first);
+    CHECK(eval(plan, "socket", {AF_INET, SOCK_RAW}) == kErrnoEperm);
+    CHECK(eval(plan, "socket", {AF_INET, SOCK_STREAM}) == SECCOMP_RET_ALLOW);
+    CHECK(eval(plan, "socket", {AF_UNIX, SOCK_RAW}) == kErrnoEperm);
+    CHECK(eval(plan, "socket", {AF_UNIX, SOCK_STREAM}) == SECCOMP_RET_KILL_PROCESS);
+  }
+}
+
 TEST_CASE("seccomp compile: an unconditional allow wins and the rule is reported", "[seccomp]") {
   SeccompSection s = section({"@basic-io"});
   s.rules.push_back(rule("read", {arg(0, "eq", number(0))}, "allow", at(7, 1)));
@@ -432,7 +447,10 @@ TEST_CASE("seccomp compile: rules without effect are warned about and left out",
   s.rules.push_back(
       rule("kill", {arg(0, "lt", number(3)), arg(0, "gt", number(5))}, "allow", at(8, 1)));
   s.rules.push_back(rule("getcwd", {arg(1, "ge", number(0))}, "allow", at(9, 1)));
+  s.rules.push_back(rule("getcwd", {arg(1, "eq", number(4))}, "allow", at(10, 1)));
   Compiled c = compile(s);
+  CHECK(diagnostic_at(c.diags, at(10, 1), Severity::warning).message ==
+        "rule has no effect: 'getcwd' is allowed unconditionally by the rule at line 9");
   CHECK_FALSE(c.diags.has_errors());
   CHECK(diagnostic_at(c.diags, at(7, 1), Severity::warning).message.find("default action") !=
         std::string::npos);

@@ -29,6 +29,12 @@ PlanData full_plan() {
   plan.exec.umask = 027;
   plan.exec.working_directory = "/work";
   plan.filesystem.chroot = "/jail";
+  plan.cgroup.memory_max = 64 << 20;
+  plan.cgroup.pids_max = 32;
+  plan.landlock.enabled = true;
+  plan.landlock.scopes = 3;  // abstract unix sockets and signals
+  plan.landlock.restrict_connect = true;
+  plan.landlock.connect_tcp = {443};
   return plan;
 }
 
@@ -39,6 +45,9 @@ ExecContext context_for(const PlanData& plan) {
   REQUIRE(ctx.has_value());
   ctx->kernel_last_cap = 12;  // keep the expected list short
   ctx->keep_fds = {5};
+  // A hybrid host: memory on v1, pids on v2 (the real layout is the host's).
+  ctx->cgroup = {CgroupHierarchy{"/cg/memory/own", false}, CgroupHierarchy{"/cg/unified", true},
+                 std::nullopt, ""};
   return std::move(*ctx);
 }
 
@@ -57,7 +66,20 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{"setsid",
+  std::vector<std::string> expected{"mkdir /cg/memory/own/harden",
+                                    "mkdir /cg/memory/own/harden/order-100",
+                                    "write /cg/memory/own/harden/order-100/memory.limit_in_bytes "
+                                    "67108864",
+                                    "write /cg/memory/own/harden/order-100/"
+                                    "memory.memsw.limit_in_bytes 67108864",
+                                    "mkdir /cg/unified/harden",
+                                    "write /cg/unified/cgroup.subtree_control +pids",
+                                    "write /cg/unified/harden/cgroup.subtree_control +pids",
+                                    "mkdir /cg/unified/harden/order-100",
+                                    "write /cg/unified/harden/order-100/pids.max 32",
+                                    "write /cg/memory/own/harden/order-100/cgroup.procs 100",
+                                    "write /cg/unified/harden/order-100/cgroup.procs 100",
+                                    "setsid",
                                     "chdir /jail",
                                     "chroot .",
                                     "chdir /",
@@ -82,8 +104,9 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
                           SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED),
        "capset " + bits(keep) + " " + bits(keep) + " " + bits(keep),
        "prctl 38 1",  // PR_SET_NO_NEW_PRIVS
-       "chdir /work", "close_range 3 4", "close_range 6 4294967295", "seccomp 1 0",
-       "execve /bin/target"});
+       "landlock_create_ruleset fs=0x0 net=0x2 scoped=0x3",
+       "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset", "chdir /work",
+       "close_range 3 4", "close_range 6 4294967295", "seccomp 1 0", "execve /bin/target"});
   CHECK(sys.calls == expected);
 }
 
@@ -105,6 +128,13 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("credentials"));
   CHECK(at("limits") < at("capabilities"));
   CHECK(at("fds") < at("seccomp"));
+  CHECK(at("cgroup") < at("namespaces"));      // host pid and root; a cgroup ns rooted at it
+  CHECK(at("cgroup") < at("session"));         // a supervisor stays within the limits
+  CHECK(at("cgroup") < at("mounts"));          // /sys/fs/cgroup is still visible
+  CHECK(at("mounts") < at("landlock"));        // rules name paths of the final view
+  CHECK(at("filesystem") < at("landlock"));    // rules name paths of the final view
+  CHECK(at("no-new-privs") < at("landlock"));  // restrict_self needs it without CAP_SYS_ADMIN
+  CHECK(at("landlock") < at("seccomp"));
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
   for (const Step& step : enforcement_steps())
@@ -141,9 +171,14 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.pgrp = sys.pid;
-  sys.fail_call = "chdir /jail";  // stop right after the session step
+  sys.fail_call = "chdir /jail";  // stop right after the session (and cgroup) steps
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kFilesystem);
-  CHECK(sys.calls == std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
+  // The cgroup step comes first (the supervisor shares the target's limits), then the fork.
+  const auto fork = std::find(sys.calls.begin(), sys.calls.end(), "fork_supervised");
+  REQUIRE(fork != sys.calls.end());
+  CHECK(*(fork - 1) == "write /cg/unified/harden/order-100/cgroup.procs 100");
+  CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
+        std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
   CHECK(ctx.under_supervisor);
 }
 

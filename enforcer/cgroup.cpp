@@ -1,0 +1,280 @@
+// cgroup layer: memory, pids and cpu limits through a cgroup made for this launch,
+// <own cgroup>/harden/<policy>-<pid>, in cgroup v2 where the controller is there and in the
+// controller's v1 hierarchy otherwise (hybrid hosts have both).
+//
+// Nested under harden's own cgroup, never at a hierarchy's root: limits are hierarchical,
+// so whatever bounds harden (a container, a login slice) still bounds the target.
+//
+// Clean-up: a cgroup can only be removed once empty, which is after the target and all its
+// descendants are gone, when harden (which became the target) no longer exists. So each
+// launch removes the empty cgroups under harden/ whose creator process is gone; rmdir(2)
+// refuses a cgroup that still has a process, so a live one is never touched.
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "enforcer/layers.hpp"
+
+namespace harden::enforce::cgroup {
+
+namespace {
+
+struct Mount {
+  std::string dir;
+  std::string type;     // cgroup | cgroup2
+  std::string options;  // comma-separated; v1 controllers appear here
+};
+
+bool has_token(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    if (list.substr(0, comma) == token) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string own_dir(const std::string& mount, const std::string& path) {
+  return path == "/" ? mount : mount + path;
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::optional<CgroupHierarchy> find(std::string_view controller, const std::vector<Mount>& mounts,
+                                    const std::vector<std::pair<std::string, std::string>>& own) {
+  // v2 first: a controller is bound to one hierarchy at a time, and where v2 has it, it is
+  // the one to use.
+  for (const Mount& m : mounts) {
+    if (m.type != "cgroup2") continue;
+    for (const auto& [controllers, path] : own) {
+      if (!controllers.empty()) continue;  // the "0::/path" line
+      const std::string dir = own_dir(m.dir, path);
+      std::istringstream available(read_first_line(dir + "/cgroup.controllers"));
+      for (std::string name; available >> name;) {
+        if (name == controller) return CgroupHierarchy{dir, true};
+      }
+    }
+  }
+  for (const Mount& m : mounts) {
+    if (m.type != "cgroup" || !has_token(m.options, controller)) continue;
+    for (const auto& [controllers, path] : own) {
+      if (has_token(controllers, controller)) return CgroupHierarchy{own_dir(m.dir, path), false};
+    }
+  }
+  return std::nullopt;
+}
+
+// Removes empty cgroups under `base` left by launches whose process is gone.
+void remove_stale(Sys& sys, const std::string& base, const std::string& keep) {
+  DIR* dir = ::opendir(base.c_str());
+  if (!dir) return;
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_type != DT_DIR || entry->d_name[0] == '.' || keep == entry->d_name) continue;
+    const std::string_view name(entry->d_name);
+    const size_t dash = name.rfind('-');
+    if (dash == std::string_view::npos) continue;
+    pid_t pid = 0;
+    const auto [end, ec] = std::from_chars(name.data() + dash + 1, name.data() + name.size(), pid);
+    if (ec != std::errc() || end != name.data() + name.size() || pid <= 0) continue;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(base + "/" + std::string(name));
+  }
+  ::closedir(dir);
+  for (const std::string& path : stale)
+    sys.rmdir(path.c_str());  // EBUSY: still in use
+}
+
+struct Setting {
+  std::string file;
+  std::string value;
+  bool optional;  // absent when the kernel lacks the feature (swap accounting)
+};
+
+// The files one hierarchy needs for the limits it carries.
+std::vector<Setting> settings_for(const CgroupPlan& plan, bool memory, bool pids, bool cpu,
+                                  bool v2) {
+  std::vector<Setting> out;
+  if (memory && plan.memory_max) {
+    const std::string bytes = std::to_string(*plan.memory_max);
+    if (v2) {
+      out.push_back({"memory.max", bytes, false});
+      out.push_back({"memory.swap.max", "0", true});  // swap must not extend the limit
+    } else {
+      out.push_back({"memory.limit_in_bytes", bytes, false});
+      out.push_back({"memory.memsw.limit_in_bytes", bytes, true});  // memory + swap
+    }
+  }
+  if (pids && plan.pids_max) out.push_back({"pids.max", std::to_string(*plan.pids_max), false});
+  if (cpu && plan.cpu_quota_us) {
+    const std::string period = std::to_string(plan.cpu_period_us);
+    const std::string quota = std::to_string(*plan.cpu_quota_us);
+    if (v2) {
+      out.push_back({"cpu.max", quota + " " + period, false});
+    } else {
+      out.push_back({"cpu.cfs_period_us", period, false});
+      out.push_back({"cpu.cfs_quota_us", quota, false});
+    }
+  }
+  return out;
+}
+
+StepResult make_dir(Sys& sys, const std::string& path) {
+  if (sys.mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    const bool denied = errno == EACCES || errno == EPERM || errno == EROFS;
+    return step_failed(errno, "mkdir(" + path + ")" +
+                                  (denied ? " (cgroup limits need root, or a cgroup delegated "
+                                            "to this user)"
+                                          : ""));
+  }
+  return {};
+}
+
+}  // namespace
+
+CgroupLayout detect_layout(char* const* environ) {
+  CgroupLayout layout;
+  std::vector<Mount> mounts;
+  {
+    std::ifstream in("/proc/self/mounts");
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream fields(line);
+      std::string device;
+      Mount m;
+      fields >> device >> m.dir >> m.type >> m.options;
+      if (m.type == "cgroup" || m.type == "cgroup2") mounts.push_back(std::move(m));
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> own;  // (controllers, path)
+  {
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);) {
+      const size_t first = line.find(':');
+      const size_t second = line.find(':', first + 1);
+      if (first == std::string::npos || second == std::string::npos) continue;
+      own.emplace_back(line.substr(first + 1, second - first - 1), line.substr(second + 1));
+      const std::string& path = own.back().second;
+      // A systemd service: the unit's cgroup is systemd's.
+      const size_t service = path.find(".service");
+      if (layout.systemd_unit.empty() && service != std::string::npos) {
+        const size_t slash = path.rfind('/', service);
+        layout.systemd_unit = path.substr(slash + 1, service + 8 - slash - 1);
+      }
+    }
+  }
+  for (char* const* e = environ; e && *e && layout.systemd_unit.empty(); ++e) {
+    if (std::strncmp(*e, "INVOCATION_ID=", 14) == 0) layout.systemd_unit = "(INVOCATION_ID set)";
+  }
+  layout.memory = find("memory", mounts, own);
+  layout.pids = find("pids", mounts, own);
+  layout.cpu = find("cpu", mounts, own);
+  return layout;
+}
+
+bool wanted(const PlanData& plan) {
+  return plan.cgroup.wanted();
+}
+
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  const CgroupPlan& cgroup = plan.cgroup;
+  const CgroupLayout& layout = ctx.cgroup;
+  if (!layout.systemd_unit.empty()) {
+    switch (cgroup.under_systemd) {
+      case CgroupPlan::UnderSystemd::kFail:
+        return step_failed(0, "harden runs in systemd unit " + layout.systemd_unit +
+                                  ", whose cgroup belongs to systemd; set MemoryMax=, TasksMax= "
+                                  "and CPUQuota= on the unit with [cgroup] systemd = \"leave\", "
+                                  "or Delegate=yes with systemd = \"nest\"");
+      case CgroupPlan::UnderSystemd::kLeave:
+        return {};
+      case CgroupPlan::UnderSystemd::kNest:
+        break;
+    }
+  }
+  struct Want {
+    const char* controller;
+    bool wanted;
+    const std::optional<CgroupHierarchy>* where;
+  };
+  const std::array<Want, 3> wants{{{"memory", cgroup.memory_max.has_value(), &layout.memory},
+                                   {"pids", cgroup.pids_max.has_value(), &layout.pids},
+                                   {"cpu", cgroup.cpu_quota_us.has_value(), &layout.cpu}}};
+  // One cgroup per hierarchy: on v2 (or a v1 mount carrying several controllers) the
+  // controllers share it.
+  std::vector<const CgroupHierarchy*> hierarchies;
+  for (const Want& w : wants) {
+    if (!w.wanted) continue;
+    if (!w.where->has_value()) {
+      return step_failed(0, std::string("no cgroup hierarchy on this host offers the '") +
+                                w.controller + "' controller (neither v2 nor v1)");
+    }
+    const CgroupHierarchy* h = &**w.where;
+    bool seen = false;
+    for (const CgroupHierarchy* known : hierarchies)
+      seen = seen || known->own_dir == h->own_dir;
+    if (!seen) hierarchies.push_back(h);
+  }
+
+  const std::string name = plan.policy_name + "-" + std::to_string(sys.getpid());
+  std::vector<std::string> made;
+  for (const CgroupHierarchy* h : hierarchies) {
+    bool memory = false, pids = false, cpu = false;
+    std::string enable;  // v2 subtree_control, e.g. "+memory +pids"
+    for (const Want& w : wants) {
+      if (!w.wanted || (*w.where)->own_dir != h->own_dir) continue;
+      const std::string_view c = w.controller;
+      memory = memory || c == "memory";
+      pids = pids || c == "pids";
+      cpu = cpu || c == "cpu";
+      enable += (enable.empty() ? "+" : " +") + std::string(c);
+    }
+    const std::string base = h->own_dir + "/harden";
+    if (auto r = make_dir(sys, base); !r) return r;
+    if (h->v2) {
+      // Controllers reach a child only when every ancestor enables them for its subtree.
+      // The kernel refuses this (EBUSY) in a non-root cgroup that has processes of its own.
+      for (const std::string& dir : {h->own_dir, base}) {
+        const std::string file = dir + "/cgroup.subtree_control";
+        if (sys.write_file(file.c_str(), enable) != 0) {
+          return step_failed(errno, "enabling " + enable + " in " + file +
+                                        (errno == EBUSY ? " (v2 allows controllers only in "
+                                                          "cgroups without processes: run harden "
+                                                          "from a leaf cgroup of its own)"
+                                                        : ""));
+        }
+      }
+    }
+    remove_stale(sys, base, name);
+    const std::string dir = base + "/" + name;
+    if (auto r = make_dir(sys, dir); !r) return r;
+    for (const Setting& s : settings_for(cgroup, memory, pids, cpu, h->v2)) {
+      const std::string file = dir + "/" + s.file;
+      if (sys.write_file(file.c_str(), s.value) != 0 && !(s.optional && errno == ENOENT)) {
+        return step_failed(errno, "writing " + s.value + " to " + file);
+      }
+    }
+    made.push_back(dir);
+  }
+  // Move in only once every limit is in place, so the target never runs in a half-set cgroup.
+  const std::string pid = std::to_string(sys.getpid());
+  for (const std::string& dir : made) {
+    const std::string procs = dir + "/cgroup.procs";
+    if (sys.write_file(procs.c_str(), pid) != 0) {
+      return step_failed(errno, "moving pid " + pid + " into " + dir);
+    }
+  }
+  return {};
+}
+
+}  // namespace harden::enforce::cgroup

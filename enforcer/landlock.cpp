@@ -1,0 +1,174 @@
+// Landlock layer: one ruleset with the policy's filesystem rules (explicit and derived from
+// the view), the exec lock, TCP port rules and IPC scopes, applied with
+// landlock_restrict_self(). The kernel's ABI decides what can be handled: `enforce` refuses
+// to start when the kernel lacks something the policy needs, `best-effort` runs without it
+// and says exactly what was dropped.
+#include <linux/landlock.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "compiler/plan/landlock_abi.hpp"
+#include "enforcer/layers.hpp"
+
+namespace harden::enforce::landlock {
+
+namespace ll = harden::landlock_abi;
+
+// Our constants are the kernel's; check them against the installed header where it has them.
+static_assert(ll::kFsExecute == LANDLOCK_ACCESS_FS_EXECUTE);
+static_assert(ll::kFsReadFile == LANDLOCK_ACCESS_FS_READ_FILE);
+static_assert(ll::kFsMakeSym == LANDLOCK_ACCESS_FS_MAKE_SYM);
+#ifdef LANDLOCK_ACCESS_FS_REFER
+static_assert(ll::kFsRefer == LANDLOCK_ACCESS_FS_REFER);
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+static_assert(ll::kFsTruncate == LANDLOCK_ACCESS_FS_TRUNCATE);
+#endif
+#ifdef LANDLOCK_ACCESS_FS_IOCTL_DEV
+static_assert(ll::kFsIoctlDev == LANDLOCK_ACCESS_FS_IOCTL_DEV);
+#endif
+#ifdef LANDLOCK_ACCESS_NET_BIND_TCP
+static_assert(ll::kNetBindTcp == LANDLOCK_ACCESS_NET_BIND_TCP);
+static_assert(ll::kNetConnectTcp == LANDLOCK_ACCESS_NET_CONNECT_TCP);
+#endif
+#ifdef LANDLOCK_SCOPE_SIGNAL
+static_assert(ll::kScopeAbstractUnixSocket == LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET);
+static_assert(ll::kScopeSignal == LANDLOCK_SCOPE_SIGNAL);
+#endif
+
+namespace {
+
+// Rights Landlock accepts on a rule for a file that is not a directory.
+constexpr uint64_t kFileRights =
+    ll::kFsExecute | ll::kFsWriteFile | ll::kFsReadFile | ll::kFsTruncate | ll::kFsIoctlDev;
+
+void report(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+std::string where(const PlanOrigin& origin) {
+  if (origin.file.empty()) return "derived from the filesystem view";
+  return "from " + origin.file + ":" + std::to_string(origin.line) + ":" +
+         std::to_string(origin.column);
+}
+
+// Everything the policy asks Landlock to handle, before the kernel's ABI is considered.
+LandlockRulesetAttr wanted_by(const LandlockPlan& plan) {
+  LandlockRulesetAttr attr;
+  if (plan.restrict_fs) attr.handled_access_fs = ll::fs_rights_for(ll::kHighestKnownAbi);
+  if (plan.restrict_bind) attr.handled_access_net |= ll::kNetBindTcp;
+  if (plan.restrict_connect) attr.handled_access_net |= ll::kNetConnectTcp;
+  attr.scoped = plan.scopes;
+  return attr;
+}
+
+// "tcp bind/connect port rules (ABI 4), signal scope (ABI 6)": what this ABI cannot do.
+std::string missing_features(const LandlockRulesetAttr& wanted, int abi) {
+  std::string missing;
+  for (const ll::Feature& f : ll::kFeatures) {
+    if (f.abi <= abi) continue;
+    if (!(f.fs & wanted.handled_access_fs) && !(f.net & wanted.handled_access_net) &&
+        !(f.scope & wanted.scoped)) {
+      continue;
+    }
+    if (!missing.empty()) missing += ", ";
+    missing += std::string(f.name) + " (ABI " + std::to_string(f.abi) + ")";
+  }
+  return missing;
+}
+
+StepResult add_port_rules(Sys& sys, int ruleset, const std::vector<uint16_t>& ports,
+                          uint64_t access, const char* what) {
+  for (const uint16_t port : ports) {
+    if (sys.landlock_add_port_rule(ruleset, port, access) != 0) {
+      return step_failed(
+          errno, std::string("landlock_add_rule(") + what + " port " + std::to_string(port) + ")");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool wanted(const PlanData& plan) {
+  return plan.landlock.enabled;
+}
+
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  const LandlockPlan& landlock = plan.landlock;
+  int abi = sys.landlock_abi();
+  const int abi_errno = abi < 0 ? errno : 0;
+  if (abi < 0) abi = 0;
+
+  const LandlockRulesetAttr wanted_attr = wanted_by(landlock);
+  const std::string missing = missing_features(wanted_attr, abi);
+  if (!missing.empty()) {
+    const std::string kernel =
+        abi == 0 ? std::string("this kernel has no Landlock (") +
+                       (abi_errno == EOPNOTSUPP ? "disabled at boot" : "not built in") + ")"
+                 : "this kernel's Landlock ABI is " + std::to_string(abi);
+    if (!landlock.best_effort) {
+      return step_failed(0, kernel + ", and the policy needs " + missing +
+                                "; mode = \"best-effort\" would run without them");
+    }
+    report("harden: landlock (best-effort): " + kernel + "; dropped: " + missing + "\n");
+  }
+
+  LandlockRulesetAttr attr;
+  attr.handled_access_fs = wanted_attr.handled_access_fs & ll::fs_rights_for(abi);
+  attr.handled_access_net = wanted_attr.handled_access_net & ll::net_rights_for(abi);
+  attr.scoped = wanted_attr.scoped & ll::scopes_for(abi);
+  if (!attr.handled_access_fs && !attr.handled_access_net && !attr.scoped) return {};
+
+  const SysFd ruleset(sys, sys.landlock_create_ruleset(attr));
+  if (!ruleset.valid()) return step_failed(errno, "landlock_create_ruleset()");
+
+  // The exec lock: the target and its interpreters, opened at prepare time.
+  for (const ExecLockFile& file : ctx.exec_lock) {
+    const uint64_t access = ll::kExecute & attr.handled_access_fs;
+    if (sys.landlock_add_path_rule(ruleset.get(), file.fd.get(), access) != 0) {
+      return step_failed(errno, "landlock_add_rule(execute " + file.path + ")");
+    }
+  }
+  for (const LandlockPathRule& rule : landlock.paths) {
+    bool directory = false;
+    const SysFd fd(sys, sys.open_path(rule.path.c_str(), directory));
+    if (!fd.valid()) {
+      return step_failed(
+          errno, "cannot open Landlock path '" + rule.path + "' (" + where(rule.origin) + ")");
+    }
+    uint64_t access = rule.access & attr.handled_access_fs;
+    if (!directory) access &= kFileRights;
+    if (access == 0) continue;
+    if (sys.landlock_add_path_rule(ruleset.get(), fd.get(), access) != 0) {
+      return step_failed(errno,
+                         "landlock_add_rule('" + rule.path + "', " + where(rule.origin) + ")");
+    }
+  }
+  if (attr.handled_access_net & ll::kNetBindTcp) {
+    if (auto r = add_port_rules(sys, ruleset.get(), landlock.bind_tcp, ll::kNetBindTcp, "bind");
+        !r) {
+      return r;
+    }
+  }
+  if (attr.handled_access_net & ll::kNetConnectTcp) {
+    if (auto r =
+            add_port_rules(sys, ruleset.get(), landlock.connect_tcp, ll::kNetConnectTcp, "connect");
+        !r) {
+      return r;
+    }
+  }
+  if (sys.landlock_restrict_self(ruleset.get()) != 0) {
+    return step_failed(errno, "landlock_restrict_self()");
+  }
+  // The rules hold the inodes now; the descriptors must not reach the target.
+  ctx.exec_lock.clear();
+  return {};
+}
+
+}  // namespace harden::enforce::landlock
