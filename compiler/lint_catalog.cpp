@@ -47,10 +47,19 @@ constexpr LintRule kRules[] = {
      "code into it, proxy settings that redirect its traffic.",
      "Remove clear = false and list what the service needs in keep and set.",
      check_environment},
+    {"exec-lock-off", "ExecLockOff", Severity::warning, 3,
+     "The exec lock is off: the target may run any program",
+     "With Landlock restricting the file system, harden's exec lock lets the target execute "
+     "only itself, its interpreter and the [landlock] execute list. Without it, a compromised "
+     "service runs a shell, a downloader or an interpreter from the host, and every further "
+     "step of an attack becomes easy.",
+     "Add a [landlock] section (mode \"enforce\", filesystem left on); list helpers the "
+     "service runs in execute.",
+     check_exec_lock},
     {"filesystem-unrestricted", "FilesystemUnrestricted", Severity::warning, 6,
      "The file system is not restricted at all",
-     "Without a chroot or a constructed root ([filesystem] read_only, read_write, tmpfs) the "
-     "target sees every file of the host that its user may read, and writes wherever its user may: "
+     "Without a chroot, a constructed root ([filesystem] read_only, read_write, tmpfs) or "
+     "Landlock path rules the target sees every file of the host that its user may read, and writes wherever its user may: "
      "configuration of other services, keys, world-writable directories.",
      "Build a constructed root: [filesystem] read_only = [\"/usr\", ...], read_write for "
      "the service's data, tmpfs = [\"/tmp\"]; or set chroot to a directory holding only what "
@@ -79,6 +88,15 @@ constexpr LintRule kRules[] = {
      "private IPC namespace (the default) gives the target its own.",
      "Remove ipc = \"host\" (private is the default).",
      check_ipc_host},
+    {"landlock-off", "LandlockOff", Severity::warning, 4,
+     "Landlock is off",
+     "Landlock (Linux 5.13 and later; this project targets ABI 7) lets an unprivileged process "
+     "give up file system access, TCP ports, abstract UNIX sockets and signals to processes "
+     "outside its sandbox, for itself and every child, with no way back. Without a [landlock] "
+     "section (or with mode = \"off\") the target keeps every right its uid gives it.",
+     "Add a [landlock] section; by default it grants what the [filesystem] view shows and adds "
+     "the exec lock.",
+     check_landlock},
     {"limits-missing", "LimitsMissing", Severity::warning, 2,
      "A basic resource limit is missing",
      "Without nproc a fork bomb takes every process slot of the user; without nofile the "

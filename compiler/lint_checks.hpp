@@ -28,5 +28,7 @@ void check_new_session(const LintInput& in, std::vector<LintFinding>& out);
 void check_ipc_host(const LintInput& in, std::vector<LintFinding>& out);
 void check_network(const LintInput& in, std::vector<LintFinding>& out);
 void check_writable_executable(const LintInput& in, std::vector<LintFinding>& out);
+void check_landlock(const LintInput& in, std::vector<LintFinding>& out);
+void check_exec_lock(const LintInput& in, std::vector<LintFinding>& out);
 
 }  // namespace harden::lint

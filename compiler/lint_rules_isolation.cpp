@@ -28,6 +28,8 @@ void check_ipc_host(const LintInput& in, std::vector<LintFinding>& out) {
 void check_network(const LintInput& in, std::vector<LintFinding>& out) {
   // Extension point: a [network] firewall (nftables) restricts the host network too.
   if (in.plan.namespaces.net) return;
+  const LandlockPlan& landlock = in.plan.landlock;
+  if (landlock.enabled && landlock.restrict_bind && landlock.restrict_connect) return;
   const auto& net = in.policy.namespaces.net;
   out.push_back(make_finding("network-unrestricted",
                              net ? net->pos : in.section_or_name("namespaces"),
@@ -49,6 +51,32 @@ void check_writable_executable(const LintInput& in, std::vector<LintFinding>& ou
                                    "there and run it",
                                mount.target));
   }
+}
+
+void check_landlock(const LintInput& in, std::vector<LintFinding>& out) {
+  if (in.plan.landlock.enabled) return;
+  const auto& mode = in.policy.landlock.mode;
+  out.push_back(make_finding("landlock-off", mode ? mode->pos : in.section_or_name("landlock"),
+                             std::string(mode ? "[landlock] mode = \"off\"" : "no [landlock]") +
+                                 ": the target keeps every file system and TCP right its uid "
+                                 "gives it",
+                             "landlock"));
+}
+
+void check_exec_lock(const LintInput& in, std::vector<LintFinding>& out) {
+  const LandlockPlan& landlock = in.plan.landlock;
+  if (landlock.enabled && landlock.restrict_fs) return;
+  const auto& filesystem = in.policy.landlock.filesystem;
+  const bool turned_off = landlock.enabled && filesystem && !filesystem->value;
+  out.push_back(
+      make_finding("exec-lock-off",
+                   turned_off ? filesystem->pos
+                              : (in.policy.landlock.mode ? in.policy.landlock.mode->pos
+                                                         : in.section_or_name("landlock")),
+                   std::string(turned_off ? "[landlock] filesystem = false" : "Landlock is off") +
+                       ": the exec lock is off, so the target may execute any program it can read "
+                       "(a shell, curl, an interpreter)",
+                   "exec"));
 }
 
 }  // namespace harden::lint

@@ -102,8 +102,8 @@ void check_limits(const LintInput& in, std::vector<LintFinding>& out) {
 }
 
 void check_filesystem(const LintInput& in, std::vector<LintFinding>& out) {
-  // Extension point: Landlock paths, when they land, restrict the file system too.
   if (!in.plan.filesystem.chroot.empty() || in.plan.filesystem.constructed_root) return;
+  if (in.plan.landlock.enabled && in.plan.landlock.restrict_fs) return;
   out.push_back(make_finding("filesystem-unrestricted", in.section_or_name("filesystem"),
                              "no file system restriction: the target sees (and may write) every "
                              "file its user can"));

@@ -360,6 +360,8 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
       {"no-seccomp", ""},
       {"ipc-host", ""},
       {"net-host", ""},
+      {"no-landlock", ""},
+      {"landlock-fs-off", ""},
   };
   constexpr size_t kCount = std::size(kGrants);
   auto build = [&](const std::vector<bool>& on) {
@@ -391,6 +393,11 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
     text += "[namespaces]\n";
     text += has("net-host") ? "net = \"host\"\n" : "net = \"loopback\"\n";
     if (has("ipc-host")) text += "ipc = \"host\"\n";
+    // Landlock needs no_new_privileges (a validation rule), so turning that off drops it too.
+    if (!has("no-landlock") && !has("nnp-off")) {
+      text += has("landlock-fs-off") ? "[landlock]\nfilesystem = false\nconnect_tcp = [443]\n"
+                                     : "[landlock]\nmode = \"enforce\"\n";
+    }
     if (has("no-seccomp")) return text;
     text += "[seccomp]\ndefault_action = " +
             std::string(has("seccomp.default") ? "\"log\"" : "\"kill-process\"") + "\n";

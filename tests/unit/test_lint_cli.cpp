@@ -33,6 +33,8 @@ nproc = 8
 core = 0
 [namespaces]
 net = "loopback"
+[landlock]
+mode = "enforce"
 )";
 
 // A clean policy plus one warning: new_session = false on line 5.
