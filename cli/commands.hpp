@@ -31,6 +31,7 @@ Subcommand add_export_command(CLI::App& parent);
 Subcommand add_import_command(CLI::App& parent);
 Subcommand add_down_command(CLI::App& parent);
 Subcommand add_status_command(CLI::App& parent);
+Subcommand add_lint_command(CLI::App& parent);
 
 // What to launch under: a policy (compiled now) or a sealed plan (harden compile --plan-only).
 struct LaunchRequest {

@@ -13,9 +13,10 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 8> kCommands{
-    add_run_command,    add_compile_command, add_validate_command, add_steps_command,
-    add_export_command, add_import_command,  add_down_command,     add_status_command,
+constexpr std::array<Registrar, 9> kCommands{
+    add_run_command,    add_compile_command, add_validate_command,
+    add_lint_command,   add_steps_command,   add_export_command,
+    add_import_command, add_down_command,    add_status_command,
 };
 
 constexpr const char* kDescription =
@@ -23,6 +24,7 @@ constexpr const char* kDescription =
     "  harden --policy svc.toml -- ./server      run ./server under svc.toml\n"
     "  harden compile svc.toml -o svc-wrapper    a standalone wrapper with the sealed plan\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
+    "  harden lint policies/                     find weak grants, score the exposure\n"
     "  harden steps                              the enforcement order and exit codes\n"
     "  harden export --format apparmor svc.toml  the policy as an AppArmor profile\n"
     "  harden status / harden down --policy P    host state harden owns / remove it\n\n"

@@ -12,7 +12,7 @@ namespace harden {
 
 namespace {
 
-constexpr std::array<SectionEntry, 15> kSections{{
+constexpr std::array<SectionEntry, 16> kSections{{
     {"audit", parse_audit_section},
     {"capabilities", parse_capabilities_section},
     {"cgroup", parse_cgroup_section},
@@ -23,6 +23,7 @@ constexpr std::array<SectionEntry, 15> kSections{{
     {"ipc", parse_ipc_section},
     {"landlock", parse_landlock_section},
     {"limits", parse_limits_section},
+    {"lint", parse_lint_section},
     {"lsm", parse_lsm_section},
     {"namespaces", parse_namespaces_section},
     {"network", parse_network_section},

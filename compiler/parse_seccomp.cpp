@@ -65,7 +65,7 @@ void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& 
     return;
   }
   rule.syscall = *syscall;
-  section.string("reason");
+  rule.reason = section.string("reason");
   if (auto action = section.string("action")) {
     rule.action = *action;
   } else {

@@ -25,6 +25,9 @@ using LocatedStrings = std::vector<LocatedString>;
 struct PolicyMeta {
   LocatedString name;
   std::vector<std::string> extends_chain;  // files merged, base first (for messages and lint)
+  // Where each top-level table ("seccomp", "limits", ...) of the merged policy was opened, so
+  // lint can point at the header of a section whose key is missing.
+  std::map<std::string, SourcePos, std::less<>> sections;
 };
 
 struct ExecSection {
@@ -70,6 +73,9 @@ struct SeccompRule {
   std::vector<SeccompArg> args;
   LocatedString action;  // allow | kill-process | kill-thread | errno:NAME | trap | log
   SourcePos pos;         // the [[seccomp.rule]] table itself
+  // Why the rule exists; lint accepts it as the justification of a dangerous call. Last, with
+  // a default, so brace-initialised rules need not name it.
+  std::optional<LocatedString> reason{};
 };
 
 struct SeccompSection {
@@ -213,6 +219,19 @@ struct LsmSection {
   std::optional<Located<bool>> optional;  // run unconfined (with a warning) if the LSM is off
 };
 
+// One [lint] allow entry: a finding of `rule` is accepted for `reason`. With `items`, only
+// findings about those names (syscalls, capabilities, limits, ...) are.
+struct LintSuppression {
+  LocatedString rule;
+  LocatedString reason;
+  LocatedStrings items;
+  SourcePos pos;
+};
+
+struct LintSection {
+  std::vector<LintSuppression> allow;
+};
+
 struct Policy {
   std::string file;  // the top file the user named
   PolicyMeta meta;
@@ -230,6 +249,7 @@ struct Policy {
   NetworkSection network;
   AuditSection audit;
   LsmSection lsm;
+  LintSection lint;
 };
 
 }  // namespace harden

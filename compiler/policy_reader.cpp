@@ -165,6 +165,7 @@ std::optional<Policy> parse_sections(toml::table& merged, const std::string& fil
                                      std::string(toml_type_name(value)));
       continue;
     }
+    policy.meta.sections.emplace(std::string(key.str()), pos_of(value));
     it->parse(*value.as_table(), policy, diags);
   }
   if (policy.meta.name.value.empty() && diags.error_count() == errors_before) {

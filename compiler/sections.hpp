@@ -37,5 +37,6 @@ void parse_cgroup_section(const toml::table& table, Policy& policy, Diagnostics&
 void parse_network_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_audit_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 void parse_lsm_section(const toml::table& table, Policy& policy, Diagnostics& diags);
+void parse_lint_section(const toml::table& table, Policy& policy, Diagnostics& diags);
 
 }  // namespace harden

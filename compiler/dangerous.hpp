@@ -1,0 +1,51 @@
+// The grants that widen a sandbox the most, as named, sorted data tables: syscalls a seccomp
+// filter should not allow without a reason, and capabilities a service should not keep. Lint
+// reads them (compiler/lint_rules_*.cpp); exporters and the seccomp compiler can too. The
+// weights feed the exposure score (see harden-lint(1)): 1.0 is "as bad as no sandbox layer at
+// all", smaller values are partial exposures that add up.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace harden {
+
+// One flag of a syscall argument that makes the call dangerous (CLONE_NEWUSER for clone).
+struct DangerousFlag {
+  std::string_view name;
+  uint64_t value;
+};
+
+struct DangerousSyscall {
+  std::string_view name;
+  std::string_view why;  // one line, shown in findings
+  double weight;         // contribution to the dangerous-syscall rule's badness
+  // For calls that are only dangerous with some flags: the argument that carries them, a
+  // harmless value of it (what a well-behaved program passes), and the flags. A filter that
+  // allows the harmless value but refuses every flag is fine; see lint_rules_seccomp.cpp.
+  int flags_arg = -1;
+  uint64_t harmless_value = 0;
+  std::span<const DangerousFlag> flags{};
+};
+
+struct DangerousCapability {
+  std::string_view name;  // "CAP_SYS_ADMIN"
+  std::string_view why;
+  double weight;
+};
+
+// Sorted by name; a unit test checks that, and that every name resolves.
+std::span<const DangerousSyscall> dangerous_syscalls();
+std::span<const DangerousCapability> dangerous_capabilities();
+
+const DangerousSyscall* find_dangerous_syscall(std::string_view name);
+// Takes "CAP_SYS_ADMIN", "cap_sys_admin" or "sys_admin".
+const DangerousCapability* find_dangerous_capability(std::string_view name);
+
+// The canonical spelling of a capability name: upper case with the CAP_ prefix.
+std::string canonical_capability_name(std::string_view name);
+
+}  // namespace harden
