@@ -6,6 +6,18 @@
 
 namespace harden {
 
+std::string_view severity_name(Severity severity) {
+  switch (severity) {
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
+  }
+  return "error";
+}
+
 void Diagnostics::error(SourcePos pos, std::string message, std::string hint) {
   items_.push_back({Severity::error, std::move(pos), std::move(message), std::move(hint)});
   ++error_count_;
@@ -28,18 +40,6 @@ std::string read_line(const std::string& file, uint32_t line) {
     if (n == line) return text;
   }
   return {};
-}
-
-std::string_view severity_word(Severity s) {
-  switch (s) {
-    case Severity::error:
-      return "error";
-    case Severity::warning:
-      return "warning";
-    case Severity::note:
-      return "note";
-  }
-  return "error";
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -92,7 +92,7 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
          : d.severity == Severity::warning ? "\033[1;35m"
                                            : "\033[1;36m";
   out += on;
-  out += severity_word(d.severity);
+  out += severity_name(d.severity);
   out += colour ? "\033[0m: " : ": ";
   out += d.message;
   out += '\n';

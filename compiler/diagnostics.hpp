@@ -25,6 +25,9 @@ struct Diagnostic {
   std::string hint;  // "did you mean 'open'?" or how to fix it; may be empty
 };
 
+// "error", "warning" or "note": the word in messages, JSON and SARIF levels.
+std::string_view severity_name(Severity severity);
+
 class Diagnostics {
  public:
   void error(SourcePos pos, std::string message, std::string hint = {});

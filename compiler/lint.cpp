@@ -23,18 +23,6 @@ SourcePos LintInput::section_or_name(std::string_view section) const {
   return SourcePos{policy.file, 1, 1};
 }
 
-std::string_view severity_name(Severity severity) {
-  switch (severity) {
-    case Severity::error:
-      return "error";
-    case Severity::warning:
-      return "warning";
-    case Severity::note:
-      return "note";
-  }
-  return "error";
-}
-
 std::optional<Severity> severity_from_name(std::string_view name) {
   for (const Severity s : {Severity::error, Severity::warning, Severity::note}) {
     if (severity_name(s) == name) return s;

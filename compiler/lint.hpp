@@ -110,7 +110,6 @@ std::vector<std::string> find_policy_files(std::span<const std::string> paths,
 // Runs the rules alone, before suppressions (for tests).
 std::vector<LintFinding> run_lint_rules(const LintInput& input);
 
-std::string_view severity_name(Severity severity);
 std::optional<Severity> severity_from_name(std::string_view name);
 
 }  // namespace harden

@@ -19,31 +19,6 @@ bool reportable(uint32_t ret) {
   return action == SECCOMP_RET_ERRNO && (ret & SECCOMP_RET_DATA) != ENOSYS;
 }
 
-std::string describe(uint32_t ret) {
-  switch (ret & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_KILL_PROCESS:
-      return "kill-process";
-    case SECCOMP_RET_KILL_THREAD:
-      return "kill-thread";
-    case SECCOMP_RET_TRAP:
-      return "trap";
-    case SECCOMP_RET_LOG:
-      return "log";
-    case SECCOMP_RET_ALLOW:
-      return "allow";
-    case SECCOMP_RET_ERRNO: {
-      const int error = static_cast<int>(ret & SECCOMP_RET_DATA);
-      const char* name = strerrorname_np(error);
-      return "errno:" + (name ? std::string(name) : std::to_string(error));
-    }
-    default: {
-      char text[16];
-      std::snprintf(text, sizeof text, "0x%08x", ret);
-      return text;
-    }
-  }
-}
-
 std::string where(const PlanOrigin& origin) {
   if (origin.line == 0) return origin.file.empty() ? "the policy" : origin.file;
   return origin.file + ":" + std::to_string(origin.line) + ":" + std::to_string(origin.column);
@@ -103,7 +78,8 @@ Verdict judge(const PlanData& plan, const seccomp_notif& notif) {
     }
   }
   verdict.report = "harden: seccomp denied " + call + " in pid " + std::to_string(notif.pid) +
-                   ", args (" + args + "): " + describe(verdict.action) + ", from " + why + "\n";
+                   ", args (" + args + "): " + describe_seccomp_action(verdict.action) + ", from " +
+                   why + "\n";
   return verdict;
 }
 
