@@ -116,6 +116,9 @@ ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags) {
   if (exec.umask) plan.umask = static_cast<mode_t>(std::stoul("0" + exec.umask->value, nullptr, 8));
   if (exec.new_session) plan.new_session = exec.new_session->value;
   if (exec.pass_notify_socket) plan.pass_notify_socket = exec.pass_notify_socket->value;
+  if (exec.memory_deny_write_execute) {
+    plan.memory_deny_write_execute = exec.memory_deny_write_execute->value;
+  }
   return plan;
 }
 

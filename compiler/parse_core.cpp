@@ -75,9 +75,9 @@ void parse_policy_section(const toml::table& table, Policy& policy, Diagnostics&
 }
 
 void parse_exec_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 7> kKeys{
-      "command", "new_session",      "pass_fds", "pass_listen_fds", "pass_notify_socket",
-      "umask",   "working_directory"};
+  static constexpr std::array<std::string_view, 8> kKeys{
+      "command",         "memory_deny_write_execute", "new_session", "pass_fds",
+      "pass_listen_fds", "pass_notify_socket",        "umask",       "working_directory"};
   const TomlSection section(table, "exec", kKeys, diags);
   ExecSection& exec = policy.exec;
   if (auto command = section.strings("command")) {
@@ -96,6 +96,7 @@ void parse_exec_section(const toml::table& table, Policy& policy, Diagnostics& d
   exec.new_session = section.boolean("new_session");
   exec.pass_listen_fds = section.boolean("pass_listen_fds");
   exec.pass_notify_socket = section.boolean("pass_notify_socket");
+  exec.memory_deny_write_execute = section.boolean("memory_deny_write_execute");
   if (const toml::node* n = section.node("umask")) {
     // An integer here would be read as decimal (TOML has no 0-prefixed octal), so only the
     // unambiguous string form is accepted.

@@ -38,6 +38,7 @@ struct ExecSection {
   std::vector<Located<int64_t>> pass_fds;
   std::optional<Located<bool>> pass_listen_fds;
   std::optional<Located<bool>> pass_notify_socket;
+  std::optional<Located<bool>> memory_deny_write_execute;
 };
 
 struct IdentitySection {

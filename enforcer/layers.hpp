@@ -26,6 +26,7 @@ HARDEN_LAYER(umask)              // process.cpp
 HARDEN_LAYER(credentials)        // credentials.cpp
 HARDEN_LAYER(capabilities)       // caps.cpp
 HARDEN_LAYER(no_new_privs)       // process.cpp
+HARDEN_LAYER(mdwe)               // process.cpp: memory_deny_write_execute
 HARDEN_LAYER(working_directory)  // process.cpp
 HARDEN_LAYER(fds)                // fds.cpp
 HARDEN_LAYER(seccomp)            // seccomp.cpp

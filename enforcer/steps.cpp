@@ -19,7 +19,7 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 19> kSteps{{
+constexpr std::array<Step, 20> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
@@ -81,6 +81,10 @@ constexpr std::array<Step, 19> kSteps{{
      "before seccomp, which a task without CAP_SYS_ADMIN may only load with "
      "no_new_privs; from here no execve can gain privileges",
      exit_code::kNoNewPrivs, no_new_privs::wanted, no_new_privs::apply},
+    {"mdwe",
+     "memory_deny_write_execute: before seccomp, whose filter need not allow prctl; from here "
+     "no memory is writable and executable at once, and fork and execve keep it so",
+     exit_code::kMemoryDenyWriteExecute, mdwe::wanted, mdwe::apply},
     {"landlock",
      "after the filesystem view is final (rules name what the target sees) and "
      "after no-new-privs, which landlock_restrict_self needs once CAP_SYS_ADMIN is "

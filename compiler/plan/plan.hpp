@@ -79,6 +79,9 @@ struct ExecPlan {
   // On by default: the socket is well known and systemd authenticates each datagram by the
   // sender's pid (NotifyAccess=), so the variable tells the target nothing it could not find.
   bool pass_notify_socket = true;
+  // prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN): no memory both writable and executable,
+  // and no mapping made executable later (Linux 6.3); execve and fork keep it.
+  bool memory_deny_write_execute = false;
 };
 
 // What one entry of the constructed root is. The compiler expands proc = true and

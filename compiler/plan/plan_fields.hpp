@@ -96,8 +96,9 @@ constexpr void visit_fields(S& s, V& v) {
   v("umask", s.umask);
   v("new_session", s.new_session);
   v("pass_notify_socket", s.pass_notify_socket);
+  v("memory_deny_write_execute", s.memory_deny_write_execute);
 }
-static_assert(field_count<ExecPlan>() == 5, "add the new member to visit_fields");
+static_assert(field_count<ExecPlan>() == 6, "add the new member to visit_fields");
 
 template <Is<ViewMount> S, class V>
 constexpr void visit_fields(S& s, V& v) {

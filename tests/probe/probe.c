@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -371,6 +372,56 @@ static int cmd_setuid(int argc, char** argv) {
   if (setuid((uid_t)uid) != 0) return fail_errno("setuid", errno);
   printf("uid: %u\n", (unsigned)getuid());
   return report_ok("setuid");
+}
+
+/* Only getresuid, getresgid, getgroups and write: it runs under the tightest filters (a
+ * policy without open(), prctl() or setfsuid(), where `status` would be killed). */
+static int cmd_ids(int argc, char** argv) {
+  (void)argc, (void)argv;
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) != 0) return fail_errno("getresuid", errno);
+  if (getresgid(&rgid, &egid, &sgid) != 0) return fail_errno("getresgid", errno);
+  printf("uid: %u %u %u\n", ruid, euid, suid);
+  printf("gid: %u %u %u\n", rgid, egid, sgid);
+  gid_t groups[256];
+  int ngroups = getgroups(256, groups);
+  if (ngroups < 0) return fail_errno("getgroups", errno);
+  printf("groups:");
+  for (int i = 0; i < ngroups; i++)
+    printf(" %u", groups[i]);
+  printf("\n");
+  return report_ok("ids");
+}
+
+/* Memory both writable and executable, the two ways a program gets it: an anonymous mapping
+ * asked for with PROT_WRITE|PROT_EXEC, and a writable mapping made executable afterwards.
+ * One `NAME: ok` or `NAME: errno NAME` line each; exits 10 when either was refused. */
+static int cmd_wx_memory(int argc, char** argv) {
+  (void)argc, (void)argv;
+  const size_t size = 4096;
+  int refused = 0;
+  printf("calling: mmap\n");
+  void* wx =
+      mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (wx == MAP_FAILED) {
+    printf("mmap_wx: errno %s\n", errno_name(errno));
+    refused = 1;
+  } else {
+    printf("mmap_wx: ok\n");
+    munmap(wx, size);
+  }
+  void* rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (rw == MAP_FAILED) return fail_errno("mmap", errno);
+  printf("calling: mprotect\n");
+  if (mprotect(rw, size, PROT_READ | PROT_EXEC) != 0) {
+    printf("mprotect_exec: errno %s\n", errno_name(errno));
+    refused = 1;
+  } else {
+    printf("mprotect_exec: ok\n");
+  }
+  munmap(rw, size);
+  return refused ? PROBE_EXIT_ERRNO : PROBE_EXIT_OK;
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -946,6 +997,8 @@ static const struct command kCommands[] = {
     {"status", 0, 0, cmd_status, "status"},
     {"syscall", 1, 7, cmd_syscall, "syscall NR [ARG...]"},
     {"clone3", 0, 0, cmd_clone3, "clone3"},
+    {"ids", 0, 0, cmd_ids, "ids"},
+    {"wx-memory", 0, 0, cmd_wx_memory, "wx-memory"},
     {"x32", 1, 7, cmd_x32, "x32 NR [ARG...]"},
     {"i386", 0, 0, cmd_i386, "i386"},
     {"open", 1, 2, cmd_open, "open PATH [r|w|c]"},

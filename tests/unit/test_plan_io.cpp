@@ -51,6 +51,7 @@ PlanData busy_plan() {
   plan.environment = {false, {"LANG", "TZ"}, {"PATH=/usr/bin:/bin", "EMPTY="}};
   plan.fds = {{3, 5}, false};
   plan.exec = {{"/usr/sbin/nginx", "-g", "daemon off;"}, "/srv", 027, false};
+  plan.exec.memory_deny_write_execute = true;
   plan.filesystem.chroot = "/srv/jail";
   plan.filesystem.constructed_root = true;
   plan.filesystem.view = {{ViewKind::tmpfs, "/tmp", "", false, true, 1 << 20, 01777, {"f", 3, 4}},
@@ -122,6 +123,7 @@ TEST_CASE("a plan survives the round trip unchanged", "[plan]") {
   CHECK(d.environment.set == std::vector<std::string>{"PATH=/usr/bin:/bin", "EMPTY="});
   CHECK(d.exec.umask == mode_t{027});
   CHECK(d.exec.command.back() == "daemon off;");
+  CHECK(d.exec.memory_deny_write_execute);
   CHECK(d.filesystem.chroot == "/srv/jail");
   REQUIRE(d.filesystem.view.size() == 2);
   CHECK(d.filesystem.view[0].kind == ViewKind::tmpfs);

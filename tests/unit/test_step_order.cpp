@@ -136,6 +136,7 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("mounts") < at("landlock"));        // rules name paths of the final view
   CHECK(at("filesystem") < at("landlock"));    // rules name paths of the final view
   CHECK(at("no-new-privs") < at("landlock"));  // restrict_self needs it without CAP_SYS_ADMIN
+  CHECK(at("mdwe") < at("seccomp"));           // the filter need not allow prctl
   CHECK(at("landlock") < at("seccomp"));
   CHECK(at("audit") < at("namespaces"));
   CHECK(at("nftables") < at("namespaces"));
@@ -151,6 +152,42 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
     codes.push_back(step.exit_code);
   std::sort(codes.begin(), codes.end());
   CHECK(std::adjacent_find(codes.begin(), codes.end()) == codes.end());
+}
+
+TEST_CASE("memory_deny_write_execute: PR_SET_MDWE after no_new_privs, before seccomp",
+          "[steps][mdwe]") {
+  const std::string mdwe = "prctl 65 1";  // PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+  PlanData data = full_plan();
+  data.exec.memory_deny_write_execute = true;
+  const Plan plan = PlanFactory::make(data);
+  {
+    RecordingSys sys;
+    ExecContext ctx = context_for(plan.data());
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    const auto at = [&](const std::string& call) {
+      return std::find(sys.calls.begin(), sys.calls.end(), call) - sys.calls.begin();
+    };
+    REQUIRE(std::count(sys.calls.begin(), sys.calls.end(), mdwe) == 1);
+    CHECK(at("prctl 38 1") < at(mdwe));  // PR_SET_NO_NEW_PRIVS
+    CHECK(at(mdwe) < at("seccomp 1 0"));
+  }
+  {
+    // A kernel without PR_SET_MDWE (before 6.3) answers EINVAL: the launch stops there.
+    RecordingSys sys;
+    sys.fail_call = "prctl 65";
+    sys.fail_errno = EINVAL;
+    ExecContext ctx = context_for(plan.data());
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kMemoryDenyWriteExecute);
+    CHECK(sys.calls.back() == mdwe);
+  }
+  {
+    // Off, the default: no such call.
+    RecordingSys sys;
+    const Plan off = PlanFactory::make(full_plan());
+    ExecContext ctx = context_for(off.data());
+    CHECK(enforce_and_exec(off, ctx, sys) == exit_code::kNotFound);
+    CHECK(std::count(sys.calls.begin(), sys.calls.end(), mdwe) == 0);
+  }
 }
 
 TEST_CASE("a failing step stops everything after it and names its exit code", "[steps]") {
