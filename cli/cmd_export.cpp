@@ -33,10 +33,13 @@ struct ExportFormat {
   ExportFunction write;
 };
 
-constexpr std::array<ExportFormat, 4> kFormats{{
+constexpr std::array<ExportFormat, 6> kFormats{{
     {"apparmor", "an AppArmor profile for apparmor_parser(8); name it in [lsm] apparmor_profile",
      write_apparmor},
+    {"auditctl", "the [audit] rules as an audit.rules(7) file, for auditctl -R or augenrules",
+     export_auditctl},
     {"k8s", "a Pod spec fragment: pod and container securityContext", export_k8s},
+    {"nft", "the [network] table as an nft -f script, exactly as harden loads it", export_nft},
     {"oci-seccomp", "the linux.seccomp JSON of runc, crun, Docker, Podman and Kubernetes",
      export_oci_seccomp},
     {"systemd", "a unit drop-in: --wrapper (ExecStart through harden, the default) or --native",
@@ -112,8 +115,9 @@ Subcommand add_export_command(CLI::App& parent) {
   auto options = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
       "export",
-      "Write a policy in another tool's format (systemd unit, OCI seccomp, "
-      "Kubernetes); exit 0, 1 when the policy is invalid, 2 on a usage error");
+      "Write a policy in another tool's format (systemd unit, OCI seccomp, Kubernetes, "
+      "AppArmor, nftables, audit rules); exit 0, 1 when the policy is invalid or has nothing "
+      "for the format, 2 on a usage error");
   std::string formats;
   for (const ExportFormat& f : kFormats) {
     formats += "\n  " + std::string(f.name) + ": " + std::string(f.help);
@@ -132,7 +136,12 @@ Subcommand add_export_command(CLI::App& parent) {
                   "k8s: localhostProfile path (default harden/NAME.json)");
   app->footer(
       "A command after -- replaces the policy's [exec] command in ExecStart.\n"
-      "What a format cannot express is listed in the output and warned about.");
+      "What a format cannot express is listed in the output and warned about.\n\n"
+      "Examples:\n"
+      "  harden export -f systemd --native web.toml > /etc/systemd/system/web.service.d/h.conf\n"
+      "  harden export -f nft web.toml -o web.nft && nft -c -f web.nft && nft -f web.nft\n"
+      "  harden export -f auditctl web.toml -o /etc/audit/rules.d/harden-web.rules\n"
+      "  augenrules --load");
   return {app, [options](const Invocation& inv) { return run_export(*options, inv); }};
 }
 

@@ -1,5 +1,6 @@
 // Exporters: one validated policy written in another tool's language (a systemd unit
-// drop-in, the OCI seccomp JSON, a Kubernetes securityContext), and the OCI seccomp importer.
+// drop-in, the OCI seccomp JSON, a Kubernetes securityContext, an nft script, an audit rules
+// file), and the OCI seccomp importer.
 // Pure functions of (Policy, Plan) to text: they never touch the system. What a format cannot
 // express is said twice: as a comment in the output and as a warning in `diags` pointing at
 // the policy line, so nobody mistakes a partial translation for the policy.
@@ -39,6 +40,17 @@ std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& 
 // A Pod spec fragment: pod and container securityContext for the policy.
 std::optional<std::string> export_k8s(const Policy& policy, const Plan& plan,
                                       const ExportOptions& options, Diagnostics& diags);
+
+// The policy's nftables table as an `nft -f` script: the same transaction harden runs (the
+// plan's ruleset, replacing the table as a whole), with a header saying how to load, check
+// and remove it, and what depends on where and when it is loaded. An error without [network].
+std::optional<std::string> export_nft(const Policy& policy, const Plan& plan,
+                                      const ExportOptions& options, Diagnostics& diags);
+
+// The policy's audit rules as an audit.rules(7) file for auditctl -R or augenrules: the
+// rules harden adds, with the user's key and the owner key. An error without [audit] rules.
+std::optional<std::string> export_auditctl(const Policy& policy, const Plan& plan,
+                                           const ExportOptions& options, Diagnostics& diags);
 
 // An AppArmor profile equivalent to the policy, ready for apparmor_parser(8).
 std::string export_apparmor_profile(const Policy& policy, const Plan& plan);

@@ -1,6 +1,10 @@
 // Exports checked by the programs that consume them: systemd-analyze accepts the drop-ins
 // and scores the native ones; crun runs a container under an exported seccomp profile, in
-// which the probe is denied the call the policy forbids and allowed the one it permits.
+// which the probe is denied the call the policy forbids and allowed the one it permits; nft
+// loads the exported script (in a network namespace of the test's own) and harden then finds
+// the very table it would install; auditctl loads the exported rules file, and harden finds
+// exactly its own rules in place. Every table and rule is uniquely named and removed even
+// when a check fails; nothing is flushed.
 #include <catch2/catch.hpp>
 
 #include <sys/syscall.h>
@@ -10,7 +14,10 @@
 #include <regex>
 #include <sstream>
 
+#include "compiler/compile.hpp"
+#include "enforcer/host.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/netns.hpp"
 
 using namespace harden::test;
 namespace fs = std::filesystem;
@@ -34,6 +41,41 @@ std::vector<fs::path> shipped_policies() {
 // A complete unit: a [Unit] header plus the drop-in (systemd-analyze reads unit files).
 std::string unit_from(const std::string& drop_in) {
   return "[Unit]\nDescription=harden export test\n" + drop_in;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string word; in >> word;)
+    out.push_back(word);
+  return out;
+}
+
+// Removes every audit rule with the owner key, whatever happens in the test (harden's own
+// exact-key removal; never a flush, never auditctl's substring match).
+class OwnedAuditRules {
+ public:
+  explicit OwnedAuditRules(std::string owner) : owner_(std::move(owner)) {}
+  ~OwnedAuditRules() { (void)harden::host::audit_remove_owned(owner_); }
+  OwnedAuditRules(const OwnedAuditRules&) = delete;
+  OwnedAuditRules& operator=(const OwnedAuditRules&) = delete;
+
+ private:
+  std::string owner_;
+};
+
+std::vector<std::string> audit_rules_of(const std::string& owner) {
+  const RunResult listed = run({"auditctl", "-l"});
+  REQUIRE(listed.exited(0));
+  std::vector<std::string> lines;
+  std::istringstream in(listed.out);
+  for (std::string line; std::getline(in, line);) {
+    // The owner key is the last word: "-k harden:NAME" (watches) or "-F key=harden:NAME".
+    if (line.ends_with(" -k " + owner) || line.ends_with(" -F key=" + owner)) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
 }
 
 double exposure(const std::string& output) {
@@ -127,4 +169,139 @@ deny = ["getcpu"]
   // The profile really was loaded: the container's probe runs under a filter.
   const RunResult status = run_in_container({"/probe", "status"});
   CHECK(parse_probe(status.out)["Seccomp"] == "2");
+}
+
+TEST_CASE("nft loads the exported script; harden then installs the very same table",
+          "[export][nft][root]") {
+  require_root();
+  const std::string nft = find_program("nft");
+  if (nft.empty()) skip("nft is not installed (Debian package nftables)");
+  TestNetns ns;  // the table lives and dies in the test's own namespace
+  TempDir dir;
+  const std::string name = unique_name("nftx");
+  const std::string table = "harden_" + name;
+  const std::string policy = write_policy(dir, "fw", "[policy]\nname = \"" + name + R"("
+[identity]
+user = "65534"
+[network]
+scope = "uid"
+egress = "reject"
+[[network.allow]]
+direction = "egress"
+protocol = "tcp"
+addresses = ["192.0.2.0/24", "2001:db8::/32"]
+ports = [443, "8000-8100"]
+[[network.allow]]
+direction = "egress"
+protocol = "udp"
+ports = [53]
+)");
+  const std::string script = dir.file("fw.nft");
+  const RunResult exported = run_harden({"export", "--format", "nft", policy, "-o", script});
+  INFO(exported.describe());
+  REQUIRE(exported.exited(0));
+  auto nft_in_ns = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = ns.nsenter_prefix();
+    argv.push_back(nft);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  };
+
+  const RunResult check = nft_in_ns({"-c", "-f", script});
+  INFO(check.describe());
+  CHECK(check.exited(0));
+  CHECK(nft_in_ns({"list", "table", "inet", table}).exit_code != 0);  // -c changed nothing
+
+  // Loaded twice: the script replaces its table, so the second load is no error.
+  for (int load = 1; load <= 2; ++load) {
+    const RunResult loaded = nft_in_ns({"-f", script});
+    INFO("load " << load << ": " << loaded.describe());
+    REQUIRE(loaded.exited(0));
+  }
+  const RunResult listed = nft_in_ns({"list", "table", "inet", table});
+  INFO(listed.describe());
+  REQUIRE(listed.exited(0));
+  CHECK(listed.out.find("meta skuid 65534 ip daddr 192.0.2.0/24 tcp dport { 443, 8000-8100 }") !=
+        std::string::npos);
+  CHECK(listed.out.find("meta skuid 65534 meta l4proto tcp reject with tcp reset") !=
+        std::string::npos);
+
+  // harden, started with the same policy in the same namespace, replaces the table with its
+  // own: the listing is unchanged, so the script was exactly what harden loads.
+  std::vector<std::string> argv = ns.exec_prefix();
+  argv.insert(argv.end(),
+              {harden_binary(), "--policy", policy, "--", probe_binary(), "write-stdout", "ran"});
+  const RunResult ran = run(argv);
+  INFO(ran.describe());
+  REQUIRE(ran.exited(0));
+  const RunResult relisted = nft_in_ns({"list", "table", "inet", table});
+  CHECK(relisted.out == listed.out);
+
+  // The removal the header documents.
+  CHECK(nft_in_ns({"delete", "table", "inet", table}).exited(0));
+  CHECK(nft_in_ns({"list", "table", "inet", table}).exit_code != 0);
+}
+
+TEST_CASE("auditctl loads the exported rules file; harden finds exactly its own rules",
+          "[export][audit][root]") {
+  require_root();
+  if (find_program("auditctl").empty()) skip("auditctl is not installed (Debian package auditd)");
+  TempDir dir;
+  dir.chmod(0755);
+  const std::string watched = dir.file("secret");
+  write_file(watched, "x\n", 0600);
+  const std::string name = unique_name("audx");
+  const std::string owner = "harden:" + name;
+  OwnedAuditRules guard(owner);
+  const std::string policy = write_policy(dir, "aud", "[policy]\nname = \"" + name + R"("
+[identity]
+user = "65534"
+[[audit.watch]]
+path = ")" + watched + R"("
+permissions = "wa"
+key = ")" + name + R"(-secret"
+[[audit.syscall]]
+syscalls = ["ptrace", "kexec_load"]
+)");
+  const std::string rules = dir.file(name + ".rules");
+  const RunResult exported = run_harden({"export", "--format", "auditctl", policy, "-o", rules});
+  INFO(exported.describe());
+  REQUIRE(exported.exited(0));
+
+  const RunResult loaded = run({"auditctl", "-R", rules});
+  INFO(loaded.describe());
+  REQUIRE(loaded.exited(0));
+  const std::vector<std::string> lines = audit_rules_of(owner);
+  INFO("auditctl -l:\n" << run({"auditctl", "-l"}).out);
+  REQUIRE(lines.size() == 2);
+  CHECK(std::ranges::count(lines, "-w " + watched + " -p wa -k " + name + "-secret -k " + owner) ==
+        1);
+  CHECK(std::ranges::count_if(lines, [&](const std::string& l) {
+          return l.starts_with("-a always,exit -F arch=b64 -S ") &&
+                 l.find("-F uid=65534 -F key=" + name + " -F key=" + owner) != std::string::npos;
+        }) == 1);
+
+  // harden compares the kernel's rules with the ones it would add: both are kept, none added.
+  harden::Diagnostics diags;
+  const std::optional<harden::Plan> plan = harden::compile_policy_file(policy, diags);
+  REQUIRE(plan);
+  const auto sync = harden::host::audit_replace((*plan)->audit, (*plan)->audit_arch);
+  INFO((sync ? "" : sync.error()));
+  REQUIRE(sync);
+  CHECK(sync->kept == 2);
+  CHECK(sync->added == 0);
+  CHECK(sync->removed == 0);
+
+  // The by-hand removal the header documents: each line with -d for -a.
+  std::istringstream file(read_file(rules));
+  for (std::string line; std::getline(file, line);) {
+    if (!line.starts_with("-a ")) continue;
+    std::vector<std::string> argv = words(line);
+    argv[0] = "-d";
+    argv.insert(argv.begin(), "auditctl");
+    const RunResult deleted = run(argv);
+    INFO(deleted.describe());
+    CHECK(deleted.exited(0));
+  }
+  CHECK(audit_rules_of(owner).empty());
 }

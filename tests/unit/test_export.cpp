@@ -15,6 +15,7 @@
 
 #include "compiler/compile.hpp"
 #include "compiler/export.hpp"
+#include "compiler/plan/nft_script.hpp"
 #include "compiler/policy_reader.hpp"
 #include "compiler/syscall_groups.hpp"
 #include "tests/support/harness.hpp"
@@ -264,4 +265,103 @@ allow = ["@system-service"]
   CHECK(yaml->find("drop: [\"ALL\"]\n") != std::string::npos);
   CHECK(yaml->find("add: [\"NET_BIND_SERVICE\"]\n") != std::string::npos);
   CHECK(yaml->find("localhostProfile: \"harden/kube.json\"") != std::string::npos);
+}
+
+TEST_CASE("nft export: the enforcer's own transaction, with how to load and remove it",
+          "[export][nft]") {
+  const Compiled c = compile_text(R"([policy]
+name = "fw"
+[identity]
+user = "65534"
+[network]
+scope = "uid"
+egress = "drop"
+[[network.allow]]
+direction = "egress"
+protocol = "tcp"
+addresses = ["192.0.2.0/24"]
+ports = [443]
+)");
+  Diagnostics diags;
+  const auto script = export_nft(c.policy, c.plan, {}, diags);
+  REQUIRE(script);
+  INFO(*script);
+  // Byte for byte what enforcer/nftables.cpp hands to libnftables, after the comment header.
+  const std::string transaction =
+      nft_replace_script(c.plan->network.table, c.plan->network.ruleset);
+  REQUIRE(script->size() > transaction.size());
+  CHECK(script->substr(script->size() - transaction.size()) == transaction);
+  const std::string header = script->substr(0, script->size() - transaction.size());
+  std::istringstream lines(header);
+  for (std::string line; std::getline(lines, line);) {
+    CHECK((line.empty() || line[0] == '#'));  // nothing but comments before the rules
+  }
+  CHECK(script->starts_with("#!/usr/sbin/nft -f\n"));
+  CHECK(header.find("policy 'fw'") != std::string::npos);
+  CHECK(header.find("nft delete table inet harden_fw") != std::string::npos);
+  CHECK(header.find("nft -c -f FILE") != std::string::npos);
+  CHECK(header.find("sockets owned by uid 65534") != std::string::npos);
+  CHECK(transaction.find("meta skuid 65534 ip daddr 192.0.2.0/24 tcp dport 443 accept") !=
+        std::string::npos);
+  CHECK_FALSE(diags.has_errors());
+
+  // The sandbox's own namespace: the header says where (and where not) to load it.
+  const Compiled netns = compile_text(
+      "[policy]\nname = \"fw2\"\n[namespaces]\nnet = \"private\"\n[network]\negress = \"drop\"\n");
+  const auto own = export_nft(netns.policy, netns.plan, {}, diags);
+  REQUIRE(own);
+  CHECK(own->find("never in the host's") != std::string::npos);
+
+  // No [network]: nothing to export, and an error says so (no empty script to mislead).
+  const Compiled none = compile_text("[policy]\nname = \"open\"\n");
+  Diagnostics missing;
+  CHECK_FALSE(export_nft(none.policy, none.plan, {}, missing));
+  CHECK(render_all(missing).find("no [network] section") != std::string::npos);
+}
+
+TEST_CASE("auditctl export: the rules harden adds, in audit.rules(7) syntax", "[export][audit]") {
+  const Compiled c = compile_text(R"([policy]
+name = "aud"
+[identity]
+user = "65534"
+[audit]
+key = "aud-key"
+[[audit.watch]]
+path = "/etc/passwd"
+permissions = "wa"
+key = "passwd"
+[[audit.watch]]
+path = "/etc"
+permissions = "w"
+[[audit.syscall]]
+syscalls = ["ptrace", "init_module"]
+)");
+  Diagnostics diags;
+  const auto rules = export_auditctl(c.policy, c.plan, {}, diags);
+  REQUIRE(rules);
+  INFO(*rules);
+  std::vector<std::string> active;
+  std::istringstream lines(*rules);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line[0] != '#') active.push_back(line);
+  }
+  const std::string ptrace = std::to_string(seccomp_syscall_resolve_name("ptrace"));
+  const std::string init_module = std::to_string(seccomp_syscall_resolve_name("init_module"));
+  const std::string first = std::min(ptrace, init_module, [](const auto& a, const auto& b) {
+    return std::stoi(a) < std::stoi(b);
+  });
+  const std::string second = first == ptrace ? init_module : ptrace;
+  CHECK(active == std::vector<std::string>{
+                      "-a always,exit -F path=/etc/passwd -F perm=wa -k passwd -k harden:aud",
+                      "-a always,exit -F dir=/etc -F perm=w -k aud-key -k harden:aud",
+                      "-a always,exit -F arch=b64 -S " + first + "," + second +
+                          " -F uid=65534 -k aud-key -k harden:aud"});
+  CHECK(rules->find("/etc/audit/rules.d/harden-aud.rules") != std::string::npos);
+  CHECK(rules->find("harden down --policy") != std::string::npos);
+  CHECK_FALSE(diags.has_errors());
+
+  const Compiled none = compile_text("[policy]\nname = \"quiet\"\n");
+  Diagnostics missing;
+  CHECK_FALSE(export_auditctl(none.policy, none.plan, {}, missing));
+  CHECK(render_all(missing).find("no [audit] rules") != std::string::npos);
 }
