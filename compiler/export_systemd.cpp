@@ -14,8 +14,10 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string_view>
 
 #include "compiler/export.hpp"
+#include "compiler/plan/landlock_abi.hpp"
 #include "compiler/seccomp_view.hpp"
 
 namespace harden {
@@ -292,6 +294,17 @@ void seccomp_directives(const Policy& policy, const SeccompView& view, DropIn& u
       line += (line.empty() ? "" : " ") + name;
     }
     if (!line.empty()) unit.line("SystemCallFilter=" + line);
+    // As in compiler/seccomp.cpp: a clone3 the policy does not decide answers ENOSYS. After an
+    // allow list, systemd 252 takes "~NAME:ERRNO" as that call's answer (checked in
+    // tests/kernel/test_systemd.cpp).
+    const bool clone3_decided = std::ranges::binary_search(syscalls.allow, std::string("clone3")) ||
+                                std::ranges::any_of(view.rules, [](const SeccompRuleView& r) {
+                                  return r.syscall == "clone3";
+                                });
+    if (!clone3_decided) {
+      unit.comment("clone3 answers ENOSYS, as under harden, so the C library falls back to clone");
+      unit.line("SystemCallFilter=~clone3:ENOSYS");
+    }
     const int errno_value = seccomp_action_errno(view.default_action);
     if (errno_value >= 0) {
       unit.line("SystemCallErrorNumber=" + view.default_action.substr(6));
@@ -421,14 +434,24 @@ void implied_directives(const PlanData& plan, const SeccompView& view,
           "loading modules needs CAP_SYS_MODULE, which the policy drops");
   implied(!keeps(plan, CAP_SYS_TIME) && !keeps(plan, CAP_WAKE_ALARM), "ProtectClock=yes",
           "setting clocks needs CAP_SYS_TIME, which the policy drops");
-  implied(!keeps(plan, CAP_SYS_ADMIN), "ProtectHostname=yes",
+  // In a RootDirectory= (the policy's chroot) systemd 252 can apply these only after mounting
+  // the host's /proc, /sys, /dev (devtmpfs) and a /run into the jail, and with MountAPIVFS=no
+  // (which keeps the jail as harden shows it) the unit does not start. The jail has none of
+  // those file systems, which protects what they protect more than the directives would.
+  const bool jail = !plan.filesystem.chroot.empty();
+  implied(!keeps(plan, CAP_SYS_ADMIN) && !jail, "ProtectHostname=yes",
           "sethostname() needs CAP_SYS_ADMIN, which the policy drops");
   implied(unprivileged_user && !keeps(plan, CAP_SYSLOG), "ProtectKernelLogs=yes",
           "the kernel log is root's and CAP_SYSLOG's; the policy's user has neither");
-  implied(unprivileged_user, "ProtectKernelTunables=yes",
+  implied(unprivileged_user && !jail, "ProtectKernelTunables=yes",
           "/proc/sys and /sys belong to root; the policy's user cannot write them");
-  implied(unprivileged_user, "ProtectControlGroups=yes",
+  implied(unprivileged_user && !jail, "ProtectControlGroups=yes",
           "cgroupfs belongs to root; the policy's user cannot write it");
+  if (jail && (unprivileged_user || !keeps(plan, CAP_SYS_ADMIN))) {
+    unit.comment("no ProtectHostname=, ProtectKernelTunables=, ProtectControlGroups=,");
+    unit.comment("ProtectProc=, ProcSubset= or PrivateUsers=: in a RootDirectory= systemd 252");
+    unit.comment("needs /proc, /sys and /dev mounted in the jail for them, which harden's has not");
+  }
   const bool rtprio_raised = std::ranges::any_of(plan.limits, [](const ResourceLimit& l) {
     return l.resource == RLIMIT_RTPRIO && l.soft > 0;
   });
@@ -449,11 +472,201 @@ void implied_directives(const PlanData& plan, const SeccompView& view,
   }
 }
 
+// What the syscall filter leaves the target to do with paths, for the directives that hide or
+// freeze parts of the file system: each is emitted only when the filter already forbids what
+// it forbids. io_uring performs opens, writes and sockets without those syscalls, so a filter
+// that allows io_uring_setup allows all of them. A call allowed with argument conditions
+// counts as allowed.
+struct PathFacts {
+  bool opens = true;     // a path can be opened for reading or writing
+  bool writes = true;    // something can be created, changed or removed through a path
+  bool sets_ids = true;  // a mode with set-user-ID/set-group-ID can be given to a file
+};
+
+// `names`: syscall names separated by blanks.
+bool allows_any(const SeccompView& view, std::string_view names) {
+  if (allows(view, "io_uring_setup")) return true;
+  while (!names.empty()) {
+    const size_t end = std::min(names.find(' '), names.size());
+    if (end > 0 && allows(view, std::string(names.substr(0, end)))) return true;
+    names.remove_prefix(std::min(end + 1, names.size()));
+  }
+  return false;
+}
+
+PathFacts path_facts(const SeccompView& view) {
+  PathFacts facts;
+  if (!view.enabled || view.default_action == "allow") return facts;
+  facts.opens = allows_any(view,
+                           "bpf creat fanotify_mark inotify_add_watch open open_by_handle_at "
+                           "open_tree openat openat2 uselib");
+  facts.writes = allows_any(
+      view,
+      "bind chmod chown creat fchmodat fchmodat2 fchownat futimesat lchown link linkat "
+      "lremovexattr lsetxattr mkdir mkdirat mknod mknodat open open_by_handle_at openat openat2 "
+      "removexattr rename renameat renameat2 rmdir setxattr symlink symlinkat truncate unlink "
+      "unlinkat utime utimensat utimes");
+  // The calls RestrictSUIDSGID= filters (it refuses openat2 altogether).
+  facts.sets_ids = allows_any(
+      view,
+      "chmod creat fchmod fchmodat fchmodat2 mkdir mkdirat mknod mknodat open openat openat2");
+  return facts;
+}
+
+// Landlock's exec lock: the target may execute only itself (and its interpreter), so no other
+// file of the view can be run either.
+bool exec_locked(const PlanData& plan) {
+  const LandlockPlan& landlock = plan.landlock;
+  return landlock.enabled && landlock.restrict_fs && !landlock.best_effort &&
+         std::ranges::none_of(landlock.paths, [](const LandlockPathRule& r) {
+           return (r.access & landlock_abi::kFsExecute) != 0;
+         });
+}
+
+bool under(const std::string& path, std::initializer_list<const char*> dirs) {
+  return std::ranges::any_of(
+      dirs, [&](const std::string dir) { return path == dir || path.starts_with(dir + "/"); });
+}
+
+// Directives that hide, replace or freeze parts of the view, implied when the target can
+// neither open nor execute a file in it (or write through a path). They apply inside the
+// RootDirectory= of a chroot. The target's own program and working directory must stay
+// visible, so a directive that would hide them is left out.
+void view_directives(const PlanData& plan, const SeccompView& view,
+                     const std::vector<std::string>& command, DropIn& unit) {
+  const PathFacts facts = path_facts(view);
+  const std::string& program = command.front();
+  const std::string& cwd = plan.exec.working_directory;
+  auto keeps_visible = [&](std::initializer_list<const char*> dirs) {
+    return !under(program, dirs) && !under(cwd, dirs);
+  };
+  // Hidden or replaced: what no call of the target could reach anyway.
+  std::vector<std::string> hidden;
+  if (!facts.opens && exec_locked(plan)) {
+    if (keeps_visible({"/home", "/root", "/run/user"})) hidden.push_back("ProtectHome=yes");
+    if (keeps_visible({"/tmp", "/var/tmp"})) hidden.push_back("PrivateTmp=yes");
+    if (keeps_visible({"/dev"}) && !keeps(plan, CAP_SYS_RAWIO) && !keeps(plan, CAP_MKNOD)) {
+      hidden.insert(hidden.end(), {"PrivateDevices=yes", "DevicePolicy=closed"});
+    }
+    // Not in a jail: there systemd would mount /proc into it first (see implied_directives()).
+    if (plan.filesystem.chroot.empty() && keeps_visible({"/proc"})) {
+      hidden.insert(hidden.end(), {"ProtectProc=invisible", "ProcSubset=pid"});
+    }
+  }
+  if (!hidden.empty()) {
+    unit.comment(
+        "the filter allows no open() and the Landlock exec lock no other execve: no file of "
+        "the view can be read, written or run, so hiding parts of it takes nothing");
+    for (const std::string& line : hidden)
+      unit.line(line);
+  }
+  if (!facts.writes) {
+    unit.comment(
+        "the filter allows no call that writes through a path (open, creat, mkdir, rename, "
+        "unlink, chmod, ...)");
+    unit.line("ProtectSystem=strict");
+  }
+  if (!facts.sets_ids) {
+    unit.comment("the filter allows no chmod() and no call that creates a file");
+    unit.line("RestrictSUIDSGID=yes");
+  }
+}
+
+// Directives for what the policy's namespaces, user and memory rules already rule out.
+void isolation_directives(const PlanData& plan, const SyscallTranslation& syscalls,
+                          const SeccompView& view, DropIn& unit) {
+  const NamespacesPlan& ns = plan.namespaces;
+  if (!ns.mount && !keeps(plan, CAP_SYS_ADMIN)) {
+    unit.comment(
+        "mounting needs CAP_SYS_ADMIN, which the policy drops: no mount of the service could "
+        "reach the host anyway");
+    unit.line("PrivateMounts=yes");
+  }
+  if (plan.exec.memory_deny_write_execute) {
+    unit.comment(
+        "[exec] memory_deny_write_execute (harden: PR_SET_MDWE); systemd's filter also refuses "
+        "mprotect(PROT_EXEC) of a mapping already executable");
+    unit.line("MemoryDenyWriteExecute=yes");
+  }
+  // RemoveIPC= deletes, when the unit stops, every IPC object of the unit's user in the host's
+  // namespace. With a private IPC namespace the service cannot leave one there, so for a user
+  // of its own nothing is lost; for uid 65534 (nobody), which unrelated services share, it
+  // would delete theirs, so it is left out.
+  if (ns.ipc && uid_of(plan) && *uid_of(plan) != 0 && *uid_of(plan) != 65534) {
+    unit.comment("the IPC namespace is private: the service leaves no IPC object on the host");
+    unit.line("RemoveIPC=yes");
+  }
+  // In a RootDirectory= systemd 252 sets the user namespace up through the jail's /proc (see
+  // implied_directives()).
+  if (uid_of(plan) && *uid_of(plan) != 0 && plan.credentials.gid != 0 &&
+      plan.capabilities.keep == 0 && plan.filesystem.chroot.empty()) {
+    unit.comment(
+        "the policy's user is not root and keeps no capability: a user namespace of its own "
+        "takes nothing from it");
+    unit.line("PrivateUsers=yes");
+  }
+  // IP traffic needs a socket of the service's own making (sockets systemd passes in are not
+  // filtered by the unit's IPAddressDeny=).
+  const bool no_sockets = view.enabled && syscalls.no_sockets && !allows(view, "socketcall") &&
+                          !allows(view, "io_uring_setup");
+  if (no_sockets) {
+    unit.comment("the filter allows no socket(): the service can send no IP packet of its own");
+    unit.line("IPAddressDeny=any");
+  } else if (ns.net && !keeps(plan, CAP_NET_ADMIN)) {
+    unit.comment(
+        "the private network namespace has only its loopback, and CAP_NET_ADMIN to add more "
+        "is dropped");
+    unit.line("IPAddressDeny=any");
+    if (ns.loopback_up) unit.line("IPAddressAllow=localhost");
+  }
+}
+
+// Layers systemd has no directive for (or harden exports in another format), listed so the
+// native unit is never taken for the whole policy; and the LSM labels, which it has.
+void other_layers(const Policy& policy, const PlanData& plan, DropIn& unit, Diagnostics& diags) {
+  const LandlockPlan& landlock = plan.landlock;
+  const SourcePos landlock_pos{landlock.origin.file, landlock.origin.line, landlock.origin.column};
+  if (landlock.enabled && landlock.restrict_fs) {
+    unit.missing(diags, landlock_pos,
+                 "[landlock] path rules and the exec lock (the directives above that follow "
+                 "from the filter hide or freeze paths only where nothing may use them)");
+  }
+  if (landlock.enabled && (landlock.restrict_bind || landlock.restrict_connect)) {
+    unit.missing(diags, landlock_pos, "[landlock] bind_tcp and connect_tcp");
+  }
+  if (landlock.enabled && landlock.scopes) {
+    unit.missing(diags, landlock_pos,
+                 "[ipc] scopes (abstract UNIX sockets and signals, a Landlock scope)");
+  }
+  if (plan.network.enabled) {
+    unit.missing(diags, policy.network.pos,
+                 "[network] nftables table " + plan.network.table +
+                     " (harden export --format nft writes it as a script)");
+  }
+  if (!plan.audit.rules.empty()) {
+    unit.missing(diags, policy.audit.pos,
+                 "[audit] rules (harden export --format auditctl writes them as a rules file)");
+  }
+  const std::string optional = plan.lsm.optional ? "-" : "";
+  if (!plan.lsm.apparmor_profile.empty()) {
+    unit.line("AppArmorProfile=" + optional + plan.lsm.apparmor_profile);
+  }
+  if (!plan.lsm.selinux_context.empty()) {
+    unit.line("SELinuxContext=" + optional + plan.lsm.selinux_context);
+  }
+}
+
 void process_directives(const Policy& policy, const PlanData& plan,
                         const std::vector<std::string>& command, DropIn& unit, Diagnostics& diags) {
   unit.line("ExecStart=");
   unit.line("ExecStart=" + command_line(command));
-  if (!plan.filesystem.chroot.empty()) unit.line("RootDirectory=" + plan.filesystem.chroot);
+  if (!plan.filesystem.chroot.empty()) {
+    unit.line("RootDirectory=" + plan.filesystem.chroot);
+    // systemd 252 otherwise mounts /proc, /sys, the host's /dev and a writable /run into the
+    // jail, which harden's chroot does not have.
+    unit.comment("the chroot shows the jail alone: no /proc, /sys, /dev or /run of systemd's");
+    unit.line("MountAPIVFS=no");
+  }
   if (!plan.exec.working_directory.empty()) {
     unit.line("WorkingDirectory=" + plan.exec.working_directory);
   }
@@ -546,10 +759,11 @@ std::optional<std::string> native(const Policy& policy, const PlanData& plan,
   if (view.enabled) seccomp_directives(policy, view, unit, diags, syscalls);
   implied_directives(plan, view, syscalls, unit);
   if (!namespace_directives(policy, plan, unit, diags)) return std::nullopt;
-  // Layers still to come (network, LSM labels) add their directives here:
-  // IPAddressAllow=/IPAddressDeny=, AppArmorProfile=/SELinuxContext=. The constructed root
-  // (BindPaths=/BindReadOnlyPaths=/TemporaryFileSystem= over an empty RootDirectory=) is
-  // refused above until it is translated.
+  view_directives(plan, view, command, unit);
+  isolation_directives(plan, syscalls, view, unit);
+  other_layers(policy, plan, unit, diags);
+  // The constructed root (BindPaths=/BindReadOnlyPaths=/TemporaryFileSystem= over an empty
+  // RootDirectory=) is refused above until it is translated.
   return unit.text("# harden export --format systemd --native: policy '" + plan.policy_name +
                    "'\n# The policy in systemd's own directives, without harden at run time.\n"
                    "# Install as /etc/systemd/system/UNIT.service.d/harden.conf, then run\n"

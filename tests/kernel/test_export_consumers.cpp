@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "compiler/compile.hpp"
@@ -78,6 +79,20 @@ std::vector<std::string> audit_rules_of(const std::string& owner) {
   return lines;
 }
 
+// The settings systemd-analyze security marks as exposed ("✗ NAME  description  weight").
+std::set<std::string> failing(const std::string& output) {
+  std::set<std::string> names;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("\u2717 ")) continue;
+    std::istringstream words(line.substr(std::string("\u2717 ").size()));
+    std::string name;
+    words >> name;
+    names.insert(name);
+  }
+  return names;
+}
+
 double exposure(const std::string& output) {
   static const std::regex overall(R"(Overall exposure level for \S+: ([0-9.]+))");
   std::smatch m;
@@ -118,7 +133,18 @@ TEST_CASE("systemd-analyze accepts every exported drop-in; strict policies score
       const double score = exposure(security.out);
       // The native export of a policy is far more confined than the bare unit (9.6 UNSAFE).
       CHECK(score < 5.0);
-      if (policy.filename().string().starts_with("strict")) CHECK(score <= 1.0);
+      if (!policy.filename().string().starts_with("strict")) continue;
+      // What keeps the strict policy above 0.0, each left out for the reason the export
+      // states: nobody is the policy's user (and shared, so no RemoveIPC=); ProtectClock=
+      // allows reading the RTC; the other six would make systemd 252 mount /proc, /sys and
+      // the host's /dev into the RootDirectory=, which harden's jail has not. With them the
+      // score would be 0.5, with a jail wider than the policy's.
+      CHECK(failing(security.out) ==
+            std::set<std::string>{
+                "DeviceAllow=", "PrivateUsers=", "ProcSubset=", "ProtectControlGroups=",
+                "ProtectHostname=", "ProtectKernelTunables=", "ProtectProc=", "RemoveIPC=",
+                "User=/DynamicUser="});
+      CHECK(score <= 1.2);
     }
   }
 }

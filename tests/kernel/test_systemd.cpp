@@ -2,7 +2,10 @@
 // Type=notify becomes active only after the target's READY=1, socket activation hands the
 // target the socket systemd holds (and nothing else), signals from systemctl reach the target
 // and the status systemd records is the target's; the service's /proc/PID/status shows the
-// policy. Exported drop-ins are checked by systemd-analyze.
+// policy. The native export of policies/strict.toml runs its static program in a jail under
+// systemd alone: as nobody, with no_new_privs and the filter, in a jail without /proc or /sys,
+// clone3 answered ENOSYS and W+X memory refused. Exported drop-ins are checked by
+// systemd-analyze (test_export_consumers.cpp).
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -13,6 +16,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/booted_systemd.hpp"
@@ -221,4 +226,125 @@ TEST_CASE("a constructed root gets systemd's notify socket bound in",
   close(fd);
   CHECK(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0) ==
         "READY=1\nSTATUS=harden probe ready");
+}
+
+namespace {
+
+// The native export of policies/strict.toml, with the policy's chroot moved to a jail of the
+// test's own holding only the static probe, installed as a drop-in of a unit in the booted
+// systemd. Each run starts the unit with the probe's arguments and waits for it to end.
+struct NativeStrictUnit {
+  const BootedSystemd& sd;
+  TempDir dir{"harden-sd-native"};
+  std::string jail, policy, output;
+  std::string name = "harden-native";
+
+  explicit NativeStrictUnit(const BootedSystemd& booted) : sd(booted) {
+    dir.chmod(0755);
+    jail = dir.mkdir("jail");
+    copy_file(probe_binary(), jail + "/probe", 0755);
+    output = dir.file("output");
+    policy =
+        write_policy(dir, "strict-native",
+                     "[policy]\nname = \"strict-native\"\nextends = [\"" + source_dir() +
+                         "/policies/strict.toml\"]\n[filesystem]\nchroot = \"" + jail + "\"\n");
+  }
+
+  // Installs the unit for `args` (ExecStart inside the jail) and returns the drop-in.
+  std::string install(const std::string& type, const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"export", "--format", "systemd", "--native",
+                                  policy,   "--",       "/probe"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult exported = run_harden(argv);
+    INFO(exported.describe());
+    REQUIRE(exported.exited(0));
+    sd.install_unit(name + ".service", "[Unit]\nDefaultDependencies=no\n[Service]\nType=" + type +
+                                           "\nStandardOutput=truncate:" + output +
+                                           "\nStandardError=append:" + output +
+                                           "\nExecStart=/bin/false\n");
+    std::filesystem::create_directories(sd.host_path("/run/systemd/system/" + name + ".service.d"));
+    sd.install_unit(name + ".service.d/harden.conf", exported.out);
+    return exported.out;
+  }
+
+  std::string output_text() const { return path_exists(output) ? read_file(output) : ""; }
+};
+
+}  // namespace
+
+TEST_CASE("the native export of policies/strict.toml runs its static program in systemd",
+          "[systemd][export][root]") {
+  BootedSystemd sd;
+  NativeStrictUnit unit(sd);
+  const std::string service = unit.name + ".service";
+
+  SECTION("the program runs to success, as nobody") {
+    const std::string drop_in = unit.install("oneshot", {"ids"});
+    INFO(drop_in);
+    const RunResult started = sd.systemctl({"start", service});
+    INFO(started.describe() << "\n"
+                            << sd.systemctl({"status", service}).out << "\n"
+                            << sd.console() << "\noutput:\n"
+                            << unit.output_text());
+    CHECK(started.exited(0));
+    CHECK(sd.property(service, "Result") == "success");
+    CHECK(sd.property(service, "ExecMainStatus") == "0");
+    auto seen = parse_probe(unit.output_text());
+    CHECK(seen["uid"] == "65534 65534 65534");
+    CHECK(seen["gid"] == "65534 65534 65534");
+    // systemd's initgroups() lists the primary group among the supplementary ones: no group
+    // beyond the gid the process has anyway.
+    CHECK((seen["groups"] == "" || seen["groups"] == "65534"));
+  }
+
+  SECTION("while it runs, the kernel shows the policy's state") {
+    unit.install("exec", {"sleep", "60"});
+    REQUIRE(sd.systemctl({"start", service}).exited(0));
+    REQUIRE(sd.wait_for(service, "ActiveState", "active"));
+    const auto status = status_of(sd, service);
+    INFO(unit.output_text());
+    check_policy_state(status);
+    CHECK(status.at("CapPrm") == "0000000000000000");
+    CHECK(status.at("CapAmb") == "0000000000000000");
+    // The jail as harden shows it: systemd mounted none of the host's API file systems in.
+    const std::string mountinfo =
+        read_file(sd.host_path("/proc/" + sd.property(service, "MainPID") + "/mountinfo"));
+    INFO(mountinfo);
+    std::map<std::string, std::string> type_at;  // mount point -> file system type
+    std::istringstream lines(mountinfo);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream fields(line);
+      std::string id, parent, device, root, point;
+      fields >> id >> parent >> device >> root >> point;
+      std::istringstream after(line.substr(line.find(" - ") + 3));
+      after >> type_at[point];
+    }
+    for (const auto& [point, type] : type_at) {
+      INFO(point);
+      CHECK(type != "proc");
+      CHECK(type != "sysfs");
+      CHECK_FALSE(type.starts_with("cgroup"));
+    }
+    CHECK(type_at["/dev"] == "tmpfs");  // PrivateDevices=' own, not the host's devtmpfs
+    sd.systemctl({"stop", service});
+  }
+
+  SECTION("clone3 answers ENOSYS, as under harden") {
+    unit.install("oneshot", {"clone3"});
+    sd.systemctl({"start", service});
+    INFO(unit.output_text());
+    CHECK(sd.property(service, "ExecMainCode") == "1");  // exited, not killed by SIGSYS
+    CHECK(sd.property(service, "ExecMainStatus") == std::to_string(kProbeExitErrno));
+    CHECK(parse_probe(unit.output_text())["errno"] == "ENOSYS");
+  }
+
+  SECTION("MemoryDenyWriteExecute refuses writable and executable memory") {
+    unit.install("oneshot", {"wx-memory"});
+    sd.systemctl({"start", service});
+    INFO(unit.output_text());
+    CHECK(sd.property(service, "ExecMainStatus") == std::to_string(kProbeExitErrno));
+    auto seen = parse_probe(unit.output_text());
+    CHECK(seen["mmap_wx"] == "errno EPERM");  // systemd's seccomp answer (harden's is EACCES)
+    CHECK(seen["mprotect_exec"] == "errno EPERM");
+  }
 }

@@ -365,3 +365,157 @@ syscalls = ["ptrace", "init_module"]
   CHECK_FALSE(export_auditctl(none.policy, none.plan, {}, missing));
   CHECK(render_all(missing).find("no [audit] rules") != std::string::npos);
 }
+
+namespace {
+
+std::string native_unit(const std::string& text, std::vector<std::string> command = {"/srv/x"}) {
+  const Compiled c = compile_text(text);
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  options.command = std::move(command);
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  INFO(render_all(diags));
+  REQUIRE(unit);
+  return *unit;
+}
+
+bool has_line(const std::string& unit, const std::string& line) {
+  return unit.find("\n" + line + "\n") != std::string::npos;
+}
+
+// The directive sits in a block of directives under a comment (its reason).
+bool commented(const std::string& unit, const std::string& line) {
+  std::vector<std::string> lines;
+  std::istringstream in(unit);
+  for (std::string l; std::getline(in, l);)
+    lines.push_back(l);
+  auto at = std::ranges::find(lines, line);
+  while (at != lines.begin()) {
+    --at;
+    if (at->starts_with("# ")) return true;
+    if (at->find('=') == std::string::npos) return false;  // "[Service]" or a blank line
+  }
+  return false;
+}
+
+// A compute-only policy like policies/strict.toml, in a jail of the test's own.
+std::string sealed_policy(const std::string& jail, const std::string& extra_allow = "",
+                          const std::string& extra = "") {
+  return "[policy]\nname = \"sealed\"\n[exec]\nmemory_deny_write_execute = true\n"
+         "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n[capabilities]\nkeep = []\n"
+         "[seccomp]\ndefault_action = \"kill-process\"\nallow = [\"@basic-io\", \"@signal\", "
+         "\"newfstatat\", \"readlink\"" +
+         extra_allow + "]\n[filesystem]\nchroot = \"" + jail +
+         "\"\n[namespaces]\nnet = \"loopback\"\n[landlock]\nmode = \"enforce\"\n" + extra;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "systemd --native: a sealed jail gets the directives its filter implies, each with "
+    "its reason",
+    "[export][systemd]") {
+  test::TempDir jail;
+  const std::string unit = native_unit(sealed_policy(jail.path()), {"/filter"});
+  INFO(unit);
+  for (const char* line : {"ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes",
+                           "DevicePolicy=closed", "ProtectSystem=strict", "RestrictSUIDSGID=yes",
+                           "PrivateMounts=yes", "MemoryDenyWriteExecute=yes", "IPAddressDeny=any",
+                           "MountAPIVFS=no", "SystemCallFilter=~clone3:ENOSYS"}) {
+    INFO(line);
+    CHECK(has_line(unit, line));
+    CHECK(commented(unit, line));
+  }
+  // A jail: nothing that makes systemd mount /proc, /sys or the host's /dev into it.
+  for (const char* line :
+       {"ProtectKernelTunables=yes", "ProtectControlGroups=yes", "ProtectHostname=yes",
+        "ProtectProc=invisible", "ProcSubset=pid", "PrivateUsers=yes"}) {
+    INFO(line);
+    CHECK_FALSE(has_line(unit, line));
+  }
+  // nobody is shared with unrelated services: RemoveIPC= would delete their IPC objects.
+  CHECK_FALSE(has_line(unit, "RemoveIPC=yes"));
+  CHECK(unit.find("[landlock] path rules and the exec lock") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: each implied directive disappears with what implies it",
+          "[export][systemd]") {
+  test::TempDir jail;
+  auto without = [&](const std::string& text, std::vector<std::string> command,
+                     std::initializer_list<const char*> absent,
+                     std::initializer_list<const char*> present = {}) {
+    const std::string unit = native_unit(text, std::move(command));
+    INFO(unit);
+    for (const char* line : absent) {
+      INFO("absent: " << line);
+      CHECK_FALSE(has_line(unit, line));
+    }
+    for (const char* line : present) {
+      INFO("present: " << line);
+      CHECK(has_line(unit, line));
+    }
+  };
+  const std::initializer_list<const char*> hiding{"ProtectHome=yes", "PrivateTmp=yes",
+                                                  "PrivateDevices=yes", "DevicePolicy=closed"};
+  SECTION("open() allowed: nothing is hidden, but writes stay impossible only without it") {
+    without(sealed_policy(jail.path(), ", \"openat\""), {"/filter"}, hiding);
+    without(sealed_policy(jail.path(), ", \"openat\""), {"/filter"},
+            {"ProtectSystem=strict", "RestrictSUIDSGID=yes"});
+  }
+  SECTION("no exec lock: another program could be run, so nothing is hidden") {
+    without(sealed_policy(jail.path(), "", "filesystem = false\nbind_tcp = []\n"), {"/filter"},
+            hiding, {"ProtectSystem=strict"});
+  }
+  SECTION("io_uring does what the filter does not allow") {
+    // Its sockets leave only the private namespace's loopback to say anything about IP.
+    without(sealed_policy(jail.path(), ", \"io_uring_setup\""), {"/filter"},
+            {"ProtectHome=yes", "ProtectSystem=strict", "RestrictSUIDSGID=yes"},
+            {"IPAddressDeny=any", "IPAddressAllow=localhost"});
+  }
+  SECTION("a write through a path, or chmod") {
+    without(sealed_policy(jail.path(), ", \"unlink\""), {"/filter"}, {"ProtectSystem=strict"},
+            {"RestrictSUIDSGID=yes", "ProtectHome=yes"});
+    without(sealed_policy(jail.path(), ", \"fchmod\""), {"/filter"}, {"RestrictSUIDSGID=yes"},
+            {"ProtectSystem=strict"});
+  }
+  SECTION("the target itself under a hidden directory stays visible") {
+    without(sealed_policy(jail.path()), {"/tmp/filter"}, {"PrivateTmp=yes"},
+            {"ProtectHome=yes", "PrivateDevices=yes"});
+  }
+  SECTION("sockets: the private namespace's loopback only") {
+    without(sealed_policy(jail.path(), ", \"socket\""), {"/filter"}, {},
+            {"IPAddressDeny=any", "IPAddressAllow=localhost"});
+  }
+  SECTION("CAP_SYS_ADMIN kept: mounts could reach the host") {
+    without(
+        "[policy]\nname = \"adm\"\n[capabilities]\nkeep = [\"CAP_SYS_ADMIN\"]\n"
+        "[lint]\nallow = []\n",
+        {"/bin/x"}, {"PrivateMounts=yes"});
+  }
+  SECTION("no memory_deny_write_execute") {
+    without("[policy]\nname = \"plain\"\n", {"/bin/x"}, {"MemoryDenyWriteExecute=yes"});
+  }
+}
+
+TEST_CASE("systemd --native: a user of its own, outside a jail", "[export][systemd]") {
+  // uid 4242 is nobody's in particular: RemoveIPC= removes only what the service could leave,
+  // which the private IPC namespace makes nothing; a user namespace takes nothing from it.
+  const std::string unit = native_unit(
+      "[policy]\nname = \"own\"\n[identity]\nuser = \"4242\"\ngroup = \"4242\"\n"
+      "[capabilities]\nkeep = []\n[seccomp]\nallow = [\"@basic-io\", \"newfstatat\"]\n"
+      "[lsm]\napparmor_profile = \"harden-own\"\noptional = true\n"
+      "[network]\nscope = \"uid\"\negress = \"drop\"\n"
+      "[[audit.watch]]\npath = \"/etc/passwd\"\n",
+      {"/bin/x"});
+  INFO(unit);
+  for (const char* line :
+       {"RemoveIPC=yes", "PrivateUsers=yes", "ProtectKernelTunables=yes",
+        "ProtectControlGroups=yes", "ProtectHostname=yes", "AppArmorProfile=-harden-own"}) {
+    INFO(line);
+    CHECK(has_line(unit, line));
+  }
+  CHECK_FALSE(has_line(unit, "MountAPIVFS=no"));
+  CHECK(unit.find("harden export --format nft") != std::string::npos);
+  CHECK(unit.find("harden export --format auditctl") != std::string::npos);
+}
