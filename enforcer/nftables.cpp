@@ -1,30 +1,43 @@
 // nftables layer: installs the policy's "table inet harden_<policy>" through libnftables, the
 // library nft itself is built on (no shelling out, no parsing of a command's output for
-// errors). The whole table is replaced in one transaction (see compiler/plan/nft_script.hpp).
+// errors), loaded only when a plan needs it (nft_library.hpp). The whole table is replaced in one
+// transaction (see compiler/plan/nft_script.hpp).
 //
 // Two steps use it. Scope "uid" and "cgroup" rules live in the host's network namespace and
 // are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
 // namespace and are installed right after it exists.
-#include <nftables/libnftables.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <fstream>
-#include <memory>
 #include <sstream>
 
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
+#include "enforcer/nft_library.hpp"
 
 namespace harden {
 
 namespace {
 
-struct NftContextFree {
-  void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+// An nft context freed by the library it came from.
+class NftContext {
+ public:
+  explicit NftContext(const host::NftLibrary& library)
+      : library_(library), ctx_(library.ctx_new(NFT_CTX_DEFAULT)) {}
+  ~NftContext() {
+    if (ctx_) library_.ctx_free(ctx_);
+  }
+  NftContext(const NftContext&) = delete;
+  NftContext& operator=(const NftContext&) = delete;
+  nft_ctx* get() const { return ctx_; }
+  explicit operator bool() const { return ctx_ != nullptr; }
+
+ private:
+  const host::NftLibrary& library_;
+  nft_ctx* ctx_;
 };
-using NftContext = std::unique_ptr<nft_ctx, NftContextFree>;
 
 std::string trimmed(const char* text) {
   std::string s = text ? text : "";
@@ -53,19 +66,21 @@ std::string error_messages(const char* text) {
 namespace host {
 
 std::expected<std::string, std::string> nft_run(const std::string& script) {
-  NftContext ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+  const auto library = load_nft_library();
+  if (!library) return std::unexpected(library.error());
+  NftContext ctx(*library);
   if (!ctx) return std::unexpected("nft_ctx_new failed");
   // Buffered, so nothing reaches harden's stdout or stderr (which are the target's).
-  if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
+  if (library->ctx_buffer_output(ctx.get()) != 0 || library->ctx_buffer_error(ctx.get()) != 0) {
     return std::unexpected("cannot buffer libnftables output");
   }
   errno = 0;
-  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    std::string error = error_messages(nft_ctx_get_error_buffer(ctx.get()));
+  if (library->run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
+    std::string error = error_messages(library->ctx_get_error_buffer(ctx.get()));
     if (error.empty()) error = "libnftables refused the ruleset";
     return std::unexpected(error);
   }
-  return trimmed(nft_ctx_get_output_buffer(ctx.get()));
+  return trimmed(library->ctx_get_output_buffer(ctx.get()));
 }
 
 std::expected<std::vector<std::string>, std::string> nft_harden_tables() {
