@@ -20,9 +20,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "enforcer/layers.hpp"
+#include "enforcer/proc_text.hpp"
 
 namespace harden {
 
@@ -34,10 +34,7 @@ std::string_view lsm_name(Lsm lsm) {
 
 // The kernel's own list of active LSMs, when securityfs is mounted.
 std::string active_lsm_list() {
-  std::ifstream in("/sys/kernel/security/lsm");
-  std::string list;
-  if (!std::getline(in, list)) return {};
-  return list;
+  return first_line(read_proc_text("/sys/kernel/security/lsm"));
 }
 
 bool listed(const std::string& list, std::string_view name) {
@@ -84,9 +81,7 @@ int RealSys::lsm_enabled(Lsm lsm, std::string& why) {
   const std::string active = active_lsm_list();
   if (lsm == Lsm::apparmor) {
     // What aa_is_enabled() checks: the module is enabled and in the active list.
-    std::ifstream enabled("/sys/module/apparmor/parameters/enabled");
-    std::string flag;
-    std::getline(enabled, flag);
+    const std::string flag = first_line(read_proc_text("/sys/module/apparmor/parameters/enabled"));
     if (flag == "Y" && (active.empty() || listed(active, "apparmor"))) return 1;
     why = flag.empty() ? "/sys/module/apparmor/parameters/enabled is missing"
                        : "/sys/module/apparmor/parameters/enabled is " + flag;

@@ -9,13 +9,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/nft_library.hpp"
+#include "enforcer/proc_text.hpp"
 
 namespace harden {
 
@@ -49,12 +48,11 @@ std::string trimmed(const char* text) {
 // nft follows each "Error:" with an excerpt and a caret line that, for a buffer, often points
 // at the wrong line, and repeats an error once per rule that hit it; keep each message once.
 std::string error_messages(const char* text) {
-  std::istringstream lines(text ? text : "");
-  std::string line, out;
-  while (std::getline(lines, line)) {
+  std::string out;
+  for (std::string_view line : lines_of(text ? text : "")) {
     const size_t at = line.find("Error: ");
-    if (at == std::string::npos) continue;
-    const std::string message = line.substr(at + 7);
+    if (at == std::string_view::npos) continue;
+    const std::string message(line.substr(at + 7));
     if (out.find(message) != std::string::npos) continue;
     out += (out.empty() ? "" : "; ") + message;
   }
@@ -87,11 +85,10 @@ std::expected<std::vector<std::string>, std::string> nft_harden_tables() {
   auto listing = nft_run("list tables inet");
   if (!listing) return std::unexpected(listing.error());
   std::vector<std::string> tables;
-  std::istringstream lines(*listing);
-  std::string word, family, name;
-  while (lines >> word >> family >> name) {
-    if (word == "table" && family == "inet" && name.rfind(kTablePrefix, 0) == 0) {
-      tables.push_back(name);
+  const std::vector<std::string_view> words = words_of(*listing);  // "table inet NAME" ...
+  for (size_t i = 0; i + 2 < words.size(); ++i) {
+    if (words[i] == "table" && words[i + 1] == "inet" && words[i + 2].starts_with(kTablePrefix)) {
+      tables.emplace_back(words[i + 2]);
     }
   }
   return tables;
@@ -115,9 +112,8 @@ int RealSys::in_initial_netns() {
   if (::stat("/proc/self/ns/net", &own) != 0) return -1;
   struct stat init {};
   if (::stat("/proc/1/ns/net", &init) != 0) {
-    std::ifstream comm("/proc/2/comm");
-    std::string name;
-    if (!std::getline(comm, name) || name != "kthreadd" || ::stat("/proc/2/ns/net", &init) != 0) {
+    if (first_line(read_proc_text("/proc/2/comm")) != "kthreadd" ||
+        ::stat("/proc/2/ns/net", &init) != 0) {
       return -1;
     }
   }
