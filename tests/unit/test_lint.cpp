@@ -72,6 +72,20 @@ std::vector<const LintFinding*> findings_of(const LintReport& report, std::strin
   return out;
 }
 
+// The corpus files of one rule whose names start with `prefix` ("bad", "good"): bad.toml and
+// good.toml, and variants such as bad-firewall-egress-only.toml for a rule with several cases.
+std::vector<fs::path> corpus_files(const fs::path& dir, std::string_view prefix) {
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && entry.path().extension() == ".toml") {
+      files.push_back(entry.path());
+    }
+  }
+  std::ranges::sort(files);
+  return files;
+}
+
 }  // namespace
 
 TEST_CASE("the lint catalog is sorted, documented and complete", "[lint]") {
@@ -101,16 +115,16 @@ TEST_CASE("the lint catalog is sorted, documented and complete", "[lint]") {
 TEST_CASE("every rule fires on its bad policy at line:column and not on its good one",
           "[lint][corpus]") {
   size_t checked = 0;
+  size_t variants = 0;
   for (const LintRule& rule : lint_rules()) {
     const fs::path dir = kLintCorpus / rule.id;
     INFO("rule " << rule.id);
-    const Expectation expected = read_expectation(dir / "bad.toml");
     const LintReport bad = lint_policy_file((dir / "bad.toml").string());
     const LintReport good = lint_policy_file((dir / "good.toml").string());
-    INFO("bad diagnostics:\n" << render_all(bad.diagnostics));
-    INFO("good diagnostics:\n" << render_all(good.diagnostics));
     if (rule.id == kRuleInvalidPolicy) {
       // The linter's own rule: the bad policy does not validate, at the expected place.
+      const Expectation expected = read_expectation(dir / "bad.toml");
+      INFO("bad diagnostics:\n" << render_all(bad.diagnostics));
       CHECK_FALSE(bad.valid);
       const auto& items = bad.diagnostics.all();
       CHECK(std::ranges::any_of(items, [&](const Diagnostic& d) {
@@ -123,26 +137,40 @@ TEST_CASE("every rule fires on its bad policy at line:column and not on its good
       ++checked;
       continue;
     }
-    REQUIRE(bad.valid);
-    REQUIRE(good.valid);
-    const auto fired = findings_of(bad, rule.id);
-    REQUIRE_FALSE(fired.empty());
-    CHECK(std::ranges::any_of(fired, [&](const LintFinding* f) {
-      return f->pos.line == expected.line && f->pos.column == expected.column &&
-             f->pos.file == (dir / "bad.toml").string() &&
-             f->message.find(expected.message) != std::string::npos && f->severity == rule.severity;
-    }));
-    for (const LintFinding* f : fired)
-      CHECK_FALSE(f->suppressed);
-    const auto quiet = findings_of(good, rule.id);
-    for (const LintFinding* f : quiet) {
-      // A good policy may only show the rule's finding as suppressed (with its reason).
-      CHECK(f->suppressed);
+    for (const fs::path& file : corpus_files(dir, "bad")) {
+      INFO("policy " << file.string());
+      const Expectation expected = read_expectation(file);
+      const LintReport report = lint_policy_file(file.string());
+      INFO("diagnostics:\n" << render_all(report.diagnostics));
+      REQUIRE(report.valid);
+      const auto fired = findings_of(report, rule.id);
+      REQUIRE_FALSE(fired.empty());
+      CHECK(std::ranges::any_of(fired, [&](const LintFinding* f) {
+        return f->pos.line == expected.line && f->pos.column == expected.column &&
+               f->pos.file == file.string() &&
+               f->message.find(expected.message) != std::string::npos &&
+               f->severity == rule.severity;
+      }));
+      for (const LintFinding* f : fired)
+        CHECK_FALSE(f->suppressed);
+      ++variants;
+    }
+    for (const fs::path& file : corpus_files(dir, "good")) {
+      INFO("policy " << file.string());
+      const LintReport report = lint_policy_file(file.string());
+      INFO("diagnostics:\n" << render_all(report.diagnostics));
+      REQUIRE(report.valid);
+      for (const LintFinding* f : findings_of(report, rule.id)) {
+        // A good policy may only show the rule's finding as suppressed (with its reason).
+        CHECK(f->suppressed);
+      }
+      ++variants;
     }
     if (rule.weight > 0) CHECK(bad.exposure >= good.exposure);
     ++checked;
   }
   CHECK(checked == lint_rules().size());
+  CHECK(variants >= 2 * (lint_rules().size() - 1));  // at least bad.toml and good.toml each
 }
 
 TEST_CASE("the dangerous tables are sorted and every name resolves", "[lint][dangerous]") {
