@@ -109,10 +109,16 @@ constexpr LintRule kRules[] = {
      "With [namespaces] net = \"host\" (the default) the target can connect to every address "
      "the host reaches (internal services, cloud metadata endpoints, the rest of the network) "
      "and listen on any port its user may. A private or loopback-only network namespace "
-     "removes all of it; a service that must talk on the host network should have a "
-     "firewall that lets through only its own traffic.",
+     "removes all of it; a service that must talk on the host network needs a firewall that "
+     "lets through only its own traffic: a [network] section whose egress and ingress are "
+     "\"drop\" or \"reject\" (an allow with neither addresses nor ports opens its direction "
+     "again), or Landlock's connect_tcp and bind_tcp. With only one direction restricted the "
+     "finding remains, at 0.7 of the weight when the target may still connect anywhere and "
+     "0.3 when it may still listen on any port.",
      "Set [namespaces] net = \"loopback\" (or \"private\") when the service needs no "
-     "network; otherwise accept it with a reason until a [network] firewall restricts it.",
+     "network; otherwise add a [network] firewall with egress = \"drop\" and ingress = "
+     "\"drop\" and [[network.allow]] entries for its own traffic (scope \"uid\" filters "
+     "egress only: add [landlock] bind_tcp for the ports it serves).",
      check_network},
     {"new-session-off", "NewSessionOff", Severity::warning, 2,
      "The target shares the caller's terminal session",

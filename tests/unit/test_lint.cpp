@@ -225,6 +225,61 @@ TEST_CASE("the dangerous tables are sorted and every name resolves", "[lint][dan
   CHECK(find_dangerous_capability("CAP_NET_BIND_SERVICE") == nullptr);
 }
 
+TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]") {
+  const std::string head =
+      "[policy]\nname = \"n\"\n[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
+      "[namespaces]\nnet = \"host\"\n";
+  auto network = [](const LintReport& r) { return findings_of(r, "network-unrestricted"); };
+  SECTION("both directions dropped: no finding (ingress drops by default in scope netns)") {
+    CHECK(network(lint_text(head + "[network]\negress = \"drop\"\n")).empty());
+  }
+  SECTION("both accepted: the whole finding, at the egress verdict") {
+    const auto fired = network(lint_text(head + "[network]\negress = \"accept\"\ningress = "
+                                                "\"accept\"\n"));
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->badness == 1.0);
+    CHECK(fired[0]->pos.line == 9);
+  }
+  SECTION("egress restricted, ingress open: 0.3, at [network]") {
+    const LintReport r = lint_text(head + "[network]\nscope = \"uid\"\negress = \"reject\"\n");
+    const auto fired = network(r);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->badness == Approx(0.3));
+    CHECK(fired[0]->pos.line == 8);
+    CHECK(fired[0]->pos.column == 1);
+    CHECK(fired[0]->message.find("may listen on any port") != std::string::npos);
+    CHECK(fired[0]->hint.find("bind_tcp") != std::string::npos);
+    // Landlock's bind_tcp closes the other half.
+    CHECK(network(lint_text(head + "[network]\nscope = \"uid\"\negress = \"reject\"\n"
+                                   "[landlock]\nfilesystem = false\nbind_tcp = [8080]\n"))
+              .empty());
+  }
+  SECTION("ingress restricted, egress open: 0.7, at the egress verdict") {
+    const auto fired = network(lint_text(head + "[network]\negress = \"accept\"\n"));
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->badness == Approx(0.7));
+    CHECK(fired[0]->pos.line == 9);
+    CHECK(fired[0]->message.find("may connect to any address") != std::string::npos);
+  }
+  SECTION("an allow with neither addresses nor ports opens its direction again") {
+    const std::string text = head +
+                             "[network]\negress = \"drop\"\n[[network.allow]]\ndirection = "
+                             "\"egress\"\nprotocol = \"tcp\"\n";
+    const auto fired = network(lint_text(text));
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->pos.line == 10);  // the [[network.allow]] table
+    CHECK(network(lint_text(text + "ports = [443]\n")).empty());
+  }
+  SECTION("each restricted direction lowers the exposure") {
+    const double none = lint_text(head).exposure;
+    const double ingress = lint_text(head + "[network]\n").exposure;
+    const double both = lint_text(head + "[network]\negress = \"drop\"\n").exposure;
+    CHECK(none >= ingress);  // one decimal: a small step may round away
+    CHECK(ingress >= both);
+    CHECK(none > both);
+  }
+}
+
 TEST_CASE("dangerous syscalls are read from the compiled filter", "[lint][dangerous]") {
   const std::string head = "[policy]\nname = \"f\"\n[seccomp]\ndefault_action = \"kill-process\"\n";
   SECTION("a group grants them, and the finding points at the group") {
@@ -390,6 +445,8 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
       {"net-host", ""},
       {"no-landlock", ""},
       {"landlock-fs-off", ""},
+      {"firewall-egress-open", ""},
+      {"firewall-ingress-open", ""},
   };
   constexpr size_t kCount = std::size(kGrants);
   auto build = [&](const std::vector<bool>& on) {
@@ -426,6 +483,13 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
       text += has("landlock-fs-off") ? "[landlock]\nfilesystem = false\nconnect_tcp = [443]\n"
                                      : "[landlock]\nmode = \"enforce\"\n";
     }
+    // The firewall counts for network-unrestricted once net is "host" (scope netns: harden
+    // started in the service's namespace).
+    text += "[network]\n";
+    text +=
+        std::string("egress = ") + (has("firewall-egress-open") ? "\"accept\"" : "\"drop\"") + "\n";
+    text += std::string("ingress = ") + (has("firewall-ingress-open") ? "\"accept\"" : "\"drop\"") +
+            "\n";
     if (has("no-seccomp")) return text;
     text += "[seccomp]\ndefault_action = " +
             std::string(has("seccomp.default") ? "\"log\"" : "\"kill-process\"") + "\n";
