@@ -1,6 +1,7 @@
 // The lint catalog and score: every rule fires on its bad policy at the expected line:column and
 // stays quiet on its good one (tests/policies/lint/<rule>/), the tables are sorted and resolve,
 // suppressions need reasons and are shown, and the exposure never rises when a grant goes.
+#include <grp.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 
@@ -223,6 +224,23 @@ TEST_CASE("the dangerous tables are sorted and every name resolves", "[lint][dan
   }
   CHECK(find_dangerous_capability("sys_admin") != nullptr);
   CHECK(find_dangerous_capability("CAP_NET_BIND_SERVICE") == nullptr);
+}
+
+TEST_CASE("the sensitive-path table is sorted, absolute and weighted", "[lint][sensitive]") {
+  const auto paths = sensitive_paths();
+  REQUIRE(paths.size() >= 8);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string path(paths[i].path);
+    INFO(path);
+    if (i > 0) CHECK(paths[i - 1].path < paths[i].path);
+    CHECK(std::regex_match(path, std::regex("(/[A-Za-z0-9._-]+)+")));
+    CHECK_FALSE(paths[i].why.empty());
+    CHECK(paths[i].weight > 0);
+    CHECK(paths[i].weight <= 1);
+  }
+  for (const std::string_view must : {"/etc/gshadow", "/etc/shadow", "/etc/ssl/private", "/root"}) {
+    CHECK(std::ranges::find(paths, must, &SensitivePath::path) != paths.end());
+  }
 }
 
 TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]") {
