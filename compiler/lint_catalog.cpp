@@ -165,6 +165,21 @@ constexpr LintRule kRules[] = {
      "Add a [seccomp] section with default_action = \"kill-process\" and an allow list, "
      "starting from @system-service with the dangerous calls denied.",
      check_seccomp_missing},
+    {"sensitive-path-unwatched", "SensitivePathUnwatched", Severity::warning, 3,
+     "A sensitive host file is readable and no audit watch records reads of it",
+     "Some host files are secrets that turn one compromised service into the host, its users "
+     "or its peers: /etc/shadow, SSH host keys, TLS private keys, the Kerberos keytab, root's "
+     "and users' homes (the table in compiler/dangerous.cpp). The rule reports one the target "
+     "can read: its view shows it (the host's file system, a chroot holding it, a constructed "
+     "root binding it or a parent), Landlock in enforce mode does not refuse it, and its "
+     "identity passes the file's Debian permissions (uid 0 for a file root owns, the file's "
+     "group such as shadow, or CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE kept). When a service "
+     "must be able to read such a file, an audit watch at least records every read, so a "
+     "theft is seen.",
+     "Take the file out of reach: bind only the directories the service needs, add a "
+     "Landlock read list, run as a user outside the file's group. Or watch it: [[audit.watch]] "
+     "path = \"/etc/shadow\", permissions = \"r\" (a watch on a parent directory counts).",
+     check_sensitive_paths},
     {"umask-permissive", "UmaskPermissive", Severity::note, 1,
      "The umask lets the target create world-writable files",
      "Without [exec] umask the target inherits the caller's, and a umask without the o+w bit "

@@ -243,6 +243,136 @@ TEST_CASE("the sensitive-path table is sorted, absolute and weighted", "[lint][s
   }
 }
 
+namespace {
+
+constexpr std::string_view kSensitive = "sensitive-path-unwatched";
+
+std::set<std::string> sensitive_items(const LintReport& report) {
+  std::set<std::string> items;
+  for (const LintFinding* f : findings_of(report, kSensitive))
+    items.insert(f->item);
+  return items;
+}
+
+const LintFinding* sensitive_finding(const LintReport& report, std::string_view path) {
+  for (const LintFinding* f : findings_of(report, kSensitive)) {
+    if (f->item == path) return f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("sensitive-path-unwatched: who can read a secret, and where it points",
+          "[lint][sensitive]") {
+  const std::string head = "[policy]\nname = \"s\"\n";
+  const std::string root = head + "[identity]\nuser = \"root\"\n";
+  SECTION("root on the host's file system reads what root owns, at the user line") {
+    const LintReport r = lint_text(root);
+    const auto items = sensitive_items(r);
+    CHECK(items.count("/etc/shadow") == 1);
+    CHECK(items.count("/etc/ssh/ssh_host_ed25519_key") == 1);
+    CHECK(items.count("/root") == 1);
+    CHECK(items.count("/home") == 0);  // each home is its user's: uid 0 alone cannot enter it
+    for (const LintFinding* f : findings_of(r, kSensitive)) {
+      CHECK(f->pos.line == 4);
+      CHECK(f->pos.column == 8);
+      CHECK(f->severity == Severity::warning);
+    }
+    const LintFinding* shadow = sensitive_finding(r, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->message.find("on the host's file system") != std::string::npos);
+    CHECK(shadow->message.find("runs as root") != std::string::npos);
+    CHECK(shadow->hint.find("path = \"/etc/shadow\"") != std::string::npos);
+  }
+  SECTION("without [identity] the caller's uid counts as root") {
+    CHECK(sensitive_items(lint_text(head)).count("/etc/shadow") == 1);
+  }
+  SECTION("an unprivileged user without the file's group or a DAC capability reads none") {
+    CHECK(sensitive_items(lint_text(head + "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"))
+              .empty());
+  }
+  SECTION("CAP_DAC_READ_SEARCH reads every one, /home included, at the capability") {
+    const LintReport r = lint_text(head +
+                                   "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
+                                   "[capabilities]\nkeep = [\"dac_read_search\"]\n");
+    CHECK(sensitive_items(r).size() == sensitive_paths().size());
+    const LintFinding* home = sensitive_finding(r, "/home");
+    REQUIRE(home);
+    CHECK(home->pos.line == 7);
+    CHECK(home->pos.column == 9);
+    CHECK(home->message.find("CAP_DAC_READ_SEARCH") != std::string::npos);
+  }
+  SECTION("the group shadow reads /etc/shadow and /etc/gshadow, nothing else") {
+    if (getgrnam("shadow") == nullptr) {
+      WARN("no group 'shadow' on this host");
+      return;
+    }
+    const LintReport r = lint_text(head +
+                                   "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
+                                   "supplementary_groups = [\"shadow\"]\n");
+    CHECK(sensitive_items(r) == std::set<std::string>{"/etc/gshadow", "/etc/shadow"});
+    const LintFinding* shadow = sensitive_finding(r, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->pos.line == 6);
+    CHECK(shadow->pos.column == 25);
+  }
+  SECTION("a watch with r on the path or on a parent directory silences it") {
+    const LintReport parent =
+        lint_text(root + "[[audit.watch]]\npath = \"/etc\"\npermissions = \"r\"\n");
+    for (const std::string& item : sensitive_items(parent))
+      CHECK_FALSE(item.starts_with("/etc/"));
+    CHECK(sensitive_items(parent).count("/root") == 1);
+    // The default permissions are rwxa.
+    const LintReport exact = lint_text(root + "[[audit.watch]]\npath = \"/etc/shadow\"\n");
+    CHECK(sensitive_items(exact).count("/etc/shadow") == 0);
+    CHECK(sensitive_items(exact).count("/etc/gshadow") == 1);
+  }
+  SECTION("a watch without r, or on a part of a directory, does not") {
+    const LintReport writes =
+        lint_text(root + "[[audit.watch]]\npath = \"/etc/shadow\"\npermissions = \"wa\"\n");
+    CHECK(sensitive_items(writes).count("/etc/shadow") == 1);
+    const LintReport part = lint_text(root + "[[audit.watch]]\npath = \"/root/.ssh\"\n");
+    CHECK(sensitive_items(part).count("/root") == 1);
+  }
+  SECTION("Landlock in enforce mode hides what its rules do not grant; best-effort hides nothing") {
+    CHECK(sensitive_items(lint_text(root + "[landlock]\nread = [\"/usr\"]\n")).empty());
+    const LintReport effort =
+        lint_text(root + "[landlock]\nmode = \"best-effort\"\nread = [\"/usr\"]\n");
+    CHECK(sensitive_items(effort).count("/etc/shadow") == 1);
+    // A rule above the path grants it; a rule beneath a sensitive directory grants part of it.
+    const LintReport above = lint_text(root + "[landlock]\nread = [\"/etc/ssl\", \"/root/app\"]\n");
+    CHECK(sensitive_items(above) == std::set<std::string>{"/etc/ssl/private", "/root"});
+  }
+  SECTION("a constructed root shows only what it binds and no deeper entry covers") {
+    CHECK(sensitive_items(lint_text(root + "[filesystem]\nread_only = [\"/usr\"]\n")).empty());
+    const LintReport etc = lint_text(
+        root + "[filesystem]\nread_only = [\"/usr\", \"/etc\"]\ntmpfs = [\"/etc/ssl\"]\n");
+    CHECK(sensitive_items(etc).count("/etc/ssl/private") == 0);
+    const LintFinding* shadow = sensitive_finding(etc, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->pos.line == 6);  // the "/etc" entry, not the user line
+    CHECK(shadow->pos.column == 22);
+    CHECK(shadow->message.find("through '/etc' in the view") != std::string::npos);
+    // Bound elsewhere, under another name.
+    const LintReport moved =
+        lint_text(root + "[filesystem]\nread_only = [{ path = \"/data\", source = \"/root\" }]\n");
+    const LintFinding* home = sensitive_finding(moved, "/root");
+    REQUIRE(home);
+    CHECK(home->message.find("(as '/data')") != std::string::npos);
+    CHECK(home->pos.line == 6);
+  }
+  SECTION("a chroot shows what lies inside its jail") {
+    CHECK(sensitive_items(lint_text(root + "[filesystem]\nchroot = \"/srv\"\n")).empty());
+    const LintReport jail = lint_text(root + "[filesystem]\nchroot = \"/etc\"\n");
+    const LintFinding* shadow = sensitive_finding(jail, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->message.find("in the chroot '/etc' (as '/shadow')") != std::string::npos);
+    CHECK(shadow->pos.line == 6);
+    CHECK(sensitive_items(jail).count("/root") == 0);
+  }
+}
+
 TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]") {
   const std::string head =
       "[policy]\nname = \"n\"\n[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
@@ -463,6 +593,9 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
       {"net-host", ""},
       {"no-landlock", ""},
       {"landlock-fs-off", ""},
+      {"caps", "\"CAP_DAC_READ_SEARCH\""},
+      {"shadow-group", ""},
+      {"no-audit", ""},
       {"firewall-egress-open", ""},
       {"firewall-ingress-open", ""},
   };
@@ -483,6 +616,7 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
     };
     std::string text = "[policy]\nname = \"variant\"\n[identity]\n";
     text += has("root") ? "user = \"root\"\n" : "user = \"nobody\"\ngroup = \"nogroup\"\n";
+    if (has("shadow-group")) text += "supplementary_groups = [\"shadow\"]\n";
     if (has("nnp-off")) text += "no_new_privileges = false\n";
     text += "[capabilities]\nkeep = [" + list("caps") + "]\n";
     text += "[exec]\n";
@@ -502,12 +636,13 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
                                      : "[landlock]\nmode = \"enforce\"\n";
     }
     // The firewall counts for network-unrestricted once net is "host" (scope netns: harden
-    // started in the service's namespace).
+    // started in the service's namespace); the watch on /etc for sensitive-path-unwatched.
     text += "[network]\n";
     text +=
         std::string("egress = ") + (has("firewall-egress-open") ? "\"accept\"" : "\"drop\"") + "\n";
     text += std::string("ingress = ") + (has("firewall-ingress-open") ? "\"accept\"" : "\"drop\"") +
             "\n";
+    if (!has("no-audit")) text += "[[audit.watch]]\npath = \"/etc\"\npermissions = \"r\"\n";
     if (has("no-seccomp")) return text;
     text += "[seccomp]\ndefault_action = " +
             std::string(has("seccomp.default") ? "\"log\"" : "\"kill-process\"") + "\n";
