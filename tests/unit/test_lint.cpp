@@ -382,8 +382,9 @@ TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]")
     CHECK(network(lint_text(head + "[network]\negress = \"drop\"\n")).empty());
   }
   SECTION("both accepted: the whole finding, at the egress verdict") {
-    const auto fired = network(lint_text(head + "[network]\negress = \"accept\"\ningress = "
-                                                "\"accept\"\n"));
+    // The findings point into the report, so it must outlive them.
+    const LintReport r = lint_text(head + "[network]\negress = \"accept\"\ningress = \"accept\"\n");
+    const auto fired = network(r);
     REQUIRE(fired.size() == 1);
     CHECK(fired[0]->badness == 1.0);
     CHECK(fired[0]->pos.line == 9);
@@ -403,7 +404,8 @@ TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]")
               .empty());
   }
   SECTION("ingress restricted, egress open: 0.7, at the egress verdict") {
-    const auto fired = network(lint_text(head + "[network]\negress = \"accept\"\n"));
+    const LintReport r = lint_text(head + "[network]\negress = \"accept\"\n");
+    const auto fired = network(r);
     REQUIRE(fired.size() == 1);
     CHECK(fired[0]->badness == Approx(0.7));
     CHECK(fired[0]->pos.line == 9);
@@ -413,7 +415,8 @@ TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]")
     const std::string text = head +
                              "[network]\negress = \"drop\"\n[[network.allow]]\ndirection = "
                              "\"egress\"\nprotocol = \"tcp\"\n";
-    const auto fired = network(lint_text(text));
+    const LintReport r = lint_text(text);
+    const auto fired = network(r);
     REQUIRE(fired.size() == 1);
     CHECK(fired[0]->pos.line == 10);  // the [[network.allow]] table
     CHECK(network(lint_text(text + "ports = [443]\n")).empty());
