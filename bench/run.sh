@@ -133,5 +133,6 @@ echo "== syscalls of one launch (strace -c -f)"
 for c in "$work/bench-wrapper -- $T" "$harden --policy $work/bench.toml -- $T"; do
   echo "-- $c"
   strace -f -c -o "$work/strace.txt" $c
-  tail -n 3 "$work/strace.txt" | head -n 1 | awk '{print "total calls:", $3, " errors:", $4}'
+  # The summary line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total".
+  awk '$NF == "total" {print "total calls:", $4, " errors:", (NF == 6 ? $5 : 0)}' "$work/strace.txt"
 done
