@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-format
   libseccomp-dev libcap-dev libaudit-dev libtomlplusplus-dev catch2 libcli11-dev
-  nlohmann-json3-dev libnftables-dev libapparmor-dev libselinux1-dev
+  nlohmann-json3-dev libnftables-dev libcap-ng-dev
   nftables auditd apparmor iproute2 python3 curl
   systemd crun passwd util-linux
 )

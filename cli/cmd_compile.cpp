@@ -18,6 +18,7 @@
 #include "compiler/plan/plan_file.hpp"
 #include "compiler/plan/plan_io.hpp"
 #include "compiler/plan/unique_fd.hpp"
+#include "enforcer/layers.hpp"
 
 namespace harden::cli {
 
@@ -25,23 +26,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kStubName = "harden-exec";
+// The static stub maps no library; plans with a [network] firewall need libnftables, which
+// only the dynamic one can load (stub/CMakeLists.txt).
+constexpr std::string_view kStaticStubName = "harden-exec";
+constexpr std::string_view kDynamicStubName = "harden-exec-dynamic";
+
+std::string_view stub_name_for(const PlanData& plan) {
+  const bool needs_nftables =
+      enforce::nftables::wanted(plan) || enforce::nftables_netns::wanted(plan);
+  return needs_nftables ? kDynamicStubName : kStaticStubName;
+}
 
 std::string errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
 // The stub beside this harden binary (the build tree), or in ../libexec/harden (installed).
-std::expected<std::string, std::string> find_stub() {
+std::expected<std::string, std::string> find_stub(std::string_view stub_name) {
   std::error_code error;
   const fs::path self = fs::read_symlink("/proc/self/exe", error);
   if (error) return std::unexpected("cannot find harden's own path: " + error.message());
   const fs::path dir = self.parent_path();
   for (const fs::path& candidate :
-       {dir / kStubName, dir / ".." / "libexec" / "harden" / kStubName}) {
+       {dir / stub_name, dir / ".." / "libexec" / "harden" / stub_name}) {
     if (::access(candidate.c_str(), R_OK) == 0) return candidate.lexically_normal().string();
   }
-  return std::unexpected("no " + std::string(kStubName) + " stub next to " + self.string() +
+  return std::unexpected("no " + std::string(stub_name) + " stub next to " + self.string() +
                          " or in ../libexec/harden; give one with --stub");
 }
 
@@ -122,8 +132,9 @@ Subcommand add_compile_command(CLI::App& parent) {
   app->add_option("-o,--output", options->output, "The wrapper (or plan) to write")->required();
   app->add_flag("--plan-only", options->plan_only, "Write only the sealed plan");
   app->add_option("--stub", options->stub,
-                  "The harden-exec stub to build the wrapper from (default: beside harden, or "
-                  "../libexec/harden/harden-exec)")
+                  "The stub to build the wrapper from (default: harden-exec, or "
+                  "harden-exec-dynamic for a policy with a [network] firewall, beside harden or "
+                  "in ../libexec/harden)")
       ->check(CLI::ExistingFile);
   return {app, [options](const Invocation& inv) {
             if (!inv.command.empty()) {
@@ -143,7 +154,8 @@ Subcommand add_compile_command(CLI::App& parent) {
             if (options->plan_only) {
               written = write_atomically(options->output, {sealed}, 0644);
             } else {
-              auto stub_path = options->stub.empty() ? find_stub() : options->stub;
+              auto stub_path =
+                  options->stub.empty() ? find_stub(stub_name_for(plan->data())) : options->stub;
               auto stub = stub_path ? read_stub(*stub_path) : std::unexpected(stub_path.error());
               if (!stub) {
                 std::fprintf(stderr, "harden compile: %s\n", stub.error().c_str());

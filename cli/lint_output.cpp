@@ -255,6 +255,17 @@ std::string explain_lint_rule(const LintRule& rule) {
                     cap.weight, static_cast<int>(cap.why.size()), cap.why.data());
       out += line;
     }
+  } else if (rule.id == "sensitive-path-unwatched") {
+    out += "\nThe sensitive paths (weight, who may read them on Debian, what they hold):\n";
+    for (const SensitivePath& path : sensitive_paths()) {
+      std::string readers = path.owned_by_root ? "root" : "each home's owner";
+      if (!path.group.empty()) readers += ", group " + std::string(path.group);
+      char line[200];
+      std::snprintf(line, sizeof line, "  %-30s %.1f  %-21s %.*s\n", std::string(path.path).c_str(),
+                    path.weight, readers.c_str(), static_cast<int>(path.why.size()),
+                    path.why.data());
+      out += line;
+    }
   }
   return out;
 }

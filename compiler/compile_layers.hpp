@@ -1,6 +1,8 @@
 // Internal: one resolver per layer, called in turn by compile_policy().
 #pragma once
 
+#include <string_view>
+
 #include "compiler/diagnostics.hpp"
 #include "compiler/plan/plan.hpp"
 #include "compiler/policy.hpp"
@@ -30,6 +32,10 @@ std::vector<LandlockPathRule> derive_view_rules(const FilesystemPlan& fs);
 // The host layers need the resolved user: scope = "uid" and audit syscall rules match on it.
 NetworkPlan compile_network(const NetworkSection& net, const std::string& policy_name,
                             const CredentialsPlan& credentials, Diagnostics& diags);
+// The verdict of a [network] direction the policy leaves unset ("drop", "accept"): the
+// sandbox's own namespace takes no connections it was not told about; in the host's namespace
+// harden filters only what the policy asks for. Lint reads it too.
+std::string_view default_network_verdict(NetworkScope scope, bool ingress);
 AuditPlan compile_audit(const AuditSection& audit, const std::string& policy_name,
                         const CredentialsPlan& credentials, Diagnostics& diags);
 LsmPlan compile_lsm(const LsmSection& lsm, Diagnostics& diags);

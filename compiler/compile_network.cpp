@@ -292,6 +292,10 @@ std::optional<Scope> resolve_scope(const NetworkSection& net, const CredentialsP
 
 }  // namespace
 
+std::string_view default_network_verdict(NetworkScope scope, bool ingress) {
+  return ingress && scope == NetworkScope::netns ? "drop" : "accept";
+}
+
 NetworkPlan compile_network(const NetworkSection& net, const std::string& policy_name,
                             const CredentialsPlan& credentials, Diagnostics& diags) {
   NetworkPlan plan;
@@ -299,12 +303,9 @@ NetworkPlan compile_network(const NetworkSection& net, const std::string& policy
   const size_t errors_before = diags.error_count();
   const std::optional<Scope> scope = resolve_scope(net, credentials, diags);
   if (!scope) return plan;
-  const bool own_netns = scope->kind == NetworkScope::netns;
 
-  // Defaults: the sandbox's own namespace takes no connections it was not told about; in the
-  // host's namespace harden filters only what the policy asks for.
-  LocatedString ingress{own_netns ? "drop" : "accept", net.pos};
-  LocatedString egress{"accept", net.pos};
+  LocatedString ingress{std::string(default_network_verdict(scope->kind, true)), net.pos};
+  LocatedString egress{std::string(default_network_verdict(scope->kind, false)), net.pos};
   LocatedString loopback{"filter", net.pos};
   if (net.ingress && one_of(*net.ingress, kVerdicts, "ingress verdict", diags))
     ingress = *net.ingress;

@@ -4,6 +4,17 @@
 // open_by_handle_at "shocker", bpf verifier escapes). Weights: 1.0 means the call alone hands
 // over the kernel (loading modules, kexec, raw port IO, bpf); about 0.5 a well-known escape or
 // privilege path; 0.2 to 0.3 extra kernel surface or an information leak.
+//
+// The sensitive paths are the secrets a compromised service reads first to become more than
+// itself: password hashes, host keys, private keys, root's and users' homes. Sources: the files
+// CIS and STIG audit rules watch, and the targets of credential-dumping tooling (MITRE ATT&CK
+// T1003.008 /etc/passwd and /etc/shadow, T1552.004 private keys). Left out on purpose: public
+// files (/etc/passwd, *.pub host keys, certificates), /proc/kcore (reading it needs
+// CAP_SYS_RAWIO, a dangerous capability already, and a constructed root's /proc masks it), and
+// other distributions' spellings of the same directories (/etc/pki/tls/private): the list is
+// Debian's, like the owners and groups it records. Weights: 0.6 for secrets that hand over
+// every account or the host's identity, 0.5 for private keys, 0.2 to 0.3 for what maps the way
+// to root or holds older hashes.
 #include "compiler/dangerous.hpp"
 
 #include <sched.h>
@@ -113,6 +124,30 @@ constexpr DangerousCapability kCapabilities[] = {
     {"CAP_SYS_RAWIO", "raw device and port I/O", 1.0},
     {"CAP_SYS_TIME", "sets the system clock", 0.3},
 };
+
+// Owners and modes are Debian's: /etc/shadow and /etc/gshadow 0640 root:shadow, /etc/ssl/private
+// 0710 root:ssl-cert with 0640 keys, /etc/sudoers 0440 and /etc/sudoers.d 0750 root:root,
+// everything else 0600 or 0700 root:root; each home under /home 0700 (or 0750) its user's.
+constexpr SensitivePath kSensitivePaths[] = {
+    {"/etc/gshadow", "group password hashes and group administrators", 0.3, "shadow"},
+    {"/etc/krb5.keytab", "the host's Kerberos keys: whoever holds them is this host to every "
+     "kerberized service", 0.6},
+    {"/etc/security/opasswd", "earlier password hashes of every account, kept by pam_pwhistory", 0.3},
+    {"/etc/shadow", "the password hash of every account, to crack offline", 0.6, "shadow"},
+    {"/etc/ssh/ssh_host_ecdsa_key", "an SSH host private key: whoever holds it can pose as this "
+     "host", 0.5},
+    {"/etc/ssh/ssh_host_ed25519_key", "an SSH host private key: whoever holds it can pose as this "
+     "host", 0.5},
+    {"/etc/ssh/ssh_host_rsa_key", "an SSH host private key: whoever holds it can pose as this "
+     "host", 0.5},
+    {"/etc/ssl/private", "the TLS private keys of the host's services", 0.5, "ssl-cert"},
+    {"/etc/sudoers", "who may become root, and which commands need no password", 0.2, "root"},
+    {"/etc/sudoers.d", "who may become root, and which commands need no password", 0.2, "root"},
+    {"/etc/wireguard", "WireGuard private keys: whoever holds them joins the VPN as this host", 0.5},
+    {"/home", "users' SSH and GPG private keys, access tokens and shell histories", 0.5, {},
+     false},
+    {"/root", "root's SSH private keys, access tokens and shell history", 0.5},
+};
 // clang-format on
 
 }  // namespace
@@ -122,6 +157,9 @@ std::span<const DangerousSyscall> dangerous_syscalls() {
 }
 std::span<const DangerousCapability> dangerous_capabilities() {
   return kCapabilities;
+}
+std::span<const SensitivePath> sensitive_paths() {
+  return kSensitivePaths;
 }
 
 const DangerousSyscall* find_dangerous_syscall(std::string_view name) {

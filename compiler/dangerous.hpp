@@ -1,5 +1,6 @@
 // The grants that widen a sandbox the most, as named, sorted data tables: syscalls a seccomp
-// filter should not allow without a reason, and capabilities a service should not keep. Lint
+// filter should not allow without a reason, capabilities a service should not keep, and host
+// files holding secrets that a target should not read unobserved. Lint
 // reads them (compiler/lint_rules_*.cpp); exporters and the seccomp compiler can too. The
 // weights feed the exposure score (see harden-lint(1)): 1.0 is "as bad as no sandbox layer at
 // all", smaller values are partial exposures that add up.
@@ -37,9 +38,24 @@ struct DangerousCapability {
   double weight;
 };
 
-// Sorted by name; a unit test checks that, and that every name resolves.
+// A host file or directory (a directory covers its subtree) whose contents are secrets: reading
+// it is how an intruder turns one service into the host, its users or its peers. The mode is
+// not read from the lint host: `group` records who, besides the owner, reads it by convention.
+struct SensitivePath {
+  std::string_view path;  // absolute, on the host
+  std::string_view why;
+  double weight;  // contribution to the sensitive-path-unwatched rule's badness
+  // The group that may read it on Debian (0640 root:shadow); empty: only the owner.
+  std::string_view group{};
+  // false: what lies beneath belongs to each user (/home), so uid 0 alone cannot read it.
+  bool owned_by_root = true;
+};
+
+// Sorted by name (sensitive paths by path); a unit test checks that, that every name resolves
+// and that every path is absolute and in normal form.
 std::span<const DangerousSyscall> dangerous_syscalls();
 std::span<const DangerousCapability> dangerous_capabilities();
+std::span<const SensitivePath> sensitive_paths();
 
 const DangerousSyscall* find_dangerous_syscall(std::string_view name);
 // Takes "CAP_SYS_ADMIN", "cap_sys_admin" or "sys_admin".

@@ -109,10 +109,16 @@ constexpr LintRule kRules[] = {
      "With [namespaces] net = \"host\" (the default) the target can connect to every address "
      "the host reaches (internal services, cloud metadata endpoints, the rest of the network) "
      "and listen on any port its user may. A private or loopback-only network namespace "
-     "removes all of it; a service that must talk on the host network should have a "
-     "firewall that lets through only its own traffic.",
+     "removes all of it; a service that must talk on the host network needs a firewall that "
+     "lets through only its own traffic: a [network] section whose egress and ingress are "
+     "\"drop\" or \"reject\" (an allow with neither addresses nor ports opens its direction "
+     "again), or Landlock's connect_tcp and bind_tcp. With only one direction restricted the "
+     "finding remains, at 0.7 of the weight when the target may still connect anywhere and "
+     "0.3 when it may still listen on any port.",
      "Set [namespaces] net = \"loopback\" (or \"private\") when the service needs no "
-     "network; otherwise accept it with a reason until a [network] firewall restricts it.",
+     "network; otherwise add a [network] firewall with egress = \"drop\" and ingress = "
+     "\"drop\" and [[network.allow]] entries for its own traffic (scope \"uid\" filters "
+     "egress only: add [landlock] bind_tcp for the ports it serves).",
      check_network},
     {"new-session-off", "NewSessionOff", Severity::warning, 2,
      "The target shares the caller's terminal session",
@@ -159,6 +165,21 @@ constexpr LintRule kRules[] = {
      "Add a [seccomp] section with default_action = \"kill-process\" and an allow list, "
      "starting from @system-service with the dangerous calls denied.",
      check_seccomp_missing},
+    {"sensitive-path-unwatched", "SensitivePathUnwatched", Severity::warning, 3,
+     "A sensitive host file is readable and no audit watch records reads of it",
+     "Some host files are secrets that turn one compromised service into the host, its users "
+     "or its peers: /etc/shadow, SSH host keys, TLS private keys, the Kerberos keytab, root's "
+     "and users' homes (the table in compiler/dangerous.cpp). The rule reports one the target "
+     "can read: its view shows it (the host's file system, a chroot holding it, a constructed "
+     "root binding it or a parent), Landlock in enforce mode does not refuse it, and its "
+     "identity passes the file's Debian permissions (uid 0 for a file root owns, the file's "
+     "group such as shadow, or CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE kept). When a service "
+     "must be able to read such a file, an audit watch at least records every read, so a "
+     "theft is seen.",
+     "Take the file out of reach: bind only the directories the service needs, add a "
+     "Landlock read list, run as a user outside the file's group. Or watch it: [[audit.watch]] "
+     "path = \"/etc/shadow\", permissions = \"r\" (a watch on a parent directory counts).",
+     check_sensitive_paths},
     {"umask-permissive", "UmaskPermissive", Severity::note, 1,
      "The umask lets the target create world-writable files",
      "Without [exec] umask the target inherits the caller's, and a umask without the o+w bit "

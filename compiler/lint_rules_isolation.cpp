@@ -2,6 +2,7 @@
 // writable places in its file system view that are also executable.
 #include <string>
 
+#include "compiler/compile_layers.hpp"
 #include "compiler/lint_checks.hpp"
 
 namespace harden::lint {
@@ -11,6 +12,39 @@ namespace {
 SourcePos pos_of_origin(const PlanOrigin& origin, const SourcePos& fallback) {
   if (origin.line == 0) return fallback;
   return SourcePos{origin.file, origin.line, origin.column};
+}
+
+// How far the target's traffic in one direction is restricted while it shares the host's
+// network: by Landlock (TCP ports only, as the rule always counted it) or by the [network]
+// firewall, whose verdict for the direction refuses what no [[network.allow]] lets through.
+// An allow with neither addresses nor ports passes its whole protocol (or everything), which
+// leaves the direction as open as "accept".
+struct Direction {
+  bool restricted = false;
+  SourcePos open_at;  // what leaves it open, for the finding
+};
+
+Direction firewall_direction(const LintInput& in, bool ingress, bool landlock_restricts,
+                             const SourcePos& fallback) {
+  Direction d;
+  d.restricted = landlock_restricts;
+  d.open_at = fallback;
+  const NetworkSection& written = in.policy.network;
+  if (!in.plan.network.enabled) return d;
+  const auto& verdict = ingress ? written.ingress : written.egress;
+  d.open_at = verdict ? verdict->pos : written.pos;
+  const std::string_view value = verdict ? std::string_view(verdict->value)
+                                         : default_network_verdict(in.plan.network.scope, ingress);
+  if (value == "accept") return d;
+  for (const NetworkAllow& allow : written.allow) {
+    if ((allow.direction.value == "ingress") != ingress) continue;
+    if (allow.addresses.empty() && allow.ports.empty()) {
+      d.open_at = allow.pos;
+      return d;
+    }
+  }
+  d.restricted = true;
+  return d;
 }
 
 }  // namespace
@@ -26,17 +60,45 @@ void check_ipc_host(const LintInput& in, std::vector<LintFinding>& out) {
 }
 
 void check_network(const LintInput& in, std::vector<LintFinding>& out) {
-  // Extension point: a [network] firewall (nftables) restricts the host network too.
   if (in.plan.namespaces.net) return;
   const LandlockPlan& landlock = in.plan.landlock;
-  if (landlock.enabled && landlock.restrict_bind && landlock.restrict_connect) return;
   const auto& net = in.policy.namespaces.net;
-  out.push_back(make_finding("network-unrestricted",
-                             net ? net->pos : in.section_or_name("namespaces"),
-                             std::string(net ? "net = \"host\"" : "no [namespaces] net") +
-                                 ": the target shares the host's network, and may connect to "
-                                 "any address and listen on any port its user may",
-                             "net"));
+  const SourcePos net_pos = net ? net->pos : in.section_or_name("namespaces");
+  const Direction egress =
+      firewall_direction(in, false, landlock.enabled && landlock.restrict_connect, net_pos);
+  const Direction ingress =
+      firewall_direction(in, true, landlock.enabled && landlock.restrict_bind, net_pos);
+  if (egress.restricted && ingress.restricted) return;
+  const std::string shares = std::string(net ? "net = \"host\"" : "no [namespaces] net") +
+                             ": the target shares the host's network";
+  if (!egress.restricted && !ingress.restricted) {
+    out.push_back(make_finding("network-unrestricted", egress.open_at,
+                               shares +
+                                   ", and may connect to any address and listen on any port its "
+                                   "user may",
+                               "net"));
+    return;
+  }
+  // One direction restricted leaves part of the exposure, weighted by what an intruder does
+  // first: reach out (internal services, cloud metadata, exfiltration) rather than wait for
+  // connections to a port it opened.
+  if (!egress.restricted) {
+    out.push_back(make_finding(
+        "network-unrestricted", egress.open_at,
+        shares + "; incoming traffic is restricted, but it may connect to any address", "net", 0.7,
+        "set [network] egress = \"drop\" with [[network.allow]] entries for the peers it "
+        "needs, or [landlock] connect_tcp"));
+    return;
+  }
+  const bool uid_scope = in.plan.network.enabled && in.plan.network.scope == NetworkScope::uid;
+  out.push_back(make_finding(
+      "network-unrestricted", ingress.open_at,
+      shares + "; outgoing traffic is restricted, but it may listen on any port its user may",
+      "net", 0.3,
+      uid_scope ? "scope = \"uid\" cannot filter ingress: add [landlock] bind_tcp with the "
+                  "ports it serves, or use scope = \"cgroup\""
+                : "set [network] ingress = \"drop\" with [[network.allow]] entries for the "
+                  "ports it serves, or [landlock] bind_tcp"));
 }
 
 void check_writable_executable(const LintInput& in, std::vector<LintFinding>& out) {

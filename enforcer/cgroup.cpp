@@ -16,10 +16,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "enforcer/layers.hpp"
+#include "enforcer/proc_text.hpp"
 
 namespace harden::enforce::cgroup {
 
@@ -46,10 +45,7 @@ std::string own_dir(const std::string& mount, const std::string& path) {
 }
 
 std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  return first_line(read_proc_text(path.c_str()));
 }
 
 std::optional<CgroupHierarchy> find(std::string_view controller, const std::vector<Mount>& mounts,
@@ -61,8 +57,8 @@ std::optional<CgroupHierarchy> find(std::string_view controller, const std::vect
     for (const auto& [controllers, path] : own) {
       if (!controllers.empty()) continue;  // the "0::/path" line
       const std::string dir = own_dir(m.dir, path);
-      std::istringstream available(read_first_line(dir + "/cgroup.controllers"));
-      for (std::string name; available >> name;) {
+      const std::string available = read_first_line(dir + "/cgroup.controllers");
+      for (std::string_view name : words_of(available)) {
         if (name == controller) return CgroupHierarchy{dir, true};
       }
     }
@@ -147,19 +143,18 @@ CgroupLayout detect_layout(char* const* environ) {
   CgroupLayout layout;
   std::vector<Mount> mounts;
   {
-    std::ifstream in("/proc/self/mounts");
-    for (std::string line; std::getline(in, line);) {
-      std::istringstream fields(line);
-      std::string device;
-      Mount m;
-      fields >> device >> m.dir >> m.type >> m.options;
-      if (m.type == "cgroup" || m.type == "cgroup2") mounts.push_back(std::move(m));
+    const std::string table = read_proc_text("/proc/self/mounts");
+    for (std::string_view line : lines_of(table)) {
+      const std::vector<std::string_view> fields = words_of(line);  // device dir type options
+      if (fields.size() < 4 || (fields[2] != "cgroup" && fields[2] != "cgroup2")) continue;
+      mounts.push_back(
+          Mount{std::string(fields[1]), std::string(fields[2]), std::string(fields[3])});
     }
   }
   std::vector<std::pair<std::string, std::string>> own;  // (controllers, path)
   {
-    std::ifstream in("/proc/self/cgroup");
-    for (std::string line; std::getline(in, line);) {
+    const std::string membership = read_proc_text("/proc/self/cgroup");
+    for (std::string_view line : lines_of(membership)) {
       const size_t first = line.find(':');
       const size_t second = line.find(':', first + 1);
       if (first == std::string::npos || second == std::string::npos) continue;

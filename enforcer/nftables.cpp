@@ -1,30 +1,42 @@
 // nftables layer: installs the policy's "table inet harden_<policy>" through libnftables, the
 // library nft itself is built on (no shelling out, no parsing of a command's output for
-// errors). The whole table is replaced in one transaction (see compiler/plan/nft_script.hpp).
+// errors), loaded only when a plan needs it (nft_library.hpp). The whole table is replaced in one
+// transaction (see compiler/plan/nft_script.hpp).
 //
 // Two steps use it. Scope "uid" and "cgroup" rules live in the host's network namespace and
 // are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
 // namespace and are installed right after it exists.
-#include <nftables/libnftables.h>
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <fstream>
-#include <memory>
-#include <sstream>
 
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
+#include "enforcer/nft_library.hpp"
+#include "enforcer/proc_text.hpp"
 
 namespace harden {
 
 namespace {
 
-struct NftContextFree {
-  void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+// An nft context freed by the library it came from.
+class NftContext {
+ public:
+  explicit NftContext(const host::NftLibrary& library)
+      : library_(library), ctx_(library.ctx_new(NFT_CTX_DEFAULT)) {}
+  ~NftContext() {
+    if (ctx_) library_.ctx_free(ctx_);
+  }
+  NftContext(const NftContext&) = delete;
+  NftContext& operator=(const NftContext&) = delete;
+  nft_ctx* get() const { return ctx_; }
+  explicit operator bool() const { return ctx_ != nullptr; }
+
+ private:
+  const host::NftLibrary& library_;
+  nft_ctx* ctx_;
 };
-using NftContext = std::unique_ptr<nft_ctx, NftContextFree>;
 
 std::string trimmed(const char* text) {
   std::string s = text ? text : "";
@@ -36,12 +48,11 @@ std::string trimmed(const char* text) {
 // nft follows each "Error:" with an excerpt and a caret line that, for a buffer, often points
 // at the wrong line, and repeats an error once per rule that hit it; keep each message once.
 std::string error_messages(const char* text) {
-  std::istringstream lines(text ? text : "");
-  std::string line, out;
-  while (std::getline(lines, line)) {
+  std::string out;
+  for (std::string_view line : lines_of(text ? text : "")) {
     const size_t at = line.find("Error: ");
-    if (at == std::string::npos) continue;
-    const std::string message = line.substr(at + 7);
+    if (at == std::string_view::npos) continue;
+    const std::string message(line.substr(at + 7));
     if (out.find(message) != std::string::npos) continue;
     out += (out.empty() ? "" : "; ") + message;
   }
@@ -53,30 +64,31 @@ std::string error_messages(const char* text) {
 namespace host {
 
 std::expected<std::string, std::string> nft_run(const std::string& script) {
-  NftContext ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+  const auto library = load_nft_library();
+  if (!library) return std::unexpected(library.error());
+  NftContext ctx(*library);
   if (!ctx) return std::unexpected("nft_ctx_new failed");
   // Buffered, so nothing reaches harden's stdout or stderr (which are the target's).
-  if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
+  if (library->ctx_buffer_output(ctx.get()) != 0 || library->ctx_buffer_error(ctx.get()) != 0) {
     return std::unexpected("cannot buffer libnftables output");
   }
   errno = 0;
-  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    std::string error = error_messages(nft_ctx_get_error_buffer(ctx.get()));
+  if (library->run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
+    std::string error = error_messages(library->ctx_get_error_buffer(ctx.get()));
     if (error.empty()) error = "libnftables refused the ruleset";
     return std::unexpected(error);
   }
-  return trimmed(nft_ctx_get_output_buffer(ctx.get()));
+  return trimmed(library->ctx_get_output_buffer(ctx.get()));
 }
 
 std::expected<std::vector<std::string>, std::string> nft_harden_tables() {
   auto listing = nft_run("list tables inet");
   if (!listing) return std::unexpected(listing.error());
   std::vector<std::string> tables;
-  std::istringstream lines(*listing);
-  std::string word, family, name;
-  while (lines >> word >> family >> name) {
-    if (word == "table" && family == "inet" && name.rfind(kTablePrefix, 0) == 0) {
-      tables.push_back(name);
+  const std::vector<std::string_view> words = words_of(*listing);  // "table inet NAME" ...
+  for (size_t i = 0; i + 2 < words.size(); ++i) {
+    if (words[i] == "table" && words[i + 1] == "inet" && words[i + 2].starts_with(kTablePrefix)) {
+      tables.emplace_back(words[i + 2]);
     }
   }
   return tables;
@@ -100,9 +112,8 @@ int RealSys::in_initial_netns() {
   if (::stat("/proc/self/ns/net", &own) != 0) return -1;
   struct stat init {};
   if (::stat("/proc/1/ns/net", &init) != 0) {
-    std::ifstream comm("/proc/2/comm");
-    std::string name;
-    if (!std::getline(comm, name) || name != "kthreadd" || ::stat("/proc/2/ns/net", &init) != 0) {
+    if (first_line(read_proc_text("/proc/2/comm")) != "kthreadd" ||
+        ::stat("/proc/2/ns/net", &init) != 0) {
       return -1;
     }
   }

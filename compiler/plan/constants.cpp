@@ -159,9 +159,13 @@ constexpr NamedConstant kConstantsByFamily[] = {
 #undef K
 
 // errno values in numeric order; an alias follows its primary name so errno_name() finds the
-// primary first.
-#define E(name) std::pair<std::string_view, int>{#name, name}
-constexpr std::pair<std::string_view, int> kErrnos[] = {
+// primary first. Names inline, not pointers: no relocations at the wrapper's start.
+struct ErrnoName {
+  char name[16];
+  int value;
+};
+#define E(name) ErrnoName{#name, name}
+constexpr ErrnoName kErrnos[] = {
     E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(ENOEXEC), E(EBADF),
     E(ECHILD), E(EAGAIN), E(EWOULDBLOCK), E(ENOMEM), E(EACCES), E(EFAULT), E(ENOTBLK), E(EBUSY),
     E(EEXIST), E(EXDEV), E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE),
@@ -256,15 +260,15 @@ std::expected<uint64_t, std::string> evaluate_constant_expression(std::string_vi
 }
 
 std::optional<int> errno_from_name(std::string_view name) {
-  for (const auto& [errno_text, value] : kErrnos) {
-    if (errno_text == name) return value;
+  for (const ErrnoName& entry : kErrnos) {
+    if (std::string_view(entry.name) == name) return entry.value;
   }
   return std::nullopt;
 }
 
 std::string_view errno_name(int value) {
-  for (const auto& [errno_text, errno_value] : kErrnos) {
-    if (errno_value == value) return errno_text;
+  for (const ErrnoName& entry : kErrnos) {
+    if (entry.value == value) return entry.name;
   }
   return {};
 }
@@ -272,7 +276,7 @@ std::string_view errno_name(int value) {
 std::vector<std::string_view> errno_names() {
   std::vector<std::string_view> names;
   for (const auto& entry : kErrnos)
-    names.push_back(entry.first);
+    names.emplace_back(entry.name);
   return names;
 }
 

@@ -284,7 +284,7 @@ TEST_CASE("an LSM label while the LSM is inactive refuses to start the target", 
   }
 }
 
-TEST_CASE("every generated AppArmor profile passes apparmor_parser; a broken one fails",
+TEST_CASE("every generated AppArmor profile passes apparmor_parser, and a broken one fails",
           "[apparmor]") {
   const std::string parser = find_program("apparmor_parser");
   if (parser.empty()) skip("apparmor_parser is not installed (package apparmor)");

@@ -102,7 +102,7 @@ double exposure(const std::string& output) {
 
 }  // namespace
 
-TEST_CASE("systemd-analyze accepts every exported drop-in; strict policies score <= 1.0",
+TEST_CASE("systemd-analyze accepts every exported drop-in, and strict policies score <= 1.0",
           "[export][systemd]") {
   const std::string analyze = find_program("systemd-analyze");
   if (analyze.empty()) skip("systemd-analyze is not installed");

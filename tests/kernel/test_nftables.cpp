@@ -2,6 +2,7 @@
 // creates and deletes: connections that the table must allow succeed, the others are
 // refused (IPv4 and IPv6), and the ruleset is read back through libnftables, so a missing
 // rule is seen even when a connection test would pass for another reason.
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -383,4 +384,77 @@ TEST_CASE("scope netns with [namespaces] net: the table lives in the sandbox's o
   const auto tables = host::nft_harden_tables();
   REQUIRE(tables.has_value());
   CHECK(std::find(tables->begin(), tables->end(), "harden_" + name) == tables->end());
+}
+
+namespace {
+
+#if defined(HARDEN_SANITIZER_BUILD)
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+
+// Whether an ELF program asks for a dynamic loader (has a PT_INTERP program header).
+bool asks_for_loader(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Elf64_Ehdr header{};
+  REQUIRE(in.read(reinterpret_cast<char*>(&header), sizeof header));
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr program{};
+    in.seekg(static_cast<std::streamoff>(header.e_phoff + i * header.e_phentsize));
+    REQUIRE(in.read(reinterpret_cast<char*>(&program), sizeof program));
+    if (program.p_type == PT_INTERP) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a compiled wrapper installs the firewall, and the static stub refuses it (fail closed)",
+          "[nftables][sealed]") {
+  require_root();
+  TestNetns ns;
+  TempDir dir;
+  const std::string name = unique_name("nft");
+  const std::string policy = write_policy(dir, "wrapped", "[policy]\nname = \"" + name + R"("
+[network]
+scope = "netns"
+ingress = "reject"
+egress = "accept"
+loopback = "filter"
+)");
+  const std::string plain = write_policy(dir, "plain", "[policy]\nname = \"" + name + "-plain\"\n");
+
+  // The stub follows the plan: libnftables only where the plan needs it.
+  const std::string wrapper = dir.file("wrapper");
+  const std::string plain_wrapper = dir.file("plain-wrapper");
+  REQUIRE(run_harden({"compile", policy, "-o", wrapper}).exited(0));
+  REQUIRE(run_harden({"compile", plain, "-o", plain_wrapper}).exited(0));
+  CHECK(asks_for_loader(wrapper));
+  // The sanitizer build links every program dynamically (its runtimes need it).
+  if (!kSanitizerBuild) CHECK_FALSE(asks_for_loader(plain_wrapper));
+
+  std::vector<std::string> argv = ns.exec_prefix();
+  argv.insert(argv.end(), {wrapper, "--", probe_binary(), "write-stdout", "target-ran"});
+  const RunResult ran = run(argv);
+  INFO(ran.describe());
+  CHECK(ran.exited(0));
+  CHECK(ran.out.find("target-ran") != std::string::npos);
+  CHECK(harden_tables_in(ns) == std::vector<std::string>{"harden_" + name});
+  REQUIRE(harden_command_in(ns, {"down", name}).exited(0));
+
+  // Forced onto the static stub (the one without libnftables, static or not), the same plan
+  // refuses to start: no table, no target.
+  const std::string static_stub =
+      (std::filesystem::path(harden_binary()).parent_path() / "harden-exec").string();
+  const std::string forced = dir.file("forced-wrapper");
+  REQUIRE(run_harden({"compile", policy, "-o", forced, "--stub", static_stub}).exited(0));
+  argv = ns.exec_prefix();
+  argv.insert(argv.end(), {forced, "--", probe_binary(), "write-stdout", "target-ran"});
+  const RunResult refused = run(argv);
+  INFO(refused.describe());
+  CHECK(refused.exited(harden::exit_code::kNftablesNetns));
+  CHECK(refused.out.find("target-ran") == std::string::npos);
+  CHECK(refused.err.find("cannot load libnftables") != std::string::npos);
+  CHECK(harden_tables_in(ns).empty());
 }

@@ -176,7 +176,7 @@ TEST_CASE("parse_probe reads key: value lines", "[harness]") {
   CHECK(env[1] == std::pair<std::string, std::string>{"EMPTY", ""});
 }
 
-TEST_CASE("TempDir is removed with its contents; write_policy names files", "[harness]") {
+TEST_CASE("TempDir is removed with its contents, and write_policy names files", "[harness]") {
   std::string path;
   {
     TempDir dir;

@@ -1,6 +1,7 @@
 // The lint catalog and score: every rule fires on its bad policy at the expected line:column and
 // stays quiet on its good one (tests/policies/lint/<rule>/), the tables are sorted and resolve,
 // suppressions need reasons and are shown, and the exposure never rises when a grant goes.
+#include <grp.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 
@@ -72,6 +73,20 @@ std::vector<const LintFinding*> findings_of(const LintReport& report, std::strin
   return out;
 }
 
+// The corpus files of one rule whose names start with `prefix` ("bad", "good"): bad.toml and
+// good.toml, and variants such as bad-firewall-egress-only.toml for a rule with several cases.
+std::vector<fs::path> corpus_files(const fs::path& dir, std::string_view prefix) {
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && entry.path().extension() == ".toml") {
+      files.push_back(entry.path());
+    }
+  }
+  std::ranges::sort(files);
+  return files;
+}
+
 }  // namespace
 
 TEST_CASE("the lint catalog is sorted, documented and complete", "[lint]") {
@@ -101,16 +116,16 @@ TEST_CASE("the lint catalog is sorted, documented and complete", "[lint]") {
 TEST_CASE("every rule fires on its bad policy at line:column and not on its good one",
           "[lint][corpus]") {
   size_t checked = 0;
+  size_t variants = 0;
   for (const LintRule& rule : lint_rules()) {
     const fs::path dir = kLintCorpus / rule.id;
     INFO("rule " << rule.id);
-    const Expectation expected = read_expectation(dir / "bad.toml");
     const LintReport bad = lint_policy_file((dir / "bad.toml").string());
     const LintReport good = lint_policy_file((dir / "good.toml").string());
-    INFO("bad diagnostics:\n" << render_all(bad.diagnostics));
-    INFO("good diagnostics:\n" << render_all(good.diagnostics));
     if (rule.id == kRuleInvalidPolicy) {
       // The linter's own rule: the bad policy does not validate, at the expected place.
+      const Expectation expected = read_expectation(dir / "bad.toml");
+      INFO("bad diagnostics:\n" << render_all(bad.diagnostics));
       CHECK_FALSE(bad.valid);
       const auto& items = bad.diagnostics.all();
       CHECK(std::ranges::any_of(items, [&](const Diagnostic& d) {
@@ -123,26 +138,40 @@ TEST_CASE("every rule fires on its bad policy at line:column and not on its good
       ++checked;
       continue;
     }
-    REQUIRE(bad.valid);
-    REQUIRE(good.valid);
-    const auto fired = findings_of(bad, rule.id);
-    REQUIRE_FALSE(fired.empty());
-    CHECK(std::ranges::any_of(fired, [&](const LintFinding* f) {
-      return f->pos.line == expected.line && f->pos.column == expected.column &&
-             f->pos.file == (dir / "bad.toml").string() &&
-             f->message.find(expected.message) != std::string::npos && f->severity == rule.severity;
-    }));
-    for (const LintFinding* f : fired)
-      CHECK_FALSE(f->suppressed);
-    const auto quiet = findings_of(good, rule.id);
-    for (const LintFinding* f : quiet) {
-      // A good policy may only show the rule's finding as suppressed (with its reason).
-      CHECK(f->suppressed);
+    for (const fs::path& file : corpus_files(dir, "bad")) {
+      INFO("policy " << file.string());
+      const Expectation expected = read_expectation(file);
+      const LintReport report = lint_policy_file(file.string());
+      INFO("diagnostics:\n" << render_all(report.diagnostics));
+      REQUIRE(report.valid);
+      const auto fired = findings_of(report, rule.id);
+      REQUIRE_FALSE(fired.empty());
+      CHECK(std::ranges::any_of(fired, [&](const LintFinding* f) {
+        return f->pos.line == expected.line && f->pos.column == expected.column &&
+               f->pos.file == file.string() &&
+               f->message.find(expected.message) != std::string::npos &&
+               f->severity == rule.severity;
+      }));
+      for (const LintFinding* f : fired)
+        CHECK_FALSE(f->suppressed);
+      ++variants;
+    }
+    for (const fs::path& file : corpus_files(dir, "good")) {
+      INFO("policy " << file.string());
+      const LintReport report = lint_policy_file(file.string());
+      INFO("diagnostics:\n" << render_all(report.diagnostics));
+      REQUIRE(report.valid);
+      for (const LintFinding* f : findings_of(report, rule.id)) {
+        // A good policy may only show the rule's finding as suppressed (with its reason).
+        CHECK(f->suppressed);
+      }
+      ++variants;
     }
     if (rule.weight > 0) CHECK(bad.exposure >= good.exposure);
     ++checked;
   }
   CHECK(checked == lint_rules().size());
+  CHECK(variants >= 2 * (lint_rules().size() - 1));  // at least bad.toml and good.toml each
 }
 
 TEST_CASE("the dangerous tables are sorted and every name resolves", "[lint][dangerous]") {
@@ -195,6 +224,211 @@ TEST_CASE("the dangerous tables are sorted and every name resolves", "[lint][dan
   }
   CHECK(find_dangerous_capability("sys_admin") != nullptr);
   CHECK(find_dangerous_capability("CAP_NET_BIND_SERVICE") == nullptr);
+}
+
+TEST_CASE("the sensitive-path table is sorted, absolute and weighted", "[lint][sensitive]") {
+  const auto paths = sensitive_paths();
+  REQUIRE(paths.size() >= 8);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string path(paths[i].path);
+    INFO(path);
+    if (i > 0) CHECK(paths[i - 1].path < paths[i].path);
+    CHECK(std::regex_match(path, std::regex("(/[A-Za-z0-9._-]+)+")));
+    CHECK_FALSE(paths[i].why.empty());
+    CHECK(paths[i].weight > 0);
+    CHECK(paths[i].weight <= 1);
+  }
+  for (const std::string_view must : {"/etc/gshadow", "/etc/shadow", "/etc/ssl/private", "/root"}) {
+    CHECK(std::ranges::find(paths, must, &SensitivePath::path) != paths.end());
+  }
+}
+
+namespace {
+
+constexpr std::string_view kSensitive = "sensitive-path-unwatched";
+
+std::set<std::string> sensitive_items(const LintReport& report) {
+  std::set<std::string> items;
+  for (const LintFinding* f : findings_of(report, kSensitive))
+    items.insert(f->item);
+  return items;
+}
+
+const LintFinding* sensitive_finding(const LintReport& report, std::string_view path) {
+  for (const LintFinding* f : findings_of(report, kSensitive)) {
+    if (f->item == path) return f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("sensitive-path-unwatched: who can read a secret, and where it points",
+          "[lint][sensitive]") {
+  const std::string head = "[policy]\nname = \"s\"\n";
+  const std::string root = head + "[identity]\nuser = \"root\"\n";
+  SECTION("root on the host's file system reads what root owns, at the user line") {
+    const LintReport r = lint_text(root);
+    const auto items = sensitive_items(r);
+    CHECK(items.count("/etc/shadow") == 1);
+    CHECK(items.count("/etc/ssh/ssh_host_ed25519_key") == 1);
+    CHECK(items.count("/root") == 1);
+    CHECK(items.count("/home") == 0);  // each home is its user's: uid 0 alone cannot enter it
+    for (const LintFinding* f : findings_of(r, kSensitive)) {
+      CHECK(f->pos.line == 4);
+      CHECK(f->pos.column == 8);
+      CHECK(f->severity == Severity::warning);
+    }
+    const LintFinding* shadow = sensitive_finding(r, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->message.find("on the host's file system") != std::string::npos);
+    CHECK(shadow->message.find("runs as root") != std::string::npos);
+    CHECK(shadow->hint.find("path = \"/etc/shadow\"") != std::string::npos);
+  }
+  SECTION("without [identity] the caller's uid counts as root") {
+    CHECK(sensitive_items(lint_text(head)).count("/etc/shadow") == 1);
+  }
+  SECTION("an unprivileged user without the file's group or a DAC capability reads none") {
+    CHECK(sensitive_items(lint_text(head + "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"))
+              .empty());
+  }
+  SECTION("CAP_DAC_READ_SEARCH reads every one, /home included, at the capability") {
+    const LintReport r = lint_text(head +
+                                   "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
+                                   "[capabilities]\nkeep = [\"dac_read_search\"]\n");
+    CHECK(sensitive_items(r).size() == sensitive_paths().size());
+    const LintFinding* home = sensitive_finding(r, "/home");
+    REQUIRE(home);
+    CHECK(home->pos.line == 7);
+    CHECK(home->pos.column == 9);
+    CHECK(home->message.find("CAP_DAC_READ_SEARCH") != std::string::npos);
+  }
+  SECTION("the group shadow reads /etc/shadow and /etc/gshadow, nothing else") {
+    if (getgrnam("shadow") == nullptr) {
+      WARN("no group 'shadow' on this host");
+      return;
+    }
+    const LintReport r = lint_text(head +
+                                   "[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
+                                   "supplementary_groups = [\"shadow\"]\n");
+    CHECK(sensitive_items(r) == std::set<std::string>{"/etc/gshadow", "/etc/shadow"});
+    const LintFinding* shadow = sensitive_finding(r, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->pos.line == 6);
+    CHECK(shadow->pos.column == 25);
+  }
+  SECTION("a watch with r on the path or on a parent directory silences it") {
+    const LintReport parent =
+        lint_text(root + "[[audit.watch]]\npath = \"/etc\"\npermissions = \"r\"\n");
+    for (const std::string& item : sensitive_items(parent))
+      CHECK_FALSE(item.starts_with("/etc/"));
+    CHECK(sensitive_items(parent).count("/root") == 1);
+    // The default permissions are rwxa.
+    const LintReport exact = lint_text(root + "[[audit.watch]]\npath = \"/etc/shadow\"\n");
+    CHECK(sensitive_items(exact).count("/etc/shadow") == 0);
+    CHECK(sensitive_items(exact).count("/etc/gshadow") == 1);
+  }
+  SECTION("a watch without r, or on a part of a directory, does not") {
+    const LintReport writes =
+        lint_text(root + "[[audit.watch]]\npath = \"/etc/shadow\"\npermissions = \"wa\"\n");
+    CHECK(sensitive_items(writes).count("/etc/shadow") == 1);
+    const LintReport part = lint_text(root + "[[audit.watch]]\npath = \"/root/.ssh\"\n");
+    CHECK(sensitive_items(part).count("/root") == 1);
+  }
+  SECTION("Landlock in enforce mode hides what its rules do not grant; best-effort hides nothing") {
+    CHECK(sensitive_items(lint_text(root + "[landlock]\nread = [\"/usr\"]\n")).empty());
+    const LintReport effort =
+        lint_text(root + "[landlock]\nmode = \"best-effort\"\nread = [\"/usr\"]\n");
+    CHECK(sensitive_items(effort).count("/etc/shadow") == 1);
+    // A rule above the path grants it; a rule beneath a sensitive directory grants part of it.
+    const LintReport above = lint_text(root + "[landlock]\nread = [\"/etc/ssl\", \"/root/app\"]\n");
+    CHECK(sensitive_items(above) == std::set<std::string>{"/etc/ssl/private", "/root"});
+  }
+  SECTION("a constructed root shows only what it binds and no deeper entry covers") {
+    CHECK(sensitive_items(lint_text(root + "[filesystem]\nread_only = [\"/usr\"]\n")).empty());
+    const LintReport etc = lint_text(
+        root + "[filesystem]\nread_only = [\"/usr\", \"/etc\"]\ntmpfs = [\"/etc/ssl\"]\n");
+    CHECK(sensitive_items(etc).count("/etc/ssl/private") == 0);
+    const LintFinding* shadow = sensitive_finding(etc, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->pos.line == 6);  // the "/etc" entry, not the user line
+    CHECK(shadow->pos.column == 22);
+    CHECK(shadow->message.find("through '/etc' in the view") != std::string::npos);
+    // Bound elsewhere, under another name.
+    const LintReport moved =
+        lint_text(root + "[filesystem]\nread_only = [{ path = \"/data\", source = \"/root\" }]\n");
+    const LintFinding* home = sensitive_finding(moved, "/root");
+    REQUIRE(home);
+    CHECK(home->message.find("(as '/data')") != std::string::npos);
+    CHECK(home->pos.line == 6);
+  }
+  SECTION("a chroot shows what lies inside its jail") {
+    CHECK(sensitive_items(lint_text(root + "[filesystem]\nchroot = \"/srv\"\n")).empty());
+    const LintReport jail = lint_text(root + "[filesystem]\nchroot = \"/etc\"\n");
+    const LintFinding* shadow = sensitive_finding(jail, "/etc/shadow");
+    REQUIRE(shadow);
+    CHECK(shadow->message.find("in the chroot '/etc' (as '/shadow')") != std::string::npos);
+    CHECK(shadow->pos.line == 6);
+    CHECK(sensitive_items(jail).count("/root") == 0);
+  }
+}
+
+TEST_CASE("network-unrestricted counts a [network] firewall", "[lint][network]") {
+  const std::string head =
+      "[policy]\nname = \"n\"\n[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n"
+      "[namespaces]\nnet = \"host\"\n";
+  auto network = [](const LintReport& r) { return findings_of(r, "network-unrestricted"); };
+  SECTION("both directions dropped: no finding (ingress drops by default in scope netns)") {
+    CHECK(network(lint_text(head + "[network]\negress = \"drop\"\n")).empty());
+  }
+  SECTION("both accepted: the whole finding, at the egress verdict") {
+    // The findings point into the report, so it must outlive them.
+    const LintReport r = lint_text(head + "[network]\negress = \"accept\"\ningress = \"accept\"\n");
+    const auto fired = network(r);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->badness == 1.0);
+    CHECK(fired[0]->pos.line == 9);
+  }
+  SECTION("egress restricted, ingress open: 0.3, at [network]") {
+    const LintReport r = lint_text(head + "[network]\nscope = \"uid\"\negress = \"reject\"\n");
+    const auto fired = network(r);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->badness == Approx(0.3));
+    CHECK(fired[0]->pos.line == 8);
+    CHECK(fired[0]->pos.column == 1);
+    CHECK(fired[0]->message.find("may listen on any port") != std::string::npos);
+    CHECK(fired[0]->hint.find("bind_tcp") != std::string::npos);
+    // Landlock's bind_tcp closes the other half.
+    CHECK(network(lint_text(head + "[network]\nscope = \"uid\"\negress = \"reject\"\n"
+                                   "[landlock]\nfilesystem = false\nbind_tcp = [8080]\n"))
+              .empty());
+  }
+  SECTION("ingress restricted, egress open: 0.7, at the egress verdict") {
+    const LintReport r = lint_text(head + "[network]\negress = \"accept\"\n");
+    const auto fired = network(r);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->badness == Approx(0.7));
+    CHECK(fired[0]->pos.line == 9);
+    CHECK(fired[0]->message.find("may connect to any address") != std::string::npos);
+  }
+  SECTION("an allow with neither addresses nor ports opens its direction again") {
+    const std::string text = head +
+                             "[network]\negress = \"drop\"\n[[network.allow]]\ndirection = "
+                             "\"egress\"\nprotocol = \"tcp\"\n";
+    const LintReport r = lint_text(text);
+    const auto fired = network(r);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0]->pos.line == 10);  // the [[network.allow]] table
+    CHECK(network(lint_text(text + "ports = [443]\n")).empty());
+  }
+  SECTION("each restricted direction lowers the exposure") {
+    const double none = lint_text(head).exposure;
+    const double ingress = lint_text(head + "[network]\n").exposure;
+    const double both = lint_text(head + "[network]\negress = \"drop\"\n").exposure;
+    CHECK(none >= ingress);  // one decimal: a small step may round away
+    CHECK(ingress >= both);
+    CHECK(none > both);
+  }
 }
 
 TEST_CASE("dangerous syscalls are read from the compiled filter", "[lint][dangerous]") {
@@ -362,6 +596,11 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
       {"net-host", ""},
       {"no-landlock", ""},
       {"landlock-fs-off", ""},
+      {"caps", "\"CAP_DAC_READ_SEARCH\""},
+      {"shadow-group", ""},
+      {"no-audit", ""},
+      {"firewall-egress-open", ""},
+      {"firewall-ingress-open", ""},
   };
   constexpr size_t kCount = std::size(kGrants);
   auto build = [&](const std::vector<bool>& on) {
@@ -380,6 +619,7 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
     };
     std::string text = "[policy]\nname = \"variant\"\n[identity]\n";
     text += has("root") ? "user = \"root\"\n" : "user = \"nobody\"\ngroup = \"nogroup\"\n";
+    if (has("shadow-group")) text += "supplementary_groups = [\"shadow\"]\n";
     if (has("nnp-off")) text += "no_new_privileges = false\n";
     text += "[capabilities]\nkeep = [" + list("caps") + "]\n";
     text += "[exec]\n";
@@ -398,6 +638,14 @@ TEST_CASE("exposure is monotonic: removing a grant never raises it", "[lint][sco
       text += has("landlock-fs-off") ? "[landlock]\nfilesystem = false\nconnect_tcp = [443]\n"
                                      : "[landlock]\nmode = \"enforce\"\n";
     }
+    // The firewall counts for network-unrestricted once net is "host" (scope netns: harden
+    // started in the service's namespace); the watch on /etc for sensitive-path-unwatched.
+    text += "[network]\n";
+    text +=
+        std::string("egress = ") + (has("firewall-egress-open") ? "\"accept\"" : "\"drop\"") + "\n";
+    text += std::string("ingress = ") + (has("firewall-ingress-open") ? "\"accept\"" : "\"drop\"") +
+            "\n";
+    if (!has("no-audit")) text += "[[audit.watch]]\npath = \"/etc\"\npermissions = \"r\"\n";
     if (has("no-seccomp")) return text;
     text += "[seccomp]\ndefault_action = " +
             std::string(has("seccomp.default") ? "\"log\"" : "\"kill-process\"") + "\n";

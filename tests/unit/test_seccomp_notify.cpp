@@ -36,7 +36,7 @@ seccomp_notif notification(uint32_t nr, uint32_t arch = native_audit_arch()) {
 
 }  // namespace
 
-TEST_CASE("kill-process and errno answers become notifications; the rest stays", "[supervise]") {
+TEST_CASE("kill-process and errno answers become notifications, the rest stays", "[supervise]") {
   const std::vector<sock_filter> program{
       ret(SECCOMP_RET_ALLOW),         ret(SECCOMP_RET_KILL_PROCESS),
       ret(SECCOMP_RET_ERRNO | EPERM), ret(SECCOMP_RET_ERRNO | ENOSYS),
