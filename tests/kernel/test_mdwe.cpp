@@ -91,8 +91,8 @@ TEST_CASE("the shipped strict policy runs a static program in its jail", "[mdwe]
   INFO(ids.describe());
   REQUIRE(ids.exited(kProbeExitOk));
   const auto seen = parse_probe(ids.out);
-  CHECK(seen.at("uid") == "65534 65534 65534");
-  CHECK(seen.at("gid") == "65534 65534 65534");
+  CHECK(seen.at("uid") == "64900 64900 64900");
+  CHECK(seen.at("gid") == "64900 64900 64900");
   CHECK(seen.at("groups") == "");
 
   const RunResult wx = run_harden({"--policy", policy, "--", "/probe", "wx-memory"});

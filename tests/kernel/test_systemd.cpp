@@ -8,6 +8,8 @@
 // systemd-analyze (test_export_consumers.cpp).
 #include <catch2/catch.hpp>
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "tests/support/booted_systemd.hpp"
@@ -68,9 +71,9 @@ std::map<std::string, std::string> status_of(const BootedSystemd& sd, const std:
   return parse_probe(read_file(sd.host_path("/proc/" + pid + "/status")));
 }
 
-void check_policy_state(const std::map<std::string, std::string>& status) {
-  CHECK(split_fields(status.at("Uid")) ==
-        std::vector<std::string>{"65534", "65534", "65534", "65534"});
+void check_policy_state(const std::map<std::string, std::string>& status,
+                        const std::string& uid = "65534") {
+  CHECK(split_fields(status.at("Uid")) == std::vector<std::string>{uid, uid, uid, uid});
   CHECK(status.at("CapEff") == "0000000000000000");
   CHECK(status.at("CapBnd") == "0000000000000000");
   CHECK(status.at("NoNewPrivs") == "1");
@@ -233,7 +236,44 @@ namespace {
 // The native export of policies/strict.toml, with the policy's chroot moved to a jail of the
 // test's own holding only the static probe, installed as a drop-in of a unit in the booted
 // systemd. Each run starts the unit with the probe's arguments and waits for it to end.
+// policies/strict.toml runs under a uid and gid of its own that need no account under
+// harden; systemd's User= does want one, as any real deployment would create. The test makes
+// it (uniquely named) when the machine has none, and removes it afterwards.
+constexpr uid_t kStrictId = 64900;
+
+class StrictAccount {
+ public:
+  StrictAccount() {
+    if (::getpwuid(kStrictId) && ::getgrgid(kStrictId)) return;  // the host already has one
+    if (::getpwuid(kStrictId) || ::getgrgid(kStrictId)) {
+      skip("uid or gid " + std::to_string(kStrictId) + " is half taken on this machine");
+    }
+    name_ = unique_name("hdns").substr(0, 31);
+    const std::string id = std::to_string(kStrictId);
+    const RunResult group = run({"groupadd", "--system", "--gid", id, name_});
+    if (!group.exited(0)) throw std::runtime_error("groupadd failed: " + group.describe());
+    const RunResult user =
+        run({"useradd", "--system", "--uid", id, "--gid", id, "--no-create-home", "--home-dir",
+             "/nonexistent", "--shell", "/usr/sbin/nologin", name_});
+    if (!user.exited(0)) {
+      (void)run({"groupdel", name_});
+      throw std::runtime_error("useradd failed: " + user.describe());
+    }
+  }
+  ~StrictAccount() {
+    if (name_.empty()) return;
+    (void)run({"userdel", name_});
+    (void)run({"groupdel", name_});  // userdel may have taken it already
+  }
+  StrictAccount(const StrictAccount&) = delete;
+  StrictAccount& operator=(const StrictAccount&) = delete;
+
+ private:
+  std::string name_;  // empty when the account was there before
+};
+
 struct NativeStrictUnit {
+  StrictAccount account;
   const BootedSystemd& sd;
   TempDir dir{"harden-sd-native"};
   std::string jail, policy, output;
@@ -278,7 +318,7 @@ TEST_CASE("the native export of policies/strict.toml runs its static program in 
   NativeStrictUnit unit(sd);
   const std::string service = unit.name + ".service";
 
-  SECTION("the program runs to success, as nobody") {
+  SECTION("the program runs to success, as the policy's own uid") {
     const std::string drop_in = unit.install("oneshot", {"ids"});
     INFO(drop_in);
     const RunResult started = sd.systemctl({"start", service});
@@ -290,11 +330,11 @@ TEST_CASE("the native export of policies/strict.toml runs its static program in 
     CHECK(sd.property(service, "Result") == "success");
     CHECK(sd.property(service, "ExecMainStatus") == "0");
     auto seen = parse_probe(unit.output_text());
-    CHECK(seen["uid"] == "65534 65534 65534");
-    CHECK(seen["gid"] == "65534 65534 65534");
+    CHECK(seen["uid"] == "64900 64900 64900");
+    CHECK(seen["gid"] == "64900 64900 64900");
     // systemd's initgroups() lists the primary group among the supplementary ones: no group
     // beyond the gid the process has anyway.
-    CHECK((seen["groups"] == "" || seen["groups"] == "65534"));
+    CHECK((seen["groups"] == "" || seen["groups"] == "64900"));
   }
 
   SECTION("while it runs, the kernel shows the policy's state") {
@@ -303,7 +343,7 @@ TEST_CASE("the native export of policies/strict.toml runs its static program in 
     REQUIRE(sd.wait_for(service, "ActiveState", "active"));
     const auto status = status_of(sd, service);
     INFO(unit.output_text());
-    check_policy_state(status);
+    check_policy_state(status, std::to_string(kStrictId));
     CHECK(status.at("CapPrm") == "0000000000000000");
     CHECK(status.at("CapAmb") == "0000000000000000");
     // The jail as harden shows it: systemd mounted none of the host's API file systems in.
