@@ -13,19 +13,11 @@
 #include <string>
 
 #include "compiler/export.hpp"
+#include "compiler/plan/constants.hpp"
 
 namespace harden {
 
 namespace {
-
-std::string permission_letters(uint32_t perms) {
-  std::string out;
-  if (perms & AUDIT_PERM_READ) out += 'r';
-  if (perms & AUDIT_PERM_WRITE) out += 'w';
-  if (perms & AUDIT_PERM_EXEC) out += 'x';
-  if (perms & AUDIT_PERM_ATTR) out += 'a';
-  return out;
-}
 
 // The plan's syscall numbers are for its (native) architecture; names only go in comments.
 std::string syscall_name(int nr) {
@@ -72,7 +64,7 @@ std::optional<std::string> export_auditctl(const Policy& policy, const Plan& pla
       // path= watches one file, dir= a whole subtree: the kind harden decided when compiling,
       // not the one auditctl -w would guess from the file system at load time.
       rules += "-a always,exit -F " + std::string(rule.directory ? "dir=" : "path=") + rule.path +
-               " -F perm=" + permission_letters(rule.permissions) + " -k " + rule.key +
+               " -F perm=" + audit_permission_letters(rule.permissions) + " -k " + rule.key +
                keys_of_owner + "\n";
       continue;
     }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "compiler/plan/constants.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
 
@@ -66,15 +67,6 @@ bool is_string_field(uint32_t field) {
          field == AUDIT_DIR || field == AUDIT_FILTERKEY || field == AUDIT_EXE;
 }
 
-std::string perm_letters(uint32_t perms) {
-  std::string out;
-  if (perms & AUDIT_PERM_READ) out += 'r';
-  if (perms & AUDIT_PERM_WRITE) out += 'w';
-  if (perms & AUDIT_PERM_EXEC) out += 'x';
-  if (perms & AUDIT_PERM_ATTR) out += 'a';
-  return out;
-}
-
 struct Described {
   std::string text;     // auditctl -l style, for people
   std::string compare;  // text plus the syscall mask, for deciding "identical"
@@ -113,7 +105,7 @@ Described describe(const audit_rule_data& rule) {
       continue;
     }
     if (field == AUDIT_PERM) {
-      perms = perm_letters(value);
+      perms = audit_permission_letters(value);
       continue;
     }
     std::string shown = std::to_string(value);

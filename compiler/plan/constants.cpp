@@ -5,6 +5,7 @@
 
 #include <asm/prctl.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -278,6 +279,15 @@ std::vector<std::string_view> errno_names() {
   for (const auto& entry : kErrnos)
     names.emplace_back(entry.name);
   return names;
+}
+
+std::string audit_permission_letters(uint32_t permissions) {
+  std::string out;
+  if (permissions & AUDIT_PERM_READ) out += 'r';
+  if (permissions & AUDIT_PERM_WRITE) out += 'w';
+  if (permissions & AUDIT_PERM_EXEC) out += 'x';
+  if (permissions & AUDIT_PERM_ATTR) out += 'a';
+  return out;
 }
 
 }  // namespace harden

@@ -42,4 +42,7 @@ std::string_view errno_name(int value);
 // Every errno name, for "did you mean" hints.
 std::vector<std::string_view> errno_names();
 
+// An audit watch's AUDIT_PERM_* bits as auditctl spells them, in its order ("rwxa").
+std::string audit_permission_letters(uint32_t permissions);
+
 }  // namespace harden
