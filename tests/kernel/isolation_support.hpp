@@ -109,14 +109,23 @@ inline pid_t first_child(pid_t pid) {
   return in ? child : -1;
 }
 
+// Who run_and_signal() sends the signal to.
+enum class SignalTarget {
+  harden,         // harden's pid alone, as a service manager does
+  process_group,  // harden's whole process group, as a terminal does on Ctrl-C (harden is
+                  // started as the leader of a group of its own, as a shell's job is)
+};
+
 // Starts argv (harden running `probe wait-signal` in a PID namespace), waits for the probe's
 // "ready" line, sends `sig` to harden itself and collects the rest. Never waits more than 30s.
-inline SignalledRun run_and_signal(const std::vector<std::string>& argv, int sig) {
+inline SignalledRun run_and_signal(const std::vector<std::string>& argv, int sig,
+                                   SignalTarget to = SignalTarget::harden) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork");
   if (pid == 0) {
+    if (to == SignalTarget::process_group) ::setpgid(0, 0);
     ::dup2(pipefd[1], STDOUT_FILENO);
     const int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, STDIN_FILENO);
@@ -148,7 +157,7 @@ inline SignalledRun run_and_signal(const std::vector<std::string>& argv, int sig
       // harden -> harden as PID 1 -> the target.
       const pid_t init = first_child(pid);
       result.target_pid = init > 0 ? first_child(init) : -1;
-      ::kill(pid, sig);
+      ::kill(to == SignalTarget::process_group ? -pid : pid, sig);
       signalled = true;
     }
   }

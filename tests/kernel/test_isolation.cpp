@@ -276,6 +276,20 @@ TEST_CASE("PID namespace: signals to harden reach the target", "[pid][root]") {
   }
 }
 
+TEST_CASE("PID namespace: Ctrl-C at a terminal reaches the target once", "[pid][root]") {
+  require_root();
+  Jail jail;
+  const std::string policy = jail.policy("pid-ctrl-c", "[namespaces]\npid = true\n");
+  // The terminal signals harden's whole foreground group; harden forwards what it gets.
+  SignalledRun r = run_and_signal(
+      {harden_binary(), "--policy", policy, "--", jail.probe(), "count-signals", "1"}, SIGINT,
+      SignalTarget::process_group);
+  INFO(r.out);
+  CHECK(r.status_exited);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("signals: 1\n") != std::string::npos);
+}
+
 TEST_CASE("PID namespace: when harden dies, the target dies", "[pid][root]") {
   require_root();
   Jail jail;

@@ -882,6 +882,38 @@ static int cmd_wait_signal(int argc, char** argv) {
   return PROBE_EXIT_OK;
 }
 
+/* Prints "ready", waits up to 20 s for a first SIGINT or SIGTERM, then counts every further one
+ * that comes within SECONDS: "signals: N". A signal forwarded twice is seen twice (the second
+ * arrives after the first was taken, so the kernel does not merge them). */
+static int cmd_count_signals(int argc, char** argv) {
+  (void)argc;
+  long seconds;
+  if (parse_long(argv[0], &seconds) != 0) return usage_error("count-signals: expected SECONDS");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  printf("ready: %d\n", (int)getpid());
+  fflush(stdout);
+  struct timespec first_wait = {20, 0};
+  if (sigtimedwait(&set, NULL, &first_wait) < 0) return fail_errno("count-signals", errno);
+  int count = 1;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left_ms = seconds * 1000 -
+                   ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+    if (left_ms <= 0) break;
+    struct timespec wait = {left_ms / 1000, (left_ms % 1000) * 1000000};
+    if (sigtimedwait(&set, NULL, &wait) >= 0) count++;
+  }
+  printf("signals: %d\n", count);
+  return PROBE_EXIT_OK;
+}
+
 /* ---- service manager (systemd) ------------------------------------------------------------ */
 
 /* The exit status after a stop/kill signal: 100 + the signal number, so the test can tell the
@@ -1019,6 +1051,7 @@ static const struct command kCommands[] = {
     {"ipc-create", 2, 2, cmd_ipc_create, "ipc-create KEY MQNAME"},
     {"orphan", 0, 0, cmd_orphan, "orphan"},
     {"wait-signal", 1, 1, cmd_wait_signal, "wait-signal SECONDS"},
+    {"count-signals", 1, 1, cmd_count_signals, "count-signals SECONDS"},
     {"connect-abstract", 1, 1, cmd_connect_abstract, "connect-abstract NAME"},
     {"bind-tcp", 1, 1, cmd_bind_tcp, "bind-tcp PORT"},
     {"fork-many", 1, 1, cmd_fork_many, "fork-many N"},
