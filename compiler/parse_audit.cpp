@@ -46,20 +46,6 @@ void parse_syscall_rule(const toml::table& table, AuditSection& audit, Diagnosti
   audit.syscalls.push_back(std::move(rule));
 }
 
-template <typename Parse>
-void parse_tables(const TomlSection& section, std::string_view key, std::string_view what,
-                  Parse parse) {
-  const toml::node* n = section.node(key);
-  if (!n) return;
-  const auto* array = n->as_array();
-  if (array && array->is_array_of_tables()) {
-    for (const toml::node& element : *array)
-      parse(*element.as_table());
-  } else {
-    section.type_error(*n, key, what);
-  }
-}
-
 }  // namespace
 
 void parse_audit_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
@@ -69,10 +55,10 @@ void parse_audit_section(const toml::table& table, Policy& policy, Diagnostics& 
   audit.present = true;
   audit.pos = pos_of(table);
   audit.key = section.string("key");
-  parse_tables(section, "watch", "a list of [[audit.watch]] tables",
-               [&](const toml::table& t) { parse_watch(t, audit, diags); });
-  parse_tables(section, "syscall", "a list of [[audit.syscall]] tables",
-               [&](const toml::table& t) { parse_syscall_rule(t, audit, diags); });
+  section.each_table("watch", "a list of [[audit.watch]] tables",
+                     [&](const toml::table& t) { parse_watch(t, audit, diags); });
+  section.each_table("syscall", "a list of [[audit.syscall]] tables",
+                     [&](const toml::table& t) { parse_syscall_rule(t, audit, diags); });
 }
 
 }  // namespace harden

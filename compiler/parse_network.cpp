@@ -67,15 +67,8 @@ void parse_network_section(const toml::table& table, Policy& policy, Diagnostics
   network.egress = section.string("egress");
   network.loopback = section.string("loopback");
   network.cgroup = section.string("cgroup");
-  if (const toml::node* allow = section.node("allow")) {
-    const auto* array = allow->as_array();
-    if (array && array->is_array_of_tables()) {
-      for (const toml::node& element : *array)
-        parse_allow(*element.as_table(), network, diags);
-    } else {
-      section.type_error(*allow, "allow", "a list of [[network.allow]] tables");
-    }
-  }
+  section.each_table("allow", "a list of [[network.allow]] tables",
+                     [&](const toml::table& allow) { parse_allow(allow, network, diags); });
 }
 
 }  // namespace harden

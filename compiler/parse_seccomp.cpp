@@ -104,15 +104,8 @@ void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics
   if (auto deny = section.strings("deny")) seccomp.deny = std::move(*deny);
   seccomp.architectures = section.strings("architectures");
   seccomp.log_denials = section.boolean("log_denials");
-  if (const toml::node* rules = section.node("rule")) {
-    const auto* array = rules->as_array();
-    if (array && array->is_array_of_tables()) {
-      for (const toml::node& element : *array)
-        parse_rule(*element.as_table(), seccomp, diags);
-    } else {
-      section.type_error(*rules, "rule", "a list of [[seccomp.rule]] tables");
-    }
-  }
+  section.each_table("rule", "a list of [[seccomp.rule]] tables",
+                     [&](const toml::table& rule) { parse_rule(rule, seccomp, diags); });
 }
 
 }  // namespace harden

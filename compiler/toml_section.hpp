@@ -44,6 +44,21 @@ class TomlSection {
   // An array of strings; wrong element types are reported one by one.
   std::optional<LocatedStrings> strings(std::string_view key) const;
 
+  // Calls parse(table) for each table of an array of tables ([[section.key]]); anything else
+  // at `key` is a type error naming `what`.
+  template <typename Parse>
+  void each_table(std::string_view key, std::string_view what, Parse parse) const {
+    const toml::node* found = node(key);
+    if (!found) return;
+    const auto* array = found->as_array();
+    if (!array || !array->is_array_of_tables()) {
+      type_error(*found, key, what);
+      return;
+    }
+    for (const toml::node& element : *array)
+      parse(*element.as_table());
+  }
+
   // Reports "expected a <what>, found <type>" at the node.
   void type_error(const toml::node& node, std::string_view key, std::string_view what) const;
 

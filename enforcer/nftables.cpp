@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
@@ -19,24 +20,6 @@
 namespace harden {
 
 namespace {
-
-// An nft context freed by the library it came from.
-class NftContext {
- public:
-  explicit NftContext(const host::NftLibrary& library)
-      : library_(library), ctx_(library.ctx_new(NFT_CTX_DEFAULT)) {}
-  ~NftContext() {
-    if (ctx_) library_.ctx_free(ctx_);
-  }
-  NftContext(const NftContext&) = delete;
-  NftContext& operator=(const NftContext&) = delete;
-  nft_ctx* get() const { return ctx_; }
-  explicit operator bool() const { return ctx_ != nullptr; }
-
- private:
-  const host::NftLibrary& library_;
-  nft_ctx* ctx_;
-};
 
 std::string trimmed(const char* text) {
   std::string s = text ? text : "";
@@ -66,7 +49,9 @@ namespace host {
 std::expected<std::string, std::string> nft_run(const std::string& script) {
   const auto library = load_nft_library();
   if (!library) return std::unexpected(library.error());
-  NftContext ctx(*library);
+  // Freed by the library it came from.
+  const std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(library->ctx_new(NFT_CTX_DEFAULT),
+                                                         library->ctx_free);
   if (!ctx) return std::unexpected("nft_ctx_new failed");
   // Buffered, so nothing reaches harden's stdout or stderr (which are the target's).
   if (library->ctx_buffer_output(ctx.get()) != 0 || library->ctx_buffer_error(ctx.get()) != 0) {

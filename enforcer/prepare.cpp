@@ -2,6 +2,7 @@
 // up front keeps the steps free of allocation and lets a bad request fail before anything
 // about the process has changed.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,15 +18,24 @@ namespace harden {
 
 namespace {
 
+// The highest capability this kernel knows, so the bounding set is cleared to its end. Without
+// /proc/sys (a caller in a jail) the bounding set itself answers: PR_CAPBSET_READ fails with
+// EINVAL past the last capability. A fixed guess would leave a newer kernel's capabilities in
+// the bounding set.
 int read_kernel_last_cap() {
   const int fd = ::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 40;  // CAP_CHECKPOINT_RESTORE on 5.9+; dropping unknown ones is harmless
-  char buffer[16] = {};
-  const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
-  ::close(fd);
-  int value = 40;
-  if (n > 0) std::from_chars(buffer, buffer + n, value);
-  return value;
+  if (fd >= 0) {
+    char buffer[16] = {};
+    const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    int value = -1;
+    if (n > 0) std::from_chars(buffer, buffer + n, value);
+    if (value >= 0 && value <= 63) return value;
+  }
+  int last = 0;
+  while (last < 63 && ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(last + 1)) >= 0)
+    ++last;
+  return last;
 }
 
 // systemd socket activation: LISTEN_FDS fds start at 3, and count only when LISTEN_PID names us.

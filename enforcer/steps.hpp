@@ -78,7 +78,7 @@ struct ExecContext {
   std::vector<char*> envp;        // null-terminated
   std::string search_path;        // PATH used to find a bare command name
   std::vector<int> keep_fds;      // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
-  int kernel_last_cap = 40;       // from /proc/sys/kernel/cap_last_cap
+  int kernel_last_cap = 40;       // /proc/sys/kernel/cap_last_cap, or probed (prepare.cpp)
   bool supervise = false;         // LaunchOptions::supervise: fork a supervisor in any case
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork

@@ -175,6 +175,25 @@ TEST_CASE("harden leaves exactly the kept capabilities in all five sets", "[core
   CHECK(s["NoNewPrivs"] == "1");
 }
 
+TEST_CASE("without /proc/sys the bounding set is still cleared to the kernel's last capability",
+          "[core][root]") {
+  require_root();
+  Sandbox box;
+  Policy p;
+  p.capabilities = "keep = []\n";
+  // harden in a mount namespace of its own where /proc/sys is an empty tmpfs, so it cannot
+  // read cap_last_cap and must ask the bounding set itself.
+  const RunResult r = run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                           "mount -t tmpfs none /proc/sys && exec \"$@\"", "sh", harden_binary(),
+                           "--policy", box.policy(p), "--", box.probe, "status"},
+                          {.timeout = kTimeout});
+  INFO(r.describe());
+  REQUIRE(r.exited(kProbeExitOk));
+  auto s = parse_probe(r.out);
+  CHECK(s["CapBnd"] == cap_mask({}));
+  CHECK(s["CapPrm"] == cap_mask({}));
+}
+
 TEST_CASE("a syscall outside the allow list meets the default action", "[core][root]") {
   require_root();
   Sandbox box;
