@@ -10,7 +10,8 @@
 // (forwards signals, reaps orphans, exits with the target's status, 128+signal for a signal,
 // since PID 1 cannot die of its own signal), and the target is PID 2. The target is not PID 1
 // because PID 1 ignores every signal it has no handler for (a forwarded SIGTERM would do
-// nothing) and inherits every orphan of the namespace.
+// nothing) and inherits every orphan of the namespace. PID 1 takes a process group of its own,
+// so a signal to the caller's group is forwarded once, not twice.
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -93,6 +94,13 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     // PID 1, the target's parent, is the one that answers its denied syscalls.
     if (sys.fork_supervised(nullptr) < 0)
       return step_failed(errno, "fork() into the PID namespace");
+    // PID 1 leaves the caller's process group: a terminal's Ctrl-C (or a kill of the whole
+    // group) then reaches only the outer supervisor, which forwards it once. Left in the
+    // group, PID 1 would pass the target the signal it got itself and the supervisor's copy.
+    // Only when the target gets a session of its own anyway: otherwise it would land in a
+    // background group and stop at its first read from the terminal.
+    if (plan.exec.new_session && sys.setpgid_self() != 0)
+      return step_failed(errno, "setpgid() of PID 1");
     if (sys.fork_supervised(&plan) < 0)
       return step_failed(errno, "fork() of the target under PID 1");
     ctx.under_supervisor = true;

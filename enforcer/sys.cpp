@@ -26,6 +26,10 @@ pid_t RealSys::getpgrp() {
 int RealSys::setsid() {
   return ::setsid() < 0 ? -1 : 0;
 }
+
+int RealSys::setpgid_self() {
+  return ::setpgid(0, 0);
+}
 int RealSys::chroot(const char* path) {
   return ::chroot(path);
 }

@@ -50,6 +50,7 @@ class Sys {
   virtual pid_t getsid() = 0;
   virtual pid_t getpgrp() = 0;
   virtual int setsid() = 0;
+  virtual int setpgid_self() = 0;  // setpgid(0, 0): a process group of its own
   // fork(); the parent becomes the supervisor (waits, forwards signals, exits with the child's
   // status) and never returns. When the child will be the target (`target_plan` set) and its
   // filter has denials to report, the supervisor also answers and reports them. Returns 0 in
@@ -205,6 +206,7 @@ class RealSys : public Sys {
   pid_t getsid() override;
   pid_t getpgrp() override;
   int setsid() override;
+  int setpgid_self() override;
   pid_t fork_supervised(const PlanData* target_plan) override;
   int chroot(const char* path) override;
   int chdir(const char* path) override;

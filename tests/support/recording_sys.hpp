@@ -28,6 +28,7 @@ class RecordingSys final : public Sys {
   pid_t getsid() override { return sid; }
   pid_t getpgrp() override { return pgrp; }
   int setsid() override { return record("setsid"); }
+  int setpgid_self() override { return record("setpgid_self"); }
   pid_t fork_supervised(const PlanData*) override { return record("fork_supervised"); }
   int chroot(const char* path) override { return record("chroot " + std::string(path)); }
   int chdir(const char* path) override { return record("chdir " + std::string(path)); }

@@ -205,9 +205,32 @@ TEST_CASE("a PID namespace forks twice at the session step: supervisor, then PID
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
   const std::vector<std::string> expected{"unshare " + hex(CLONE_NEWPID), "fork_supervised",
-                                          "fork_supervised", "setsid"};
+                                          "setpgid_self", "fork_supervised", "setsid"};
   CHECK(calls_before_caps(sys.calls) == expected);
   CHECK(ctx.under_supervisor);
+}
+
+TEST_CASE("PID 1 leaves the caller's process group only when the target gets its own session",
+          "[namespaces][session][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.pid = true;
+  SECTION("new session: setpgid, and its failure stops the launch") {
+    data.exec.new_session = true;
+    const Plan plan = PlanFactory::make(data);
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;
+    sys.fail_call = "setpgid_self";
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kSession);
+    CHECK(sys.calls.back() == "setpgid_self");
+  }
+  SECTION("no new session: PID 1 and the target stay in the caller's foreground group") {
+    data.exec.new_session = false;
+    const Plan plan = PlanFactory::make(data);
+    ExecContext ctx = context_for(plan.data());
+    RecordingSys sys;
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    CHECK(std::count(sys.calls.begin(), sys.calls.end(), "setpgid_self") == 0);
+  }
 }
 
 TEST_CASE("the constructed root: clone sources, build beneath the new root, pivot",
