@@ -39,6 +39,10 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   if (ctx.under_supervisor && sys.prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
     return step_failed(errno, "prctl(PR_SET_PDEATHSIG)");
   }
+  // Armed again only now: a supervisor that died in between sent no signal, so look.
+  if (ctx.under_supervisor && sys.supervisor_alive() != 1) {
+    return step_failed(ESRCH, "the supervisor is gone");
+  }
   return {};
 }
 

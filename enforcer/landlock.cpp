@@ -10,6 +10,7 @@
 
 #include "compiler/plan/landlock_abi.hpp"
 #include "enforcer/layers.hpp"
+#include "enforcer/seccomp_notify.hpp"
 
 namespace harden::enforce::landlock {
 
@@ -95,17 +96,22 @@ StepResult add_port_rules(Sys& sys, int ruleset, const std::vector<uint16_t>& po
 
 }  // namespace
 
+// Also for a policy without [landlock] whose errno answers the supervisor gives: the target
+// must then not signal (nor ptrace, which any Landlock domain prevents) its supervisor.
 bool wanted(const PlanData& plan) {
-  return plan.landlock.enabled;
+  return plan.landlock.enabled || seccomp_notify::has_errno_answers(plan.seccomp);
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  if (!plan.landlock.enabled && !ctx.notify_errno_answers) return {};
   const LandlockPlan& landlock = plan.landlock;
   int abi = sys.landlock_abi();
   const int abi_errno = abi < 0 ? errno : 0;
   if (abi < 0) abi = 0;
 
-  const LandlockRulesetAttr wanted_attr = wanted_by(landlock);
+  LandlockRulesetAttr wanted_attr = wanted_by(landlock);
+  // The supervisor answers errno verdicts (session.cpp checked the ABI has scopes).
+  if (ctx.notify_errno_answers) wanted_attr.scoped |= ll::kScopeSignal;
   const std::string missing = missing_features(wanted_attr, abi);
   if (!missing.empty()) {
     const std::string kernel =

@@ -17,6 +17,7 @@ HARDEN_LAYER(audit)              // audit.cpp
 HARDEN_LAYER(nftables)           // nftables.cpp: scope uid and cgroup, in the host's netns
 HARDEN_LAYER(namespaces)         // namespaces.cpp
 HARDEN_LAYER(nftables_netns)     // nftables.cpp: scope netns, in the sandbox's netns
+HARDEN_LAYER(kill_reports)       // session.cpp: the kernel's kill records, for the supervisor
 HARDEN_LAYER(session)            // session.cpp
 HARDEN_LAYER(lsm)                // lsm.cpp
 HARDEN_LAYER(mounts)             // mounts.cpp
@@ -60,6 +61,17 @@ namespace cgroup {
 // Only reads /proc; the step decides what to do with it.
 CgroupLayout detect_layout(char* const* environ);
 }  // namespace cgroup
+
+namespace session {
+// Whether harden forks and stays as a supervisor, and what the supervisor does.
+struct SessionChoice {
+  bool fork = false;
+  bool setsid = false;         // the target gets a session of its own
+  bool exec_lock = false;      // execve mediated: the total exec lock
+  bool errno_answers = false;  // errno answers go through the supervisor, reported
+};
+SessionChoice choose(const PlanData& plan, Sys& sys, const ExecContext& ctx);
+}  // namespace session
 
 namespace namespaces {
 // The CLONE_NEW* flags the plan asks for, besides the user namespace.

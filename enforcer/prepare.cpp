@@ -97,8 +97,15 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   if (plan.fds.pass_listen_fds) {
     ctx.listen_fd_count = listen_fd_count(environ);
     const int listen_fds = ctx.listen_fd_count;
-    for (int fd = 3; fd < 3 + listen_fds; ++fd)
+    for (int fd = 3; fd < 3 + listen_fds; ++fd) {
+      // A closed fd in the range would be kept too, and whatever harden opened there later
+      // (an exec-lock file, a namespace fd) would reach the target.
+      if (fcntl(fd, F_GETFD) < 0) {
+        return std::unexpected("LISTEN_FDS=" + std::to_string(listen_fds) + " names fd " +
+                               std::to_string(fd) + ", but it is not open in harden");
+      }
       ctx.keep_fds.push_back(fd);
+    }
   }
   std::sort(ctx.keep_fds.begin(), ctx.keep_fds.end());
   ctx.keep_fds.erase(std::unique(ctx.keep_fds.begin(), ctx.keep_fds.end()), ctx.keep_fds.end());

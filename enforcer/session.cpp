@@ -1,9 +1,12 @@
 // Session layer: the one place where harden forks. The target gets a session of its own (no
-// controlling terminal, so no TIOCSTI keystroke injection into the caller's tty). When harden
-// is a process-group leader (started from an interactive shell) setsid() is refused, so
-// harden forks and stays as a small supervisor that forwards signals and exits with the
-// target's status (supervisor.cpp); --supervise asks for that supervisor in any case. The
-// parent of the target also answers and reports its denied syscalls (seccomp_notify.hpp).
+// controlling terminal, so no TIOCSTI keystroke injection into the caller's tty), whatever
+// harden's own position: a process-group leader may not call setsid(), and a session leader
+// with a controlling terminal (under `script`, `ssh -t`, tmux, or `exec harden` from a shell)
+// would hand the target its terminal, so in both cases harden forks, the child calls setsid()
+// and harden stays as a small supervisor that forwards signals and exits with the target's
+// status (supervisor.cpp). A session leader without a terminal (a systemd service) needs no
+// fork. --supervise asks for the supervisor in any case, and so does the total exec lock,
+// whose execve mediation needs one (seccomp_notify.hpp).
 //
 // With a PID namespace the same fork happens twice: harden stays outside as the supervisor
 // the caller knows, its child is PID 1 of the new namespace and stays as a minimal init
@@ -11,7 +14,9 @@
 // since PID 1 cannot die of its own signal), and the target is PID 2. The target is not PID 1
 // because PID 1 ignores every signal it has no handler for (a forwarded SIGTERM would do
 // nothing) and inherits every orphan of the namespace. PID 1 takes a process group of its own,
-// so a signal to the caller's group is forwarded once, not twice.
+// so a signal to the caller's group is forwarded once, not twice. PID 1 keeps the forwarded
+// signals blocked from its birth to its own fork, so none sent in between is lost.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -24,21 +29,25 @@
 #include <csignal>
 #include <new>
 
+#include "compiler/plan/landlock_abi.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/supervisor.hpp"
 
 namespace harden {
 
-pid_t RealSys::fork_supervised(const PlanData* target_plan) {
+pid_t RealSys::fork_supervised(const SupervisorSetup& setup) {
   const sigset_t set = enforce::supervisor::signal_set();
   sigset_t old_mask;
   // Block first, so a signal that arrives between fork and the wait loop is not lost.
   if (sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return -1;
-  // The page for handing the seccomp listener over, when the child is the target and its
-  // filter has denials to report.
+  if (!caller_mask_saved_) {
+    caller_mask_ = old_mask;
+    caller_mask_saved_ = true;
+  }
+  // The page for handing the seccomp listener over.
   SupervisorLink* link = nullptr;
-  if (target_plan && enforce::seccomp_notify::wanted(target_plan->seccomp)) {
+  if (setup.listener) {
     void* page = mmap(nullptr, sizeof(SupervisorLink), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (page == MAP_FAILED) {
@@ -48,12 +57,14 @@ pid_t RealSys::fork_supervised(const PlanData* target_plan) {
     link = new (page) SupervisorLink;
   }
   // The child checks through this pidfd that its parent still lives once the death signal is
-  // armed (getppid() cannot tell: it is 0 in a new PID namespace).
+  // armed (getppid() cannot tell: it is 0 in a new PID namespace), and again whenever it is
+  // re-armed (supervisor_alive()).
   const int parent = static_cast<int>(syscall(SYS_pidfd_open, ::getpid(), 0U));
   if (parent < 0) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     return -1;
   }
+  ::fcntl(parent, F_SETFD, FD_CLOEXEC);
   const pid_t child = fork();
   if (child < 0) {
     const int error = errno;
@@ -63,21 +74,64 @@ pid_t RealSys::fork_supervised(const PlanData* target_plan) {
     return -1;
   }
   if (child == 0) {
-    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    if (!setup.child_forks_again) sigprocmask(SIG_SETMASK, &caller_mask_, nullptr);
     // If harden dies, the target dies: it must never run unsupervised.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     pollfd exited{parent, POLLIN, 0};
     if (poll(&exited, 1, 0) != 0) _exit(exit_code::kSession);
-    ::close(parent);
+    if (supervisor_pidfd_ >= 0) ::close(supervisor_pidfd_);
+    supervisor_pidfd_ = parent;
+    // The kill records are the outer supervisor's to read.
+    if (kill_record_fd_ >= 0) ::close(kill_record_fd_);
+    kill_record_fd_ = -1;
     link_ = link;  // the mapping goes away with execve
     return 0;
   }
   ::close(parent);
-  static const PlanData kNoPlan;
-  enforce::supervisor::run(child, target_plan ? *target_plan : kNoPlan, link);
+  enforce::supervisor::Supervision supervision;
+  supervision.child = child;
+  supervision.plan = setup.plan;
+  supervision.link = link;
+  supervision.exec_lock = setup.exec_lock;
+  supervision.kill_records = kill_record_fd_;
+  supervision.kill_records_missing = kill_record_missing_;
+  supervision.child_is_init = setup.child_forks_again;
+  enforce::supervisor::run(supervision);
+}
+
+int RealSys::supervisor_alive() {
+  if (supervisor_pidfd_ < 0) return 0;
+  pollfd exited{supervisor_pidfd_, POLLIN, 0};
+  return poll(&exited, 1, 0) == 0 ? 1 : 0;
+}
+
+bool RealSys::has_controlling_terminal() {
+  // /dev/tty opens only for a process with a controlling terminal (ENXIO otherwise).
+  const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno != ENXIO && errno != ENOENT ? true : false;
+  ::close(fd);
+  return true;
 }
 
 namespace enforce::session {
+
+SessionChoice choose(const PlanData& plan, Sys& sys, const ExecContext& ctx) {
+  SessionChoice choice;
+  const pid_t pid = sys.getpid();
+  const bool leads_session = sys.getsid() == pid;
+  // The target must never share the caller's session or terminal. A session leader without a
+  // terminal (e.g. under systemd) has nothing to share, and the target may keep its session.
+  choice.setsid = plan.exec.new_session && (!leads_session || sys.has_controlling_terminal());
+  // A process-group leader (every session leader is one) may not call setsid(); a child can.
+  const bool fork_for_setsid = choice.setsid && sys.getpgrp() == pid;
+  choice.exec_lock = seccomp_notify::exec_lock_total(plan);
+  choice.fork = plan.namespaces.pid || fork_for_setsid || ctx.supervise || choice.exec_lock;
+  // Errno answers go through the supervisor (and are reported) only when the target can
+  // neither signal nor ptrace it: the landlock step then scopes the target's signals.
+  choice.errno_answers = choice.fork && seccomp_notify::has_errno_answers(plan.seccomp) &&
+                         plan.no_new_privs && sys.landlock_abi() >= landlock_abi::kScopeAbi;
+  return choice;
+}
 
 // Decides in apply(): --supervise may ask for a fork whatever the plan says.
 bool wanted(const PlanData&) {
@@ -85,27 +139,31 @@ bool wanted(const PlanData&) {
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
-  const pid_t pid = sys.getpid();
-  const bool leads_session = sys.getsid() == pid;  // e.g. under systemd
-  // A process-group leader may not call setsid(); a child can.
-  const bool fork_for_setsid = plan.exec.new_session && !leads_session && sys.getpgrp() == pid;
+  const SessionChoice choice = choose(plan, sys, ctx);
+  ctx.notify_errno_answers = choice.errno_answers;
+  ctx.notify_exec_calls = choice.exec_lock;
+  SupervisorSetup target;
+  target.plan = &plan;
+  target.listener = choice.errno_answers || choice.exec_lock;
+  target.exec_lock = choice.exec_lock;
   if (plan.namespaces.pid) {
     // The outer supervisor, then PID 1 of the namespace as its init.
-    // PID 1, the target's parent, is the one that answers its denied syscalls.
-    if (sys.fork_supervised(nullptr) < 0)
-      return step_failed(errno, "fork() into the PID namespace");
+    // PID 1, the target's parent, is the one that answers its seccomp notifications.
+    SupervisorSetup outer;
+    outer.plan = &plan;
+    outer.child_forks_again = true;
+    if (sys.fork_supervised(outer) < 0) return step_failed(errno, "fork() into the PID namespace");
     // PID 1 leaves the caller's process group: a terminal's Ctrl-C (or a kill of the whole
     // group) then reaches only the outer supervisor, which forwards it once. Left in the
     // group, PID 1 would pass the target the signal it got itself and the supervisor's copy.
     // Only when the target gets a session of its own anyway: otherwise it would land in a
     // background group and stop at its first read from the terminal.
-    if (plan.exec.new_session && sys.setpgid_self() != 0)
-      return step_failed(errno, "setpgid() of PID 1");
-    if (sys.fork_supervised(&plan) < 0)
+    if (choice.setsid && sys.setpgid_self() != 0) return step_failed(errno, "setpgid() of PID 1");
+    if (sys.fork_supervised(target) < 0)
       return step_failed(errno, "fork() of the target under PID 1");
     ctx.under_supervisor = true;
-  } else if (fork_for_setsid || ctx.supervise) {
-    if (sys.fork_supervised(&plan) < 0) return step_failed(errno, "fork()");
+  } else if (choice.fork) {
+    if (sys.fork_supervised(target) < 0) return step_failed(errno, "fork()");
     ctx.under_supervisor = true;
   }
   // systemd socket activation: the sockets now belong to the child's pid.
@@ -114,12 +172,34 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     ctx.env_storage[index] = "LISTEN_PID=" + std::to_string(sys.getpid());
     ctx.envp[index] = ctx.env_storage[index].data();
   }
-  if (plan.exec.new_session && (ctx.under_supervisor || !leads_session) && sys.setsid() != 0) {
-    return step_failed(errno, "setsid()");
-  }
+  if (choice.setsid && sys.setsid() != 0) return step_failed(errno, "setsid()");
   return {};
 }
 
 }  // namespace enforce::session
+
+namespace enforce::kill_reports {
+
+// Only filters that can kill have kills to report.
+bool wanted(const PlanData& plan) {
+  if (!plan.seccomp.enabled) return false;
+  for (const sock_filter& insn : plan.seccomp.program) {
+    if (insn.code != (BPF_RET | BPF_K)) continue;
+    const uint32_t action = insn.k & SECCOMP_RET_ACTION_FULL;
+    if (action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD) return true;
+  }
+  return false;
+}
+
+// Never fails: without the kernel's records the supervisor still reports the kill, and says
+// why it cannot name the call.
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  if (!session::choose(plan, sys, ctx).fork) return {};
+  std::string why_not;
+  (void)sys.open_kill_record_reader(why_not);
+  return {};
+}
+
+}  // namespace enforce::kill_reports
 
 }  // namespace harden

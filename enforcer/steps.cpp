@@ -17,9 +17,8 @@ namespace {
 
 using namespace enforce;
 
-// THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
-// (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 20> kSteps{{
+// THE ORDER. Each row says why it stands where it does.
+constexpr std::array<Step, 21> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
@@ -38,6 +37,11 @@ constexpr std::array<Step, 20> kSteps{{
      "installed before any namespace is entered and before the first packet; after the "
      "cgroup step, since a socket cgroupv2 rule needs its cgroup to exist",
      exit_code::kNftables, nftables::wanted, nftables::apply},
+    {"kill-reports",
+     "before the namespaces: the kernel sends its seccomp audit records (which name a killed "
+     "call) only to a listener in the initial user and network namespaces; opened only when "
+     "a supervisor will stay to read them, and never fails the launch",
+     exit_code::kKillReports, kill_reports::wanted, kill_reports::apply},
     {"namespaces",
      "user namespace first (rootless mode needs it for every other one), then the "
      "rest, before the fork so that the target is born into the PID namespace",

@@ -41,6 +41,7 @@ inline constexpr int kNftables = 217;
 inline constexpr int kNftablesNetns = 218;
 inline constexpr int kLsm = 219;
 inline constexpr int kMemoryDenyWriteExecute = 220;
+inline constexpr int kKillReports = 223;  // never used: the step cannot fail the launch
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,
@@ -94,6 +95,9 @@ struct ExecContext {
   // abstract socket); empty when none is passed. A constructed root must bind a path socket
   // in at the same place, or sd_notify() from the target cannot reach it.
   std::string notify_socket;
+  // What the target's filter sends to its supervisor (session step; seccomp_notify.hpp).
+  bool notify_errno_answers = false;
+  bool notify_exec_calls = false;
 };
 
 struct StepError {

@@ -1,15 +1,23 @@
 // The supervisor: what harden becomes in the parent after a fork. It holds nothing the target
-// needs, forwards the signals a service manager sends, reaps, exits like the target, and
-// (when the plan's filter has denials to report) answers the target's denied syscalls.
+// needs, forwards the signals a service manager sends, reaps, exits like the target, answers
+// the target's seccomp notifications (seccomp_notify.hpp) and names the calls the kernel
+// killed it for (kill_reports.hpp).
+//
+// Nothing the target does can make the supervisor block: reports go to stderr only when it
+// can take them at once (a target that fills its stderr pipe loses reports, never the
+// supervisor's signal forwarding or answers), and signals are forwarded through a pidfd, so a
+// reaped child's pid reused by another process is never signalled.
 #include "enforcer/supervisor.hpp"
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,14 +25,16 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "compiler/plan/unique_fd.hpp"
+#include "enforcer/kill_reports.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/steps.hpp"
 
@@ -40,9 +50,20 @@ constexpr std::array<int, 9> kForwardedSignals{SIGTERM, SIGINT,   SIGHUP,  SIGQU
 // How often the supervisor looks whether the child died before handing over its listener.
 constexpr long kHandOverPollNs = 20'000'000;
 
-void say(std::string_view text) {
+// How long the supervisor waits, after the target died of SIGSYS, for the kernel's audit
+// record of the kill (kauditd sends it asynchronously, possibly after SIGCHLD).
+constexpr int kKillRecordWaitMs = 500;
+
+// Writes a report to stderr if it can be written now. The target shares this stderr; when it
+// has filled the pipe the report is dropped rather than the supervisor stalled.
+void say(std::string_view text, int wait_ms = 0) {
   while (!text.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    pollfd out{STDERR_FILENO, POLLOUT, 0};
+    if (::poll(&out, 1, wait_ms) != 1 || !(out.revents & POLLOUT)) return;
+    // At most PIPE_BUF at a time: a pipe that polled writable takes that much without
+    // blocking.
+    const size_t chunk = std::min<size_t>(text.size(), PIPE_BUF);
+    const ssize_t n = ::write(STDERR_FILENO, text.data(), chunk);
     if (n <= 0) return;
     text.remove_prefix(static_cast<size_t>(n));
   }
@@ -58,12 +79,9 @@ void set_state(SupervisorLink& link, uint32_t state) {
   futex(link.state, FUTEX_WAKE, 1, nullptr);
 }
 
-[[noreturn]] void exit_like(int status, bool killed_for_policy) {
+[[noreturn]] void exit_like(int status) {
   if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
-  // The supervisor killed the target for a kill-process verdict: report what the kernel's
-  // own kill would have shown.
-  if (killed_for_policy && sig == SIGKILL) sig = SIGSYS;
+  const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
   // Die of the same signal, so whoever waits for harden sees what the target suffered.
   // No core of harden itself: the target's core (if any) was already written.
   const rlimit no_core{0, 0};
@@ -75,17 +93,6 @@ void set_state(SupervisorLink& link, uint32_t state) {
   sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
   raise(sig);
   _exit(128 + sig);  // signals that do not kill (or PID 1 in a namespace)
-}
-
-// Reaps everything that has ended (orphans too, when harden is PID 1 of a namespace) and
-// exits once the child has.
-void reap(pid_t child, bool killed_for_policy) {
-  for (;;) {
-    int status = 0;
-    const pid_t done = waitpid(-1, &status, WNOHANG);
-    if (done <= 0) return;
-    if (done == child) exit_like(status, killed_for_policy);
-  }
 }
 
 bool child_has_exited(pid_t child) {
@@ -111,7 +118,8 @@ UniqueFd take_listener(pid_t child, SupervisorLink& link) {
   if (!listener) {
     say(std::string("harden: step 'seccomp' failed: cannot take the seccomp listener from the "
                     "target (pidfd_getfd: ") +
-        std::strerror(errno) + "); the target was not started\n");
+            std::strerror(errno) + "); the target was not started\n",
+        1000);
     set_state(link, SupervisorLink::kRefused);  // the child exits with the seccomp step's code
     return {};
   }
@@ -119,44 +127,10 @@ UniqueFd take_listener(pid_t child, SupervisorLink& link) {
   return listener;
 }
 
-// The thread group of a task id, so a kill reaches the whole process.
-pid_t thread_group_of(pid_t tid) {
-  const std::string path = "/proc/" + std::to_string(tid) + "/status";
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return tid;
-  char text[4096];
-  const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
-  if (n <= 0) return tid;
-  const std::string_view status(text, static_cast<size_t>(n));
-  const size_t at = status.find("\nTgid:");
-  if (at == std::string_view::npos) return tid;
-  size_t digits = at + 6;
-  while (digits < status.size() && (status[digits] == '\t' || status[digits] == ' '))
-    ++digits;
-  pid_t tgid = tid;
-  std::from_chars(status.data() + digits, status.data() + status.size(), tgid);
-  return tgid;
-}
-
-// Kills the process a notification came from, with SIGKILL: it cannot be caught, so the
-// denied call never returns. The pidfd is opened before the id is checked still valid, so the
-// pid cannot have been reused for another process in between. Returns the killed process.
-pid_t kill_process_of(int listener, const seccomp_notif& notif) {
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, notif.pid, 0)));
-  pid_t tgid = static_cast<pid_t>(notif.pid);
-  if (!pidfd && errno == EINVAL) {  // a thread other than the leader
-    tgid = thread_group_of(static_cast<pid_t>(notif.pid));
-    pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
-  }
-  uint64_t id = notif.id;
-  if (!pidfd || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return -1;
-  if (syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) return -1;
-  return tgid;
-}
-
 class Notifications {
  public:
-  explicit Notifications(int listener) : listener_(listener) {
+  Notifications(int listener, const PlanData& plan, enforce::seccomp_notify::JudgeState state)
+      : listener_(listener), plan_(plan), state_(state) {
     seccomp_notif_sizes sizes{};
     syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
     // The kernel's structs may be larger than ours; RECV and SEND want its sizes.
@@ -164,59 +138,169 @@ class Notifications {
     resp_.resize(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
   }
 
-  // Answers one notification. Returns the pid of a process killed for the policy, or 0.
-  pid_t answer(const PlanData& plan) {
+  void answer() {
     std::fill(notif_.begin(), notif_.end(), 0);
     auto* notif = reinterpret_cast<seccomp_notif*>(notif_.data());
-    if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, notif) != 0) return 0;  // gone meanwhile
-    const enforce::seccomp_notify::Verdict verdict = enforce::seccomp_notify::judge(plan, *notif);
-    say(verdict.report);
-    pid_t killed = 0;
+    if (ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, notif) != 0) return;  // gone meanwhile
+    const enforce::seccomp_notify::Verdict verdict =
+        enforce::seccomp_notify::judge(plan_, state_, *notif);
     std::fill(resp_.begin(), resp_.end(), 0);
     auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_.data());
     resp->id = notif->id;
-    if ((verdict.action & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
-      resp->error = -static_cast<int32_t>(verdict.action & SECCOMP_RET_DATA);
+    if (verdict.proceed) {
+      resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     } else {
-      // kill-process, or anything unexpected: fail closed.
-      killed = kill_process_of(listener_, *notif);
-      resp->error = -EPERM;  // should the kill have failed, the call still fails
+      resp->error = -(verdict.error != 0 ? verdict.error : EPERM);
     }
+    // Answer first, then report: the report may be dropped, the answer never.
     ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp);
-    return killed;
+    if (!verdict.report.empty()) say(verdict.report);
   }
 
  private:
   int listener_;
+  const PlanData& plan_;
+  enforce::seccomp_notify::JudgeState state_;
   std::vector<unsigned char> notif_;
   std::vector<unsigned char> resp_;
 };
 
-// Signals and notifications, until the child exits.
-[[noreturn]] void serve(pid_t child, const PlanData& plan, UniqueFd listener) {
-  const sigset_t set = enforce::supervisor::signal_set();
-  const UniqueFd signals(signalfd(-1, &set, SFD_CLOEXEC));
-  Notifications notifications(listener.get());
-  bool killed_for_policy = false;
-  pollfd fds[2] = {{signals.get(), POLLIN, 0}, {listener.get(), POLLIN, 0}};
-  nfds_t count = 2;
-  for (;;) {
-    if (poll(fds, count, -1) < 0) continue;  // EINTR
-    if (count == 2 && (fds[1].revents & POLLIN)) {
-      if (notifications.answer(plan) == child) killed_for_policy = true;
-    } else if (count == 2 && (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
-      count = 1;  // no task uses the filter any more
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      if (::read(signals.get(), &info, sizeof info) != sizeof info) continue;
-      if (info.ssi_signo == SIGCHLD) {
-        reap(child, killed_for_policy);
-      } else {
-        kill(child, static_cast<int>(info.ssi_signo));
+// Reads the kernel's seccomp audit records and reports those of this launch.
+class KillRecords {
+ public:
+  KillRecords(const enforce::supervisor::Supervision& supervision)
+      : fd_(supervision.kill_records),
+        plan_(supervision.plan),
+        missing_(supervision.kill_records_missing),
+        session_(enforce::kill_reports::own_session()),
+        child_(supervision.child) {}
+
+  int fd() const { return fd_; }
+  bool reported() const { return reported_; }
+
+  // Reads what is there; reports the records of this launch.
+  void drain() {
+    if (fd_ < 0) return;
+    alignas(nlmsghdr) char buffer[8192];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n <= 0) return;
+      // One record per datagram in practice; walked by hand, since the kernel does not pad
+      // the last record to NLMSG_ALIGN (NLMSG_NEXT would step past the datagram).
+      size_t at = 0;
+      const auto size = static_cast<size_t>(n);
+      while (at + NLMSG_HDRLEN <= size) {
+        nlmsghdr header{};
+        std::memcpy(&header, buffer + at, sizeof header);
+        if (header.nlmsg_len < NLMSG_HDRLEN || header.nlmsg_len > size - at) break;
+        if (header.nlmsg_type == kAuditSeccomp) {
+          report(std::string_view(buffer + at + NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN));
+        }
+        at += NLMSG_ALIGN(header.nlmsg_len);
       }
     }
   }
+
+  // After the target died of SIGSYS: wait a little for its record, else say why there is none.
+  void await_kill_of_target() {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kKillRecordWaitMs);
+    while (fd_ >= 0 && !reported_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd ready{fd_, POLLIN, 0};
+      if (::poll(&ready, 1, static_cast<int>(left.count())) <= 0) continue;
+      drain();
+    }
+    if (reported_) return;
+    say("harden: the target was killed by its seccomp filter (SIGSYS); harden cannot name the "
+        "call: " +
+            (fd_ >= 0 ? std::string("no audit record of the kill arrived") : missing_) + "\n",
+        100);
+  }
+
+ private:
+  static constexpr uint16_t kAuditSeccomp = 1326;  // AUDIT_SECCOMP
+
+  void report(std::string_view text) {
+    const auto record = enforce::kill_reports::parse_record(text);
+    if (!record || record->signal == 0) return;  // a log or errno record, not a kill
+    // This launch's records: its own audit session when it has one, else the target's pid.
+    const bool ours = session_ != enforce::kill_reports::kNoSession ? record->session == session_
+                                                                    : record->pid == child_;
+    if (!ours) return;
+    reported_ = true;
+    if (!plan_) return;
+    say(enforce::seccomp_notify::describe_denial(
+        *plan_, record->arch, record->nr, record->action,
+        "pid " + std::to_string(record->pid) + " (" + record->comm + ")"));
+  }
+
+  int fd_;
+  const PlanData* plan_;
+  std::string missing_;
+  uint32_t session_;
+  pid_t child_;
+  bool reported_ = false;
+};
+
+// Signals, notifications and kill records until the child has exited and, with a listener,
+// until no task uses the filter any more: an orphan the target left behind is still answered
+// (and still under the exec lock), never left to the kernel's ENOSYS while harden is alive.
+// PID 1 of a namespace stops with its child: the kernel then kills every other task in it.
+[[noreturn]] void serve(const enforce::supervisor::Supervision& supervision, UniqueFd listener) {
+  const sigset_t set = enforce::supervisor::signal_set();
+  const UniqueFd signals(signalfd(-1, &set, SFD_CLOEXEC));
+  const UniqueFd child(static_cast<int>(syscall(SYS_pidfd_open, supervision.child, 0)));
+  static const PlanData kNoPlan;
+  const PlanData& plan = supervision.plan ? *supervision.plan : kNoPlan;
+  Notifications notifications(
+      listener.get(), plan,
+      enforce::seccomp_notify::JudgeState{supervision.child, supervision.exec_lock, false});
+  KillRecords kills(supervision);
+  const bool is_init = ::getpid() == 1;
+  std::optional<int> child_status;
+  bool listening = static_cast<bool>(listener);
+
+  for (;;) {
+    if (child_status && (!listening || is_init)) break;
+    pollfd fds[3] = {{signals.get(), POLLIN, 0},
+                     {listening ? listener.get() : -1, POLLIN, 0},
+                     {kills.fd(), POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0) continue;  // EINTR
+    if (fds[1].revents & POLLIN) notifications.answer();
+    if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL) && !(fds[1].revents & POLLIN)) {
+      listening = false;  // no task uses the filter any more
+    }
+    if (fds[2].revents & POLLIN) kills.drain();
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (::read(signals.get(), &info, sizeof info) != sizeof info) continue;
+      if (info.ssi_signo != SIGCHLD) {
+        if (!child_status) {
+          syscall(SYS_pidfd_send_signal, child.get(), static_cast<int>(info.ssi_signo), nullptr, 0);
+        }
+        continue;
+      }
+      // Reaps everything that has ended (orphans too, when harden is PID 1 of a namespace).
+      for (;;) {
+        int status = 0;
+        const pid_t done = waitpid(-1, &status, WNOHANG);
+        if (done <= 0) break;
+        if (done == supervision.child) child_status = status;
+      }
+    }
+  }
+  const int status = *child_status;
+  const bool killed_by_filter =
+      (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) ||
+      (supervision.child_is_init && WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGSYS);
+  if (killed_by_filter && !is_init) {
+    kills.drain();
+    kills.await_kill_of_target();
+  }
+  exit_like(status);
 }
 
 }  // namespace
@@ -232,23 +316,19 @@ sigset_t signal_set() {
   return set;
 }
 
-[[noreturn]] void run(pid_t child, const PlanData& plan, SupervisorLink* link) {
-  // The supervisor holds nothing the target needs: close everything but stdio.
-  syscall(SYS_close_range, 3U, ~0U, 0U);
-  if (link) {
-    if (UniqueFd listener = take_listener(child, *link)) serve(child, plan, std::move(listener));
+[[noreturn]] void run(const Supervision& supervision) {
+  // The supervisor holds nothing the target needs: close everything but stdio and the
+  // kill-record reader.
+  const int keep = supervision.kill_records;
+  if (keep >= 3) {
+    if (keep > 3) syscall(SYS_close_range, 3U, static_cast<unsigned>(keep - 1), 0U);
+    syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0U, 0U);
+  } else {
+    syscall(SYS_close_range, 3U, ~0U, 0U);
   }
-  const sigset_t set = signal_set();
-  for (;;) {
-    siginfo_t info{};
-    const int sig = sigwaitinfo(&set, &info);
-    if (sig < 0) continue;  // EINTR
-    if (sig != SIGCHLD) {
-      kill(child, sig);
-      continue;
-    }
-    reap(child, false);
-  }
+  UniqueFd listener;
+  if (supervision.link) listener = take_listener(supervision.child, *supervision.link);
+  serve(supervision, std::move(listener));
 }
 
 }  // namespace enforce::supervisor

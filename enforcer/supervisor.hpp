@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "compiler/plan/plan.hpp"
 
@@ -24,9 +25,20 @@ struct SupervisorLink {
 
 namespace enforce::supervisor {
 
-// Runs the supervisor for `child` and exits like it. `link` is set when the child will hand
-// over a seccomp listener.
-[[noreturn]] void run(pid_t child, const PlanData& plan, SupervisorLink* link);
+struct Supervision {
+  pid_t child = 0;
+  const PlanData* plan = nullptr;    // for naming denied calls; may be null
+  SupervisorLink* link = nullptr;    // set when the child will hand over a seccomp listener
+  bool exec_lock = false;            // the listener mediates execve (seccomp_notify.hpp)
+  int kill_records = -1;             // the kernel's seccomp audit records (kill_reports.hpp)
+  std::string kill_records_missing;  // why there are none, for the report of a kill
+  // The child forks the target in turn (PID 1 of a PID namespace): a child exit status of
+  // 128 + SIGSYS means the target was killed by the filter.
+  bool child_is_init = false;
+};
+
+// Runs the supervisor and exits like the child.
+[[noreturn]] void run(const Supervision& supervision);
 
 // The signals a supervisor forwards to the target, plus SIGCHLD.
 sigset_t signal_set();

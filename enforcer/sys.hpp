@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -20,6 +22,22 @@ namespace harden {
 
 struct PlanData;
 struct SupervisorLink;
+
+// What the parent that stays after fork_supervised() does besides forwarding signals and
+// exiting like its child (supervisor.cpp).
+struct SupervisorSetup {
+  // The target's plan when the child becomes the target: names denied syscalls in reports.
+  // nullptr for the outer supervisor of a PID namespace, whose child is PID 1.
+  const PlanData* plan = nullptr;
+  // The child will hand over a seccomp listener: errno answers to report, and the exec lock's
+  // execve mediation (seccomp_notify.hpp).
+  bool listener = false;
+  // The child forks again at once (PID 1 of a PID namespace): it keeps every forwarded signal
+  // blocked, so none arriving in between is lost.
+  bool child_forks_again = false;
+  // The listener mediates execve: the total exec lock (seccomp_notify.hpp).
+  bool exec_lock = false;
+};
 
 // One fsconfig() key of a new filesystem instance ("size" = "64M", "newinstance" = "").
 struct FsOption {
@@ -52,10 +70,19 @@ class Sys {
   virtual int setsid() = 0;
   virtual int setpgid_self() = 0;  // setpgid(0, 0): a process group of its own
   // fork(); the parent becomes the supervisor (waits, forwards signals, exits with the child's
-  // status) and never returns. When the child will be the target (`target_plan` set) and its
-  // filter has denials to report, the supervisor also answers and reports them. Returns 0 in
-  // the child, -1 on failure.
-  virtual pid_t fork_supervised(const PlanData* target_plan) = 0;
+  // status) and never returns. With `setup.listener` the supervisor also answers the target's
+  // seccomp notifications. Returns 0 in the child, -1 on failure.
+  virtual pid_t fork_supervised(const SupervisorSetup& setup) = 0;
+  // In a supervised child: 1 while the supervisor still lives, 0 when it is gone (checked
+  // through a pidfd, since getppid() is 0 in a new PID namespace), so a re-armed
+  // parent-death signal is known to cover it.
+  virtual int supervisor_alive() = 0;
+  // Whether this process has a controlling terminal: a session leader that has one must still
+  // give the target a session of its own (TIOCSTI).
+  virtual bool has_controlling_terminal() = 0;
+  // The kernel's audit records of seccomp kills, read by the supervisor to name the syscall
+  // (kill_reports.hpp). -1 with `why_not` when the kernel will not send them to harden.
+  virtual int open_kill_record_reader(std::string& why_not) = 0;
   virtual int chroot(const char* path) = 0;
   virtual int chdir(const char* path) = 0;
   virtual int setrlimit(int resource, rlim_t soft, rlim_t hard) = 0;
@@ -207,7 +234,10 @@ class RealSys : public Sys {
   pid_t getpgrp() override;
   int setsid() override;
   int setpgid_self() override;
-  pid_t fork_supervised(const PlanData* target_plan) override;
+  pid_t fork_supervised(const SupervisorSetup& setup) override;
+  int supervisor_alive() override;
+  bool has_controlling_terminal() override;
+  int open_kill_record_reader(std::string& why_not) override;  // kill_reports.cpp
   int chroot(const char* path) override;
   int chdir(const char* path) override;
   int setrlimit(int resource, rlim_t soft, rlim_t hard) override;
@@ -262,8 +292,18 @@ class RealSys : public Sys {
   int rmdir(const char* path) override;
 
  private:
+  int open_kill_records(std::string& why_not);
   // In a supervised child: the page shared with the supervisor for the listener hand-over.
   SupervisorLink* link_ = nullptr;
+  // In a supervised child: a pidfd of the supervisor (supervisor_alive()).
+  int supervisor_pidfd_ = -1;
+  // The signal mask harden was started with, saved by the first fork_supervised(): what the
+  // target gets back however many supervisors were forked.
+  sigset_t caller_mask_{};
+  bool caller_mask_saved_ = false;
+  // The kill-record reader the supervisor keeps (open_kill_record_reader()).
+  int kill_record_fd_ = -1;
+  std::string kill_record_missing_;  // why there is no reader
 };
 
 }  // namespace harden

@@ -60,6 +60,8 @@ struct Feature {
 };
 
 inline constexpr int kHighestKnownAbi = 7;
+// The first ABI with IPC scopes (abstract UNIX sockets, signals).
+inline constexpr int kScopeAbi = 6;
 
 // Sorted by ABI. A policy that restricts the filesystem wants every filesystem row (handling
 // fewer rights would leave, e.g., truncate unrestricted); port rules want "tcp"; each denied

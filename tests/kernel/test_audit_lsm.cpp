@@ -54,30 +54,6 @@ class AuditRulesGuard {
   std::string name_;
 };
 
-// Turns kernel auditing on for the test and restores the previous state afterwards.
-class AuditEnabled {
- public:
-  AuditEnabled() {
-    const RunResult status = run({"auditctl", "-s"});
-    REQUIRE(status.exited(0));
-    std::istringstream lines(status.out);
-    for (std::string key, value; lines >> key >> value;) {
-      if (key == "enabled") previous_ = value;
-    }
-    REQUIRE_FALSE(previous_.empty());
-    if (previous_ == "2") return;  // locked on: nothing to change or restore
-    REQUIRE(run({"auditctl", "-e", "1"}).exited(0));
-  }
-  ~AuditEnabled() {
-    if (previous_ != "2" && !previous_.empty()) (void)run({"auditctl", "-e", previous_});
-  }
-  AuditEnabled(const AuditEnabled&) = delete;
-  AuditEnabled& operator=(const AuditEnabled&) = delete;
-
- private:
-  std::string previous_;
-};
-
 // The kernel's read-only audit multicast group: every record, as text.
 class AuditMulticast {
  public:
@@ -206,7 +182,7 @@ TEST_CASE("a rule dropped from the policy is removed on the next start", "[audit
 TEST_CASE("an access to a watched file produces a record with the key", "[audit]") {
   require_root();
   AuditMulticast records;
-  AuditEnabled enabled;
+  const AuditingOn enabled;
   TempDir dir;
   dir.chmod(0755);
   const std::string watched = dir.file("watched");

@@ -21,6 +21,7 @@
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -39,6 +41,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -1015,6 +1018,108 @@ static int cmd_sd_listen(int argc, char** argv) {
   }
 }
 
+/* ---- dodging a denied call (attack tests of the seccomp kill) --------------------------- */
+
+static void dodge_report(const char* who, long ret, int err) {
+  /* Reached only if a denied call returned: a kill that can be dodged. */
+  printf("%s_returned: %ld\n", who, ret);
+  if (ret == -1) printf("%s_errno: %s\n", who, errno_name(err));
+  fflush(stdout);
+}
+
+static long dodge_nr;
+
+static void* dodge_thread(void* arg) {
+  (void)arg;
+  errno = 0;
+  long ret = syscall(dodge_nr, 0, 0, 0, 0, 0, 0);
+  dodge_report("thread", ret, errno);
+  return NULL;
+}
+
+static void dodge_alarm(int sig) {
+  (void)sig;
+}
+
+/* dodge MODE NR: calls NR the ways an attacker would to survive a kill verdict answered in
+ * userspace. thread: from a second thread; eintr: with a signal handler without SA_RESTART
+ * interrupting the wait; orphan: from a child left behind after the probe exits;
+ * kill-parent: after SIGKILL to its own parent (the supervisor). Prints `*_returned:` only
+ * when the call came back. */
+static int cmd_dodge(int argc, char** argv) {
+  (void)argc;
+  unsigned long nr;
+  if (parse_ulong(argv[1], &nr) != 0) return usage_error("dodge: expected MODE NR");
+  dodge_nr = (long)nr;
+  const char* mode = argv[0];
+  printf("calling: %lu\n", nr);
+  fflush(stdout);
+  if (strcmp(mode, "thread") == 0) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, dodge_thread, NULL) != 0) return fail_errno("thread", EAGAIN);
+    pthread_join(thread, NULL);
+    printf("main_alive: yes\n");
+    return PROBE_EXIT_OK;
+  }
+  if (strcmp(mode, "eintr") == 0) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = dodge_alarm; /* no SA_RESTART */
+    sigaction(SIGALRM, &action, NULL);
+    struct itimerval timer = {{0, 20000}, {0, 20000}};
+    setitimer(ITIMER_REAL, &timer, NULL);
+    errno = 0;
+    long ret = syscall(dodge_nr, 0, 0, 0, 0, 0, 0);
+    dodge_report("eintr", ret, errno);
+    return PROBE_EXIT_OK;
+  }
+  if (strcmp(mode, "orphan") == 0) {
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child < 0) return fail_errno("fork", errno);
+    if (child > 0) return PROBE_EXIT_OK; /* leave the orphan behind */
+    for (int i = 0; i < 200 && getppid() == parent; i++) {
+      struct timespec wait = {0, 10 * 1000 * 1000};
+      nanosleep(&wait, NULL);
+    }
+    printf("orphan_calling: %lu\n", nr);
+    fflush(stdout);
+    errno = 0;
+    long ret = syscall(dodge_nr, 0, 0, 0, 0, 0, 0);
+    dodge_report("orphan", ret, errno);
+    _exit(0);
+  }
+  if (strcmp(mode, "kill-parent") == 0) {
+    if (kill(getppid(), SIGKILL) != 0) {
+      printf("kill_parent: failed\nkill_parent_errno: %s\n", errno_name(errno));
+    } else {
+      printf("kill_parent: ok\n");
+    }
+    fflush(stdout);
+    struct timespec wait = {0, 100 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    errno = 0;
+    long ret = syscall(dodge_nr, 0, 0, 0, 0, 0, 0);
+    dodge_report("after_kill", ret, errno);
+    return PROBE_EXIT_OK;
+  }
+  return usage_error("dodge: MODE is thread, eintr, orphan or kill-parent");
+}
+
+/* tiocsti TEXT: pushes TEXT into the input of the terminal on fd 0, as a keystroke attack on
+ * the caller's terminal would, and says whether this process has a controlling terminal. */
+static int cmd_tiocsti(int argc, char** argv) {
+  (void)argc;
+  int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  printf("controlling_tty: %s\n", tty >= 0 ? "yes" : "no");
+  if (tty >= 0) close(tty);
+  printf("sid: %d\n", (int)getsid(0));
+  for (const char* c = argv[0]; *c != '\0'; c++) {
+    if (ioctl(0, TIOCSTI, c) != 0) return fail_errno("tiocsti", errno);
+  }
+  return report_ok("tiocsti");
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 struct command {
@@ -1058,6 +1163,8 @@ static const struct command kCommands[] = {
     {"cgroup-file", 1, 8, cmd_cgroup_file, "cgroup-file CONTROLLER [FILE...]"},
     {"sd-notify", 1, 1, cmd_sd_notify, "sd-notify TRIGGER-FILE"},
     {"sd-listen", 0, 0, cmd_sd_listen, "sd-listen"},
+    {"dodge", 2, 2, cmd_dodge, "dodge thread|eintr|orphan|kill-parent NR"},
+    {"tiocsti", 1, 1, cmd_tiocsti, "tiocsti TEXT"},
 };
 #define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
 

@@ -630,4 +630,21 @@ std::vector<int> parse_fd_list(std::string_view value) {
   return fds;
 }
 
+AuditingOn::AuditingOn() {
+  const RunResult status = run({"auditctl", "-s"});
+  if (!status.exited(0)) throw std::runtime_error("auditctl -s failed: " + status.describe());
+  std::istringstream lines(status.out);
+  for (std::string key, value; lines >> key >> value;) {
+    if (key == "enabled") previous_ = value;
+  }
+  if (previous_.empty()) throw std::runtime_error("auditctl -s names no 'enabled' state");
+  if (previous_ != "2" && !run({"auditctl", "-e", "1"}).exited(0)) {
+    throw std::runtime_error("auditctl -e 1 failed");
+  }
+}
+
+AuditingOn::~AuditingOn() {
+  if (previous_ != "2" && !previous_.empty()) (void)run({"auditctl", "-e", previous_});
+}
+
 }  // namespace harden::test

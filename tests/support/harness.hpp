@@ -120,6 +120,21 @@ struct RunResult {
 [[nodiscard]] RunResult run_harden(std::vector<std::string> args, const RunOptions& options = {});
 [[nodiscard]] RunResult run_probe(std::vector<std::string> args, const RunOptions& options = {});
 
+// ---- host state -----------------------------------------------------------------------------
+
+// Turns kernel auditing on (`auditctl -e 1`) for the life of the object and restores the
+// previous state afterwards; a locked configuration (enabled 2) is left as it is.
+class AuditingOn {
+ public:
+  AuditingOn();
+  ~AuditingOn();
+  AuditingOn(const AuditingOn&) = delete;
+  AuditingOn& operator=(const AuditingOn&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 // ---- reading the probe's output ------------------------------------------------------------
 
 // `key: value` lines into a map; the value is trimmed of surrounding blanks and tabs. When a

@@ -29,7 +29,15 @@ class RecordingSys final : public Sys {
   pid_t getpgrp() override { return pgrp; }
   int setsid() override { return record("setsid"); }
   int setpgid_self() override { return record("setpgid_self"); }
-  pid_t fork_supervised(const PlanData*) override { return record("fork_supervised"); }
+  bool controlling_terminal = false;  // what has_controlling_terminal() says
+  SupervisorSetup last_setup;         // what the last fork_supervised() was asked for
+  pid_t fork_supervised(const SupervisorSetup& setup) override {
+    last_setup = setup;
+    return record("fork_supervised");
+  }
+  int supervisor_alive() override { return record("supervisor_alive") == 0 ? 1 : 0; }
+  bool has_controlling_terminal() override { return controlling_terminal; }
+  int open_kill_record_reader(std::string&) override { return record("open_kill_record_reader"); }
   int chroot(const char* path) override { return record("chroot " + std::string(path)); }
   int chdir(const char* path) override { return record("chdir " + std::string(path)); }
   int setrlimit(int resource, rlim_t soft, rlim_t hard) override {

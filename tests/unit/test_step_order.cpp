@@ -232,12 +232,13 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
 TEST_CASE("a supervised launch forks even a session leader and hands the listener over last",
           "[steps][session][supervise]") {
   PlanData data = full_plan();
-  data.cgroup = {};  // no step before the session: the fork must be the very first call
-  // kill-process for everything but one call: a filter with denials to report.
+  data.cgroup = {};    // no step before the session: the fork must be the very first call
+  data.landlock = {};  // no [landlock]: the signal scope is added for the supervisor's sake
+  // errno for everything but one call: answers the supervisor gives and reports.
   data.seccomp.program = {{BPF_LD | BPF_W | BPF_ABS, 0, 0, 0},
                           {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 39},
                           {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
-                          {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS}};
+                          {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | EPERM}};
   const Plan plan = PlanFactory::make(data);
   char* no_env[] = {nullptr};
   const std::vector<std::string> command{"/bin/target"};
@@ -249,12 +250,60 @@ TEST_CASE("a supervised launch forks even a session leader and hands the listene
   CHECK(enforce_and_exec(plan, *ctx, sys) == exit_code::kNotFound);
   REQUIRE(sys.calls.size() > 4);
   CHECK(sys.calls[0] == "fork_supervised");
-  CHECK(sys.calls[1] == "setsid");  // the child is no session leader; the policy wants one
+  CHECK(sys.last_setup.listener);
+  // A session leader without a terminal (systemd's case) gives the target its session.
+  CHECK(std::find(sys.calls.begin(), sys.calls.end(), "setsid") == sys.calls.end());
+  // The target may not signal the supervisor that answers it: a Landlock signal scope.
+  CHECK(std::find(sys.calls.begin(), sys.calls.end(),
+                  "landlock_create_ruleset fs=0x0 net=0x0 scoped=0x2") != sys.calls.end());
   const std::vector<std::string> tail(sys.calls.end() - 3, sys.calls.end());
   CHECK(tail == std::vector<std::string>{"seccomp_listener 4 0", "hand_over_listener 7",
                                          "execve /bin/target"});
   CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
                      [](const std::string& c) { return c.rfind("seccomp ", 0) == 0; }));
+}
+
+TEST_CASE("kills stay the kernel's: the filter is loaded as is, the kill records opened first",
+          "[steps][session][supervise]") {
+  PlanData data = full_plan();
+  data.cgroup = {};
+  data.seccomp.program = {{BPF_LD | BPF_W | BPF_ABS, 0, 0, 0},
+                          {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 39},
+                          {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
+                          {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS}};
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  ctx.supervise = true;
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  REQUIRE(sys.calls.size() > 2);
+  CHECK(sys.calls[0] == "open_kill_record_reader");  // before any namespace
+  CHECK(sys.calls[1] == "fork_supervised");
+  CHECK_FALSE(sys.last_setup.listener);
+  CHECK(sys.calls.end()[-2] == "seccomp 4 0");
+}
+
+TEST_CASE("a session leader with a controlling terminal still gives the target a new session",
+          "[steps][session]") {
+  PlanData data = full_plan();
+  data.cgroup = {};
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  sys.sid = sys.pid;
+  sys.pgrp = sys.pid;
+  SECTION("with a terminal: fork, then setsid in the child") {
+    sys.controlling_terminal = true;
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    REQUIRE(sys.calls.size() > 2);
+    CHECK(sys.calls[0] == "fork_supervised");
+    CHECK(sys.calls[1] == "setsid");
+  }
+  SECTION("without one (a systemd service): no fork, no setsid") {
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    CHECK(std::find(sys.calls.begin(), sys.calls.end(), "fork_supervised") == sys.calls.end());
+    CHECK(std::find(sys.calls.begin(), sys.calls.end(), "setsid") == sys.calls.end());
+  }
 }
 
 TEST_CASE("a filter with nothing to report is loaded as is, even under a supervisor",
