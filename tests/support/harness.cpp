@@ -290,13 +290,18 @@ std::string harden_binary() {
   return HARDEN_BINARY;
 }
 std::string probe_binary() {
-  return HARDEN_PROBE;
+  // Static: removed when the test process exits (or skips).
+  static const TempDir dir("harden-probe");
+  static const std::string copy = [] {
+    dir.chmod(0755);
+    const std::string path = dir.file("harden_probe");
+    copy_file(HARDEN_PROBE, path, 0755);
+    return path;
+  }();
+  return copy;
 }
 std::string source_dir() {
   return HARDEN_SOURCE_DIR;
-}
-std::string shared_dir() {
-  return HARDEN_SHARED_DIR;
 }
 
 // ---- skipping -------------------------------------------------------------------------------

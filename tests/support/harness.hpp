@@ -23,9 +23,10 @@ inline constexpr int kProbeExitUsage = 64;
 // ---- paths (from the build) ---------------------------------------------------------------
 
 [[nodiscard]] std::string harden_binary();
+// The probe, copied once per test process into a directory every user may enter: a target
+// that runs as another user must reach it even from a build tree inside a 0700 directory.
 [[nodiscard]] std::string probe_binary();
 [[nodiscard]] std::string source_dir();
-[[nodiscard]] std::string shared_dir();
 
 // ---- skipping -----------------------------------------------------------------------------
 

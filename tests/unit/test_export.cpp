@@ -26,7 +26,7 @@ using nlohmann::json;
 namespace {
 
 std::string docker_profile_text() {
-  std::ifstream in(test::shared_dir() + "/data/docker-default-seccomp.json");
+  std::ifstream in(test::source_dir() + "/tests/data/docker-default-seccomp.json");
   REQUIRE(in.good());
   std::stringstream text;
   text << in.rdbuf();
