@@ -21,7 +21,8 @@ using namespace enforce;
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
 constexpr std::array<Step, 20> kSteps{{
     {"verify-plan",
-     "refuse a plan built for another architecture or schema before anything changes",
+     "refuse a plan built for another architecture or schema, or holding an id the kernel "
+     "reads as 'unchanged' ((id_t)-1), before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
     {"audit",
      "host state while harden still holds the host's CAP_AUDIT_CONTROL (a user "
@@ -127,6 +128,9 @@ StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
   if (plan.schema_version != kPlanSchemaVersion) {
     return step_failed(ENOEXEC, "plan schema version " + std::to_string(plan.schema_version) +
                                     " is not supported by this harden");
+  }
+  if (std::string refusal = plan_contents_refusal(plan); !refusal.empty()) {
+    return step_failed(EINVAL, std::move(refusal));
   }
   return {};
 }

@@ -94,6 +94,9 @@ struct ExecContext {
   // abstract socket); empty when none is passed. A constructed root must bind a path socket
   // in at the same place, or sd_notify() from the target cannot reach it.
   std::string notify_socket;
+  // Room for the credentials step to read back the supplementary groups (the plan's count
+  // plus one, so one group too many shows), allocated before the steps.
+  std::vector<gid_t> groups_readback;
 };
 
 struct StepError {
