@@ -68,7 +68,8 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{"mkdir /cg/memory/own/harden",
+  std::vector<std::string> expected{"write /proc/self/loginuid 65534",
+                                    "mkdir /cg/memory/own/harden",
                                     "mkdir /cg/memory/own/harden/order-100",
                                     "write /cg/memory/own/harden/order-100/memory.limit_in_bytes "
                                     "67108864",
@@ -82,6 +83,7 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
                                     "write /cg/memory/own/harden/order-100/cgroup.procs 100",
                                     "write /cg/unified/harden/order-100/cgroup.procs 100",
                                     "setsid",
+                                    "join_session_keyring",
                                     "chdir /jail",
                                     "chroot .",
                                     "chdir /",
@@ -146,6 +148,14 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("lsm") < at("mounts"));
   CHECK(at("lsm") < at("filesystem"));
   CHECK(at("cgroup") < at("nftables"));  // a launch cgroup exists before rules name it
+  // loginuid: CAP_AUDIT_CONTROL of the initial user namespace, and one audit session shared
+  // by supervisor and target.
+  CHECK(at("verify-plan") < at("loginuid"));
+  CHECK(at("loginuid") < at("namespaces"));
+  CHECK(at("loginuid") < at("session"));
+  // keyring: in the target's own process, before the uid change.
+  CHECK(at("session") < at("keyring"));
+  CHECK(at("keyring") < at("credentials"));
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
   for (const Step& step : enforcement_steps())
@@ -224,15 +234,16 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   const auto fork = std::find(sys.calls.begin(), sys.calls.end(), "fork_supervised");
   REQUIRE(fork != sys.calls.end());
   CHECK(*(fork - 1) == "write /cg/unified/harden/order-100/cgroup.procs 100");
-  CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
-        std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
+  CHECK(
+      std::vector<std::string>(fork, sys.calls.end()) ==
+      std::vector<std::string>{"fork_supervised", "setsid", "join_session_keyring", "chdir /jail"});
   CHECK(ctx.under_supervisor);
 }
 
 TEST_CASE("a supervised launch forks even a session leader and hands the listener over last",
           "[steps][session][supervise]") {
   PlanData data = full_plan();
-  data.cgroup = {};  // no step before the session: the fork must be the very first call
+  data.cgroup = {};  // only the loginuid step before the session: the fork comes next
   // kill-process for everything but one call: a filter with denials to report.
   data.seccomp.program = {{BPF_LD | BPF_W | BPF_ABS, 0, 0, 0},
                           {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 39},
@@ -248,8 +259,10 @@ TEST_CASE("a supervised launch forks even a session leader and hands the listene
   sys.sid = sys.pid;  // already leads its session: without --supervise there would be no fork
   CHECK(enforce_and_exec(plan, *ctx, sys) == exit_code::kNotFound);
   REQUIRE(sys.calls.size() > 4);
-  CHECK(sys.calls[0] == "fork_supervised");
-  CHECK(sys.calls[1] == "setsid");  // the child is no session leader; the policy wants one
+  CHECK(sys.calls[0] == "write /proc/self/loginuid 65534");
+  CHECK(sys.calls[1] == "fork_supervised");
+  CHECK(sys.calls[2] == "setsid");  // the child is no session leader; the policy wants one
+  CHECK(sys.calls[3] == "join_session_keyring");
   const std::vector<std::string> tail(sys.calls.end() - 3, sys.calls.end());
   CHECK(tail == std::vector<std::string>{"seccomp_listener 4 0", "hand_over_listener 7",
                                          "execve /bin/target"});
@@ -260,13 +273,13 @@ TEST_CASE("a supervised launch forks even a session leader and hands the listene
 TEST_CASE("a filter with nothing to report is loaded as is, even under a supervisor",
           "[steps][supervise]") {
   PlanData data = full_plan();  // its program only allows
-  data.cgroup = {};             // no step before the session: the fork comes first
+  data.cgroup = {};             // only the loginuid step before the session
   const Plan plan = PlanFactory::make(data);
   ExecContext ctx = context_for(plan.data());
   ctx.supervise = true;
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-  CHECK(sys.calls.front() == "fork_supervised");
+  CHECK(sys.calls[1] == "fork_supervised");  // after the loginuid step, before any other
   CHECK(sys.calls.end()[-2] == "seccomp 1 0");
 }
 
@@ -321,7 +334,8 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
     CHECK(calls_until_chroot(sys.calls) ==
           std::vector<std::string>{
-              "audit_replace_rules harden:order 2", "nft_replace_table harden_order", "setsid",
+              "write /proc/self/loginuid 65534", "audit_replace_rules harden:order 2",
+              "nft_replace_table harden_order", "setsid", "join_session_keyring",
               "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
               "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
   }
@@ -338,7 +352,8 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
            sys.calls.begin();
   };
-  CHECK(sys.calls.front() == "audit_replace_rules harden:order 2");
+  CHECK(sys.calls[0] == "write /proc/self/loginuid 65534");
+  CHECK(sys.calls[1] == "audit_replace_rules harden:order 2");
   CHECK(index("unshare") < index("in_initial_netns"));
   CHECK(index("in_initial_netns") < index("nft_replace_table harden_order"));
   CHECK(index("nft_replace_table") < index("setsid"));
