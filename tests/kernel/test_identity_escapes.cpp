@@ -233,3 +233,43 @@ TEST_CASE("the caller's session keyring does not reach the target", "[identity][
   CHECK(s["search_errno"] == "ENOKEY");
 }
 
+TEST_CASE("Landlock rules derived from a chroot never grant write on its /proc",
+          "[identity][landlock][root]") {
+  require_root();
+  Box box;
+  const std::string jail = box.dir.mkdir("jail", 0755);
+  box.dir.mkdir("jail/proc", 0555);
+  box.dir.mkdir("jail/data", 0777);
+  copy_file(probe_binary(), jail + "/probe", 0755);
+  const std::string policy = write_policy(
+      box.dir, "chroot-proc",
+      "[policy]\nname = \"chroot-proc\"\n\n[identity]\nuser = \"nobody\"\ngroup = \"nogroup\"\n\n"
+      "[filesystem]\nchroot = \"" +
+          jail + "\"\n\n[landlock]\n\n" + kSeccomp);
+  // The kernel's procfs in the jail, in a mount namespace of the test's own.
+  const auto in_jail = [&](std::vector<std::string> command) {
+    std::vector<std::string> argv{"unshare",
+                                  "--mount",
+                                  "--propagation",
+                                  "private",
+                                  "sh",
+                                  "-c",
+                                  "mount -t proc proc \"$0/proc\" && exec \"$@\"",
+                                  jail,
+                                  harden_binary(),
+                                  "--policy",
+                                  policy,
+                                  "--"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return run(argv, {.timeout = kTimeout});
+  };
+  // The derived rule still grants write in the rest of the jail.
+  const RunResult data = in_jail({"/probe", "write", "/data/file", "ok"});
+  INFO(data.describe());
+  REQUIRE(data.exited(kProbeExitOk));
+  // A file of its own the process may write by its mode (comm): Landlock must refuse it.
+  const RunResult comm = in_jail({"/probe", "write", "/proc/self/comm", "pwned"});
+  INFO(comm.describe());
+  CHECK(comm.exited(kProbeExitErrno));
+  CHECK(parse_probe(comm.out)["errno"] == "EACCES");
+}
