@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "compiler/compile_layers.hpp"
@@ -25,8 +26,28 @@ std::optional<uint32_t> parse_id(const std::string& text) {
 
 struct UserEntry {
   uid_t uid;
-  gid_t primary_gid;
+  std::optional<gid_t> primary_gid;  // none for a numeric uid without a passwd entry
 };
+
+// (uid_t)-1 and (gid_t)-1 are not ids: setresuid(2), setresgid(2) and setgroups' callers read
+// them as "leave this id unchanged", so a target "running as 4294967295" keeps the caller's
+// ids, which for a system service is root. Refused wherever they come from: the policy's
+// text, a numeric id, or a passwd or group entry that holds one.
+constexpr uint32_t kUnchangedId = static_cast<uint32_t>(-1);
+
+bool refuse_unchanged_id(uint32_t id, const LocatedString& where, std::string_view kind,
+                         Diagnostics& diags) {
+  if (id != kUnchangedId) return false;
+  const bool written = where.value == std::to_string(kUnchangedId);
+  diags.error(where.pos,
+              std::string(kind) + " " + std::to_string(kUnchangedId) +
+                  (written ? "" : " (resolved from '" + where.value + "')") + " is (" +
+                  std::string(kind) + "_t)-1, which the kernel reads as 'leave unchanged': the " +
+                  "target would keep the caller's " + std::string(kind) + " (root, for a service)",
+              "give a real, unprivileged " + std::string(kind) +
+                  ", e.g. a dedicated account or 65534 (nobody)");
+  return true;
+}
 
 std::optional<UserEntry> lookup_user(const std::string& name) {
   std::vector<char> buffer(16384);
@@ -84,8 +105,12 @@ std::string suggestion(const std::string& word, const std::vector<std::string>& 
 }
 
 std::optional<gid_t> resolve_group(const LocatedString& group, Diagnostics& diags) {
-  if (auto id = parse_id(group.value)) return *id;
-  if (auto gid = lookup_group(group.value)) return *gid;
+  std::optional<gid_t> gid = parse_id(group.value);
+  if (!gid) gid = lookup_group(group.value);
+  if (gid) {
+    if (refuse_unchanged_id(*gid, group, "gid", diags)) return std::nullopt;
+    return gid;
+  }
   diags.error(
       group.pos, "unknown group '" + group.value + "'",
       suggestion(group.value, all_group_names(), "create the group first, or give a numeric gid"));
@@ -104,7 +129,7 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
     const LocatedString& name = *identity.user;
     if (auto id = parse_id(name.value)) {
       user = lookup_uid(*id);
-      if (!user) user = UserEntry{*id, static_cast<gid_t>(-1)};  // ids need no passwd entry
+      if (!user) user = UserEntry{*id, std::nullopt};  // ids need no passwd entry
     } else {
       user = lookup_user(name.value);
       if (!user) {
@@ -114,6 +139,7 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
                                "create the user first, or give a numeric uid"));
       }
     }
+    if (user && refuse_unchanged_id(user->uid, name, "uid", diags)) user.reset();
   } else {
     diags.error(identity.group ? identity.group->pos : identity.supplementary_groups->front().pos,
                 "groups are set but 'identity.user' is not",
@@ -122,8 +148,9 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
 
   if (identity.group) {
     if (auto gid = resolve_group(*identity.group, diags)) plan.gid = *gid;
-  } else if (user && user->primary_gid != static_cast<gid_t>(-1)) {
-    plan.gid = user->primary_gid;
+  } else if (user && user->primary_gid) {
+    if (!refuse_unchanged_id(*user->primary_gid, *identity.user, "gid", diags))
+      plan.gid = *user->primary_gid;
   } else if (user) {
     diags.error(identity.user->pos,
                 "uid " + identity.user->value + " has no passwd entry, so it has no primary group",

@@ -59,8 +59,12 @@ std::vector<LandlockPathRule> derive_view_rules(const FilesystemPlan& fs) {
       case ViewKind::tmpfs:
       case ViewKind::devpts:
       case ViewKind::mqueue:
-      case ViewKind::proc:
         if (!m.read_only) rules.push_back({m.target, landlock_abi::kWrite, false, m.origin});
+        break;
+      case ViewKind::proc:
+        // Never write: /proc holds the process's own attributes (loginuid, oom_score_adj,
+        // attr/*, setgroups, ...) whose only guard is often "it is the process itself".
+        // Readable through the "/" rule above; an explicit [landlock] write may still grant it.
         break;
       case ViewKind::remount_ro:
       case ViewKind::mask:

@@ -97,7 +97,10 @@ constexpr DangerousSyscall kSyscalls[] = {
 };
 
 constexpr DangerousCapability kCapabilities[] = {
-    {"CAP_AUDIT_CONTROL", "changes the audit rules that watch the service", 0.3},
+    {"CAP_AUDIT_CONTROL",
+     "changes the audit rules that watch the service, and its own audit loginuid (whom its "
+     "records name)",
+     0.3},
     {"CAP_BPF", "loads BPF programs into the kernel", 0.8},
     {"CAP_CHECKPOINT_RESTORE", "reads and rewrites other processes' state", 0.4},
     {"CAP_CHOWN", "changes the owner of any file", 0.4},

@@ -1,9 +1,14 @@
 // Lint rules about the process the target becomes: its identity and capabilities, resource
 // limits, file system view, environment, umask and session. They read the compiled plan for
 // what is enforced (the user's uid after name resolution) and the policy for where.
+#include <grp.h>
+
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "compiler/dangerous.hpp"
 #include "compiler/lint_checks.hpp"
@@ -29,9 +34,32 @@ void check_dangerous_capabilities(const LintInput& in, std::vector<LintFinding>&
   }
 }
 
+namespace {
+
+// The gid a written group resolves to, as the compiler resolved it: a decimal id, else a name
+// in the host's group database.
+std::optional<gid_t> resolved_gid(const std::string& written) {
+  uint32_t id = 0;
+  const auto [end, ec] = std::from_chars(written.data(), written.data() + written.size(), id);
+  if (ec == std::errc() && end == written.data() + written.size()) return id;
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* result = nullptr;
+  if (getgrnam_r(written.c_str(), &entry, buffer.data(), buffer.size(), &result) != 0 || !result) {
+    return std::nullopt;
+  }
+  return result->gr_gid;
+}
+
+}  // namespace
+
+// Judged on the resolved ids of the plan, never on how the policy spelt them: "00", a second
+// name for uid 0, or (uid_t)-1, which the kernel reads as "unchanged" (the caller's, root).
 void check_runs_as_root(const LintInput& in, std::vector<LintFinding>& out) {
   const CredentialsPlan& creds = in.plan.credentials;
   const IdentitySection& identity = in.policy.identity;
+  constexpr uint32_t kUnchanged = static_cast<uint32_t>(-1);
+  const auto is_root = [](uint32_t id) { return id == 0 || id == kUnchanged; };
   if (!creds.change_ids) {
     out.push_back(make_finding("runs-as-root", in.section_or_name("identity"),
                                "no [identity] user: the target keeps the uid of whoever starts "
@@ -39,14 +67,14 @@ void check_runs_as_root(const LintInput& in, std::vector<LintFinding>& out) {
                                "user"));
     return;
   }
-  if (creds.uid == 0) {
+  if (is_root(creds.uid)) {
     out.push_back(make_finding("runs-as-root",
                                identity.user ? identity.user->pos : in.section_or_name("identity"),
                                "the target runs as root (uid 0): it owns the host's files and "
                                "regains power with any capability or setuid slip",
                                "user"));
   }
-  if (creds.gid == 0) {
+  if (is_root(creds.gid)) {
     out.push_back(make_finding("runs-as-root",
                                identity.group  ? identity.group->pos
                                : identity.user ? identity.user->pos
@@ -55,10 +83,14 @@ void check_runs_as_root(const LintInput& in, std::vector<LintFinding>& out) {
                                "and /var",
                                "group", 0.3));
   }
-  if (std::ranges::find(creds.supplementary_groups, gid_t{0}) != creds.supplementary_groups.end()) {
+  if (std::ranges::any_of(creds.supplementary_groups, is_root)) {
     SourcePos pos = in.section_or_name("identity");
     for (const LocatedString& group : identity.supplementary_groups.value_or(LocatedStrings{})) {
-      if (group.value == "0" || group.value == "root") pos = group.pos;
+      const std::optional<gid_t> gid = resolved_gid(group.value);
+      if (gid && is_root(*gid)) {
+        pos = group.pos;
+        break;
+      }
     }
     out.push_back(make_finding("runs-as-root", pos,
                                "the target is in the supplementary group root (gid 0)",

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "compiler/plan/landlock_abi.hpp"
 #include "enforcer/layers.hpp"
@@ -83,6 +85,49 @@ std::string missing_features(const LandlockRulesetAttr& wanted, int abi) {
   return missing;
 }
 
+// Rights that matter on procfs, whose files (loginuid, oom_score_adj, attr/*, comm, ...) are
+// often guarded by nothing but "it is the process itself": writing, truncating, ioctl. The
+// other write rights (make, remove, rename) procfs never grants anyway.
+constexpr uint64_t kProcGuarded = ll::kFsWriteFile | ll::kFsTruncate | ll::kFsIoctlDev;
+
+StepResult add_path_rule(Sys& sys, int ruleset, const std::string& path, uint64_t access,
+                         const PlanOrigin& origin, bool skip_missing) {
+  bool directory = false;
+  const SysFd fd(sys, sys.open_path(path.c_str(), directory));
+  if (!fd.valid()) {
+    // An entry of a listed directory that went away (or a dangling link): nothing to grant.
+    if (skip_missing && (errno == ENOENT || errno == ELOOP)) return {};
+    return step_failed(errno, "cannot open Landlock path '" + path + "' (" + where(origin) + ")");
+  }
+  if (!directory) access &= kFileRights;
+  if (access == 0) return {};
+  if (sys.landlock_add_path_rule(ruleset, fd.get(), access) != 0) {
+    return step_failed(errno, "landlock_add_rule('" + path + "', " + where(origin) + ")");
+  }
+  return {};
+}
+
+// A rule derived for "/" (a chroot shows its whole jail, granted write) would reach the
+// target's /proc. Landlock only ever adds rights, so "/" itself keeps all but the guarded
+// rights, and every entry of "/" except proc gets the rule's full rights. Symlinks are not
+// listed (one could lead to /proc). What this costs: a file created later directly in "/"
+// cannot be opened for writing.
+StepResult add_root_rule_except_proc(Sys& sys, int ruleset, const LandlockPathRule& rule,
+                                     uint64_t access) {
+  if (auto r = add_path_rule(sys, ruleset, "/", access & ~kProcGuarded, rule.origin, false); !r) {
+    return r;
+  }
+  std::vector<std::string> names;
+  if (sys.list_directory("/", names) != 0) {
+    return step_failed(errno, "listing / to grant it without /proc (" + where(rule.origin) + ")");
+  }
+  for (const std::string& name : names) {
+    if (name == "proc") continue;
+    if (auto r = add_path_rule(sys, ruleset, "/" + name, access, rule.origin, true); !r) return r;
+  }
+  return {};
+}
+
 StepResult add_port_rules(Sys& sys, int ruleset, const std::vector<uint16_t>& ports,
                           uint64_t access, const char* what) {
   for (const uint16_t port : ports) {
@@ -142,19 +187,13 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     }
   }
   for (const LandlockPathRule& rule : landlock.paths) {
-    bool directory = false;
-    const SysFd fd(sys, sys.open_path(rule.path.c_str(), directory));
-    if (!fd.valid()) {
-      return step_failed(
-          errno, "cannot open Landlock path '" + rule.path + "' (" + where(rule.origin) + ")");
-    }
-    uint64_t access = rule.access & attr.handled_access_fs;
-    if (!directory) access &= kFileRights;
-    if (access == 0) continue;
-    if (sys.landlock_add_path_rule(ruleset.get(), fd.get(), access) != 0) {
-      return step_failed(errno,
-                         "landlock_add_rule('" + rule.path + "', " + where(rule.origin) + ")");
-    }
+    const uint64_t access = rule.access & attr.handled_access_fs;
+    const bool derived = rule.origin.file.empty();
+    StepResult added =
+        derived && rule.path == "/" && (access & kProcGuarded)
+            ? add_root_rule_except_proc(sys, ruleset.get(), rule, access)
+            : add_path_rule(sys, ruleset.get(), rule.path, access, rule.origin, false);
+    if (!added) return added;
   }
   if (attr.handled_access_net & ll::kNetBindTcp) {
     if (auto r = add_port_rules(sys, ruleset.get(), landlock.bind_tcp, ll::kNetBindTcp, "bind");

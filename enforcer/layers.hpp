@@ -13,12 +13,14 @@ namespace harden::enforce {
   }
 
 HARDEN_LAYER(verify)             // steps.cpp
+HARDEN_LAYER(loginuid)           // loginuid.cpp
 HARDEN_LAYER(audit)              // audit.cpp
 HARDEN_LAYER(nftables)           // nftables.cpp: scope uid and cgroup, in the host's netns
 HARDEN_LAYER(namespaces)         // namespaces.cpp
 HARDEN_LAYER(nftables_netns)     // nftables.cpp: scope netns, in the sandbox's netns
 HARDEN_LAYER(kill_reports)       // session.cpp: the kernel's kill records, for the supervisor
 HARDEN_LAYER(session)            // session.cpp
+HARDEN_LAYER(keyring)            // keyring.cpp
 HARDEN_LAYER(lsm)                // lsm.cpp
 HARDEN_LAYER(mounts)             // mounts.cpp
 HARDEN_LAYER(filesystem)         // filesystem.cpp

@@ -115,6 +115,7 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
                              ", but it is not open in harden");
     }
   }
+  ctx.groups_readback.resize(plan.credentials.supplementary_groups.size() + 1);
   enforce::environment::build(plan, environ, ctx);
   warn_unreachable_notify_socket(plan, ctx);
   ctx.kernel_last_cap = read_kernel_last_cap();

@@ -18,10 +18,16 @@ namespace {
 using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does.
-constexpr std::array<Step, 21> kSteps{{
+constexpr std::array<Step, 23> kSteps{{
     {"verify-plan",
-     "refuse a plan built for another architecture or schema before anything changes",
+     "refuse a plan built for another architecture or schema, or holding an id the kernel "
+     "reads as 'unchanged' ((id_t)-1), before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"loginuid",
+     "settled while harden holds CAP_AUDIT_CONTROL in the initial user namespace (the "
+     "namespaces step may take it away) and before the fork, so the target cannot set an "
+     "unset loginuid itself, and supervisor and target share the launch's fresh audit session",
+     exit_code::kLoginuid, loginuid::wanted, loginuid::apply},
     {"audit",
      "host state while harden still holds the host's CAP_AUDIT_CONTROL (a user "
      "namespace would take it away), so the watches exist before the target's first "
@@ -55,6 +61,11 @@ constexpr std::array<Step, 21> kSteps{{
      "is dropped; new session so the target cannot inject keystrokes into the "
      "caller's tty (TIOCSTI)",
      exit_code::kSession, session::wanted, session::apply},
+    {"keyring",
+     "a fresh session keyring in the target's own process (after the fork) and before the uid "
+     "change, while harden is still the caller: the caller's keyring stays readable to "
+     "whoever possesses it, whatever its uid",
+     exit_code::kKeyring, keyring::wanted, keyring::apply},
     {"lsm",
      "before the root changes: the exec label is written through /proc/thread-self/attr, "
      "which must still be the kernel's procfs (runc CVE-2025-52881); it applies at execve",
@@ -131,6 +142,9 @@ StepResult apply(const PlanData& plan, Sys&, ExecContext&) {
   if (plan.schema_version != kPlanSchemaVersion) {
     return step_failed(ENOEXEC, "plan schema version " + std::to_string(plan.schema_version) +
                                     " is not supported by this harden");
+  }
+  if (std::string refusal = plan_contents_refusal(plan); !refusal.empty()) {
+    return step_failed(EINVAL, std::move(refusal));
   }
   return {};
 }

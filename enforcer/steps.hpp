@@ -42,6 +42,8 @@ inline constexpr int kNftablesNetns = 218;
 inline constexpr int kLsm = 219;
 inline constexpr int kMemoryDenyWriteExecute = 220;
 inline constexpr int kKillReports = 223;  // never used: the step cannot fail the launch
+inline constexpr int kLoginuid = 221;
+inline constexpr int kKeyring = 222;
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,
@@ -98,6 +100,9 @@ struct ExecContext {
   // What the target's filter sends to its supervisor (session step; seccomp_notify.hpp).
   bool notify_errno_answers = false;
   bool notify_exec_calls = false;
+  // Room for the credentials step to read back the supplementary groups (the plan's count
+  // plus one, so one group too many shows), allocated before the steps.
+  std::vector<gid_t> groups_readback;
 };
 
 struct StepError {

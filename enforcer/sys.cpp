@@ -1,8 +1,10 @@
 #include "enforcer/sys.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -60,6 +62,43 @@ int RealSys::setresgid(gid_t gid) {
 }
 int RealSys::setresuid(uid_t uid) {
   return ::setresuid(uid, uid, uid);
+}
+
+int RealSys::getresuid(uid_t& real, uid_t& effective, uid_t& saved) {
+  return ::getresuid(&real, &effective, &saved);
+}
+int RealSys::getresgid(gid_t& real, gid_t& effective, gid_t& saved) {
+  return ::getresgid(&real, &effective, &saved);
+}
+int RealSys::getgroups(std::span<gid_t> out) {
+  return ::getgroups(static_cast<int>(out.size()), out.data());
+}
+
+int RealSys::join_session_keyring() {
+  // No libkeyutils: the static stub links nothing beyond libc.
+  const long serial = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr);
+  return serial < 0 ? -1 : 0;
+}
+
+int RealSys::read_file(const char* path, std::string& out) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  char buffer[64];
+  out.clear();
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      errno = error;
+      return -1;
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return 0;
 }
 
 namespace {
@@ -182,6 +221,28 @@ int RealSys::open_path(const char* path, bool& is_directory) {
   }
   is_directory = S_ISDIR(st.st_mode);
   return fd;
+}
+int RealSys::list_directory(const char* path, std::vector<std::string>& names) {
+  DIR* dir = ::opendir(path);
+  if (!dir) return -1;
+  names.clear();
+  int error = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir);
+    if (!entry) {
+      error = errno;
+      break;
+    }
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+    if (!S_ISLNK(st.st_mode)) names.emplace_back(name);
+  }
+  ::closedir(dir);
+  errno = error;
+  return error == 0 ? 0 : -1;
 }
 int RealSys::mkdir(const char* path, mode_t mode) {
   return ::mkdir(path, mode);

@@ -15,6 +15,7 @@
 
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "compiler/plan/plan.hpp"
 
@@ -92,6 +93,15 @@ class Sys {
   virtual int setgroups(std::span<const gid_t> groups) = 0;
   virtual int setresgid(gid_t gid) = 0;
   virtual int setresuid(uid_t uid) = 0;
+  // What the kernel holds after the credentials step, read back to compare with the plan.
+  virtual int getresuid(uid_t& real, uid_t& effective, uid_t& saved) = 0;
+  virtual int getresgid(gid_t& real, gid_t& effective, gid_t& saved) = 0;
+  // getgroups(2) into `out`: the number of groups, or -1 (EINVAL: more than `out` holds).
+  virtual int getgroups(std::span<gid_t> out) = 0;
+  // keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring, joined.
+  virtual int join_session_keyring() = 0;
+  // Reads a small file (/proc/self/loginuid) whole into `out`; 0 or -1 with errno.
+  virtual int read_file(const char* path, std::string& out) = 0;
   virtual int get_capabilities(CapSets& out) = 0;
   virtual int set_capabilities(const CapSets& sets) = 0;
   // Closes every fd from `first` up to `last` inclusive.
@@ -166,6 +176,8 @@ class Sys {
   // open(path, O_PATH | O_CLOEXEC): names a file for a rule without reading it; says
   // whether it is a directory (Landlock accepts only file rights on other files).
   virtual int open_path(const char* path, bool& is_directory) = 0;
+  // The names in a directory, without ".", ".." and symlinks (which open_path would follow).
+  virtual int list_directory(const char* path, std::vector<std::string>& names) = 0;
 
   // cgroup filesystem operations.
   virtual int mkdir(const char* path, mode_t mode) = 0;
@@ -247,6 +259,11 @@ class RealSys : public Sys {
   int setgroups(std::span<const gid_t> groups) override;
   int setresgid(gid_t gid) override;
   int setresuid(uid_t uid) override;
+  int getresuid(uid_t& real, uid_t& effective, uid_t& saved) override;
+  int getresgid(gid_t& real, gid_t& effective, gid_t& saved) override;
+  int getgroups(std::span<gid_t> out) override;
+  int join_session_keyring() override;
+  int read_file(const char* path, std::string& out) override;
   int get_capabilities(CapSets& out) override;
   int set_capabilities(const CapSets& sets) override;
   int close_range(unsigned first, unsigned last) override;
@@ -288,6 +305,7 @@ class RealSys : public Sys {
   int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) override;
   int landlock_restrict_self(int ruleset_fd) override;
   int open_path(const char* path, bool& is_directory) override;
+  int list_directory(const char* path, std::vector<std::string>& names) override;
   int mkdir(const char* path, mode_t mode) override;
   int rmdir(const char* path) override;
 

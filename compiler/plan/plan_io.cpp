@@ -371,6 +371,23 @@ std::expected<PlanHeader, std::string> read_plan_header(std::span<const unsigned
   return header;
 }
 
+std::string plan_contents_refusal(const PlanData& plan) {
+  const CredentialsPlan& creds = plan.credentials;
+  if (!creds.change_ids) return {};
+  constexpr uint32_t kUnchanged = static_cast<uint32_t>(-1);
+  const std::string why =
+      " is (id_t)-1, which setresuid/setresgid read as 'leave unchanged': the target would "
+      "keep the caller's ids";
+  if (creds.uid == kUnchanged) return "the plan's uid " + std::to_string(kUnchanged) + why;
+  if (creds.gid == kUnchanged) return "the plan's gid " + std::to_string(kUnchanged) + why;
+  for (const gid_t group : creds.supplementary_groups) {
+    if (group == kUnchanged) {
+      return "the plan's supplementary group " + std::to_string(kUnchanged) + why;
+    }
+  }
+  return {};
+}
+
 std::expected<Plan, std::string> plan_from_bytes(std::span<const unsigned char> bytes) {
   auto header = read_plan_header(bytes);
   if (!header) return std::unexpected(header.error());
@@ -412,6 +429,9 @@ std::expected<Plan, std::string> plan_from_bytes(std::span<const unsigned char> 
   if (!reader.at_end()) return std::unexpected("the plan's payload has bytes left over");
   if (data.schema_version != header->schema_version || data.audit_arch != header->audit_arch) {
     return std::unexpected("the plan's payload disagrees with its header");
+  }
+  if (std::string refusal = plan_contents_refusal(data); !refusal.empty()) {
+    return std::unexpected(std::move(refusal));
   }
   return PlanFactory::make(std::move(data));
 }

@@ -54,6 +54,12 @@ inline constexpr size_t kPlanChecksumSize = 32;
 [[nodiscard]] std::expected<Plan, std::string> plan_from_bytes(
     std::span<const unsigned char> bytes);
 
+// Empty when the plan's contents can be enforced as written; otherwise why not. A plan is
+// checked when it is read back (plan_from_bytes) and again by the verify-plan step, since a
+// plan can also be made in memory: an id of (uid_t)-1 or (gid_t)-1, which the kernel reads as
+// "leave unchanged" (the target would keep the caller's ids, root for a service), is refused.
+[[nodiscard]] std::string plan_contents_refusal(const PlanData& plan);
+
 // The header fields, for messages and `harden compile` output.
 struct PlanHeader {
   uint32_t schema_version = 0;

@@ -1120,6 +1120,91 @@ static int cmd_tiocsti(int argc, char** argv) {
   return report_ok("tiocsti");
 }
 
+/* ---- audit loginuid and keyrings ------------------------------------------------------- */
+
+/* Prints the first line of a small /proc file as `key: value` (or `key: absent`). */
+static void print_proc_line(const char* key, const char* path) {
+  char buf[64] = "";
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0) close(fd);
+  if (n < 0) {
+    printf("%s: absent\n", key);
+    return;
+  }
+  buf[n] = '\0';
+  buf[strcspn(buf, "\n")] = '\0';
+  printf("%s: %s\n", key, buf);
+}
+
+/* loginuid [VALUE]: reports the audit loginuid and session id; with VALUE, tries to set the
+ * loginuid (the attack: an unset loginuid may be set once by anyone). */
+static int cmd_loginuid(int argc, char** argv) {
+  print_proc_line("loginuid", "/proc/self/loginuid");
+  print_proc_line("sessionid", "/proc/self/sessionid");
+  if (argc < 1) return PROBE_EXIT_OK;
+  printf("calling: write loginuid\n");
+  int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail_errno("loginuid-open", errno);
+  ssize_t n = write(fd, argv[0], strlen(argv[0]));
+  int err = errno;
+  close(fd);
+  if (n < 0) return fail_errno("loginuid-write", err);
+  print_proc_line("loginuid_after", "/proc/self/loginuid");
+  return report_ok("loginuid-write");
+}
+
+#define PROBE_KEY_SPEC_SESSION_KEYRING (-3)
+#define PROBE_KEYCTL_JOIN_SESSION_KEYRING 1
+#define PROBE_KEYCTL_SEARCH 10
+#define PROBE_KEYCTL_READ 11
+
+/* key-session DESC SECRET CMD [ARG...]: the caller's side. Joins a fresh session keyring (so
+ * the test runner's own is left alone), adds a "user" key DESC holding SECRET, prints its id,
+ * and execs CMD with every argument "{key}" replaced by that id. */
+static int cmd_key_session(int argc, char** argv) {
+  if (syscall(SYS_keyctl, PROBE_KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+    return fail_errno("key-session: join", errno);
+  long key = syscall(SYS_add_key, "user", argv[0], argv[1], strlen(argv[1]),
+                     PROBE_KEY_SPEC_SESSION_KEYRING);
+  if (key < 0) return fail_errno("key-session: add_key", errno);
+  char id[32];
+  snprintf(id, sizeof id, "%ld", key);
+  printf("key: %s\n", id);
+  fflush(stdout);
+  char** command = argv + 2;
+  for (int i = 0; i < argc - 2; i++) {
+    if (strcmp(command[i], "{key}") == 0) command[i] = id;
+  }
+  execv(command[0], command);
+  return fail_errno("key-session: exec", errno);
+}
+
+/* key-read ID DESC: the target's side. Tries to read key ID and to find a "user" key DESC
+ * through its session keyring. Answers in the output: `read: SECRET` or `read_errno: NAME`,
+ * `search: ID` or `search_errno: NAME`. */
+static int cmd_key_read(int argc, char** argv) {
+  (void)argc;
+  long id;
+  if (parse_long(argv[0], &id) != 0) return usage_error("key-read: expected a key id");
+  char secret[256];
+  long n = syscall(SYS_keyctl, PROBE_KEYCTL_READ, id, secret, sizeof secret - 1);
+  if (n < 0) {
+    printf("read_errno: %s\n", errno_name(errno));
+  } else {
+    secret[n < (long)sizeof secret - 1 ? n : (long)sizeof secret - 1] = '\0';
+    printf("read: %s\n", secret);
+  }
+  long found =
+      syscall(SYS_keyctl, PROBE_KEYCTL_SEARCH, PROBE_KEY_SPEC_SESSION_KEYRING, "user", argv[1], 0);
+  if (found < 0) {
+    printf("search_errno: %s\n", errno_name(errno));
+  } else {
+    printf("search: %ld\n", found);
+  }
+  return PROBE_EXIT_OK;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 struct command {
@@ -1165,6 +1250,9 @@ static const struct command kCommands[] = {
     {"sd-listen", 0, 0, cmd_sd_listen, "sd-listen"},
     {"dodge", 2, 2, cmd_dodge, "dodge thread|eintr|orphan|kill-parent NR"},
     {"tiocsti", 1, 1, cmd_tiocsti, "tiocsti TEXT"},
+    {"loginuid", 0, 1, cmd_loginuid, "loginuid [VALUE-TO-WRITE]"},
+    {"key-session", 3, -1, cmd_key_session, "key-session DESC SECRET CMD [ARG...]"},
+    {"key-read", 2, 2, cmd_key_read, "key-read ID DESC"},
 };
 #define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
 

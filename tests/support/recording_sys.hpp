@@ -2,6 +2,7 @@
 // order of the enforcement steps without root. Calls succeed unless told to fail.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <map>
@@ -57,14 +58,62 @@ class RecordingSys final : public Sys {
     return record("prctl " + std::to_string(option) + " " + std::to_string(arg2) +
                   (arg3 ? " " + std::to_string(arg3) : ""));
   }
-  int setgroups(std::span<const gid_t> groups) override {
+  // The ids the recorded process holds, changed as the kernel would: (id_t)-1 leaves an id
+  // as it is. With keep_ids the set calls succeed but change nothing (a read-back must catch
+  // it); extra_groups are groups getgroups() reports besides those set.
+  uid_t ruid = 0, euid_now = 0, suid = 0;
+  gid_t rgid = 0, egid_now = 0, sgid = 0;
+  std::vector<gid_t> groups;
+  bool keep_ids = false;
+  std::vector<gid_t> extra_groups;
+  int setgroups(std::span<const gid_t> list) override {
     std::string call = "setgroups";
-    for (const gid_t g : groups)
+    for (const gid_t g : list)
       call += " " + std::to_string(g);
-    return record(call);
+    const int rc = record(call);
+    if (rc == 0 && !keep_ids) groups.assign(list.begin(), list.end());
+    return rc;
   }
-  int setresgid(gid_t gid) override { return record("setresgid " + std::to_string(gid)); }
-  int setresuid(uid_t uid) override { return record("setresuid " + std::to_string(uid)); }
+  int setresgid(gid_t gid) override {
+    const int rc = record("setresgid " + std::to_string(gid));
+    if (rc == 0 && !keep_ids && gid != static_cast<gid_t>(-1)) rgid = egid_now = sgid = gid;
+    return rc;
+  }
+  int setresuid(uid_t uid) override {
+    const int rc = record("setresuid " + std::to_string(uid));
+    if (rc == 0 && !keep_ids && uid != static_cast<uid_t>(-1)) ruid = euid_now = suid = uid;
+    return rc;
+  }
+  int getresuid(uid_t& real, uid_t& effective, uid_t& saved) override {
+    real = ruid, effective = euid_now, saved = suid;
+    return 0;
+  }
+  int getresgid(gid_t& real, gid_t& effective, gid_t& saved) override {
+    real = rgid, effective = egid_now, saved = sgid;
+    return 0;
+  }
+  int getgroups(std::span<gid_t> out) override {
+    std::vector<gid_t> held = groups;
+    held.insert(held.end(), extra_groups.begin(), extra_groups.end());
+    if (held.size() > out.size()) {
+      errno = EINVAL;
+      return -1;
+    }
+    std::copy(held.begin(), held.end(), out.begin());
+    return static_cast<int>(held.size());
+  }
+  int join_session_keyring() override { return record("join_session_keyring"); }
+  // Files read through the seam; a path not listed fails with ENOENT.
+  std::map<std::string, std::string> files{{"/proc/self/loginuid", "4294967295"}};
+  int read_file(const char* path, std::string& out) override {
+    const auto it = files.find(path);
+    if (it == files.end()) {
+      errno = ENOENT;
+      return -1;
+    }
+    out = it->second;
+    return 0;
+  }
   int get_capabilities(CapSets& out) override {
     out = caps;
     return record("capget");
@@ -123,7 +172,10 @@ class RecordingSys final : public Sys {
   gid_t getegid() override { return egid; }
   int unshare(int flags) override { return record("unshare " + hex(flags)); }
   int write_file(const char* path, std::string_view data) override {
-    return record("write " + std::string(path) + " " + std::string(data));
+    const int rc = record("write " + std::string(path) + " " + std::string(data));
+    // A file read through the seam (loginuid) then reads back what was written.
+    if (const auto it = files.find(path); rc == 0 && it != files.end()) it->second = data;
+    return rc;
   }
   int sethostname(std::string_view name) override {
     return record("sethostname " + std::string(name));
@@ -219,6 +271,13 @@ class RecordingSys final : public Sys {
     const int fd = next_fd_++;
     fake_fds_[fd] = path;
     return fd;
+  }
+  // What list_directory() finds; a directory not listed is empty.
+  std::map<std::string, std::vector<std::string>> directories;
+  int list_directory(const char* path, std::vector<std::string>& names) override {
+    const auto it = directories.find(path);
+    names = it == directories.end() ? std::vector<std::string>{} : it->second;
+    return 0;
   }
   int mkdir(const char* path, mode_t) override { return record("mkdir " + std::string(path)); }
   int rmdir(const char* path) override { return record("rmdir " + std::string(path)); }

@@ -161,6 +161,7 @@ TEST_CASE("rootless: user namespace with a one-to-one map, then the others",
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
   CHECK(ctx.in_user_namespace);
   const std::vector<std::string> expected{
+      "write /proc/self/loginuid 1000",  // the caller's uid, the target's
       "unshare " + hex(CLONE_NEWUSER),
       "write /proc/self/setgroups deny",
       "write /proc/self/uid_map 1000 1000 1\n",
@@ -168,7 +169,8 @@ TEST_CASE("rootless: user namespace with a one-to-one map, then the others",
       "unshare " + hex(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET),
       "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
       "sethostname box",
-      "link_up lo"};
+      "link_up lo",
+      "join_session_keyring"};
   CHECK(calls_before_caps(sys.calls) == expected);
 }
 
@@ -179,7 +181,9 @@ TEST_CASE("as root, no user namespace unless asked", "[namespaces][steps]") {
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-  CHECK(sys.calls.front() == "unshare " + hex(CLONE_NEWIPC));
+  REQUIRE(sys.calls.size() > 1);
+  CHECK(sys.calls[0] == "write /proc/self/loginuid 0");
+  CHECK(sys.calls[1] == "unshare " + hex(CLONE_NEWIPC));
   CHECK_FALSE(ctx.in_user_namespace);
 }
 
@@ -192,7 +196,8 @@ TEST_CASE("a failing unshare stops the launch with the namespaces exit code",
   RecordingSys sys;
   sys.fail_call = "unshare";
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNamespaces);
-  CHECK(sys.calls == std::vector<std::string>{"unshare " + hex(CLONE_NEWNET)});
+  CHECK(sys.calls ==
+        std::vector<std::string>{"write /proc/self/loginuid 0", "unshare " + hex(CLONE_NEWNET)});
 }
 
 TEST_CASE("a PID namespace forks twice at the session step: supervisor, then PID 1",
@@ -204,8 +209,13 @@ TEST_CASE("a PID namespace forks twice at the session step: supervisor, then PID
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-  const std::vector<std::string> expected{"unshare " + hex(CLONE_NEWPID), "fork_supervised",
-                                          "setpgid_self", "fork_supervised", "setsid"};
+  const std::vector<std::string> expected{"write /proc/self/loginuid 0",
+                                          "unshare " + hex(CLONE_NEWPID),
+                                          "fork_supervised",
+                                          "setpgid_self",
+                                          "fork_supervised",
+                                          "setsid",
+                                          "join_session_keyring"};
   CHECK(calls_before_caps(sys.calls) == expected);
   CHECK(ctx.under_supervisor);
 }
@@ -253,7 +263,8 @@ TEST_CASE("the constructed root: clone sources, build beneath the new root, pivo
   const unsigned long tmpfs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   const unsigned long hidden = tmpfs | MOUNT_ATTR_RDONLY;
   const std::vector<std::string> expected{
-      "unshare " + hex(CLONE_NEWNS), "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
+      "write /proc/self/loginuid 0", "unshare " + hex(CLONE_NEWNS),
+      "mount_propagation / " + hex(MS_REC | MS_PRIVATE), "join_session_keyring",
       // Host side first: the source is cloned before anything covers it.
       "open_tree -100 /usr " + hex(OPEN_TREE_CLONE | AT_RECURSIVE) + " =100",
       "mount_setattr 100 " + hex(ro_bind) + " 0x0 recursive",

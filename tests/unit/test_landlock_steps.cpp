@@ -183,6 +183,52 @@ TEST_CASE("landlock rules derived from a chroot view", "[landlock][policy]") {
   CHECK(rules[0].access == ll::kWrite);
 }
 
+TEST_CASE("derived rules never grant write on /proc", "[landlock][policy][steps]") {
+  SECTION("a constructed root's proc mount is only readable (through \"/\")") {
+    FilesystemPlan fs;
+    fs.constructed_root = true;
+    fs.view = {{ViewKind::proc, "/proc", "", false, false, 0, 0, {"v.toml", 4, 1}},
+               {ViewKind::tmpfs, "/tmp", "", false, false, 0, 01777, {"v.toml", 5, 1}}};
+    const auto rules = derive_view_rules(fs);
+    REQUIRE(rules.size() == 2);
+    CHECK(rules[0].path == "/");
+    CHECK(rules[0].access == ll::kRead);
+    CHECK(rules[1].path == "/tmp");  // a writable mount keeps its write rule
+  }
+  SECTION("a chroot's \"/\" write rule is split around /proc when applied") {
+    PlanData data = landlock_plan();
+    data.filesystem.chroot = "/";  // the target is looked up inside it at prepare time
+    data.landlock.paths = derive_view_rules(data.filesystem);
+    data.landlock.restrict_bind = false;
+    data.landlock.scopes = 0;
+    const Plan plan = PlanFactory::make(data);
+    ExecContext ctx = context_for(plan.data(), {"/bin/true"});
+    RecordingSys sys;
+    sys.directories["/"] = {"bin", "proc", "data", "app.conf"};  // symlinks are never listed
+    CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+    const uint64_t guarded = ll::kFsWriteFile | ll::kFsTruncate | ll::kFsIoctlDev;
+    const uint64_t handled = ll::fs_rights_for(sys.abi);
+    const uint64_t file_rights =
+        ll::kFsExecute | ll::kFsWriteFile | ll::kFsReadFile | ll::kFsTruncate | ll::kFsIoctlDev;
+    const auto calls = landlock_calls(sys.calls);
+    const auto rule = [&](const std::string& path, uint64_t access) {
+      return "landlock_add_rule ruleset " + path + " " + hex(access & handled);
+    };
+    CHECK(std::ranges::find(calls, rule("/", ll::kWrite & ~guarded)) != calls.end());
+    CHECK(std::ranges::find(calls, rule("/bin", ll::kWrite)) != calls.end());
+    CHECK(std::ranges::find(calls, rule("/data", ll::kWrite)) != calls.end());
+    CHECK(std::ranges::find(calls, rule("/app.conf", ll::kWrite & file_rights)) != calls.end());
+    CHECK_FALSE(has_prefix(calls, "open_path /proc"));
+    CHECK_FALSE(has_prefix(calls, "landlock_add_rule ruleset /proc"));
+    // Everything granted on "/" itself leaves out the rights that matter on procfs.
+    for (const std::string& c : calls) {
+      if (c.rfind("landlock_add_rule ruleset / ", 0) == 0) {
+        CHECK(c == rule("/", ll::kWrite & ~guarded));
+      }
+    }
+  }
+}
+
 TEST_CASE("[landlock], [ipc] and [cgroup] compile into the plan", "[landlock][policy]") {
   Diagnostics diags;
   auto policy = read_policy_text(

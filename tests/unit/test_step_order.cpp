@@ -68,7 +68,8 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{"mkdir /cg/memory/own/harden",
+  std::vector<std::string> expected{"write /proc/self/loginuid 65534",
+                                    "mkdir /cg/memory/own/harden",
                                     "mkdir /cg/memory/own/harden/order-100",
                                     "write /cg/memory/own/harden/order-100/memory.limit_in_bytes "
                                     "67108864",
@@ -82,6 +83,7 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
                                     "write /cg/memory/own/harden/order-100/cgroup.procs 100",
                                     "write /cg/unified/harden/order-100/cgroup.procs 100",
                                     "setsid",
+                                    "join_session_keyring",
                                     "chdir /jail",
                                     "chroot .",
                                     "chdir /",
@@ -146,6 +148,14 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("lsm") < at("mounts"));
   CHECK(at("lsm") < at("filesystem"));
   CHECK(at("cgroup") < at("nftables"));  // a launch cgroup exists before rules name it
+  // loginuid: CAP_AUDIT_CONTROL of the initial user namespace, and one audit session shared
+  // by supervisor and target.
+  CHECK(at("verify-plan") < at("loginuid"));
+  CHECK(at("loginuid") < at("namespaces"));
+  CHECK(at("loginuid") < at("session"));
+  // keyring: in the target's own process, before the uid change.
+  CHECK(at("session") < at("keyring"));
+  CHECK(at("keyring") < at("credentials"));
   // Exit codes are distinct so a script can tell which layer failed.
   std::vector<int> codes;
   for (const Step& step : enforcement_steps())
@@ -224,8 +234,9 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   const auto fork = std::find(sys.calls.begin(), sys.calls.end(), "fork_supervised");
   REQUIRE(fork != sys.calls.end());
   CHECK(*(fork - 1) == "write /cg/unified/harden/order-100/cgroup.procs 100");
-  CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
-        std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
+  CHECK(
+      std::vector<std::string>(fork, sys.calls.end()) ==
+      std::vector<std::string>{"fork_supervised", "setsid", "join_session_keyring", "chdir /jail"});
   CHECK(ctx.under_supervisor);
 }
 
@@ -249,8 +260,10 @@ TEST_CASE("a supervised launch forks even a session leader and hands the listene
   sys.sid = sys.pid;  // already leads its session: without --supervise there would be no fork
   CHECK(enforce_and_exec(plan, *ctx, sys) == exit_code::kNotFound);
   REQUIRE(sys.calls.size() > 4);
-  CHECK(sys.calls[0] == "fork_supervised");
+  CHECK(sys.calls[0] == "write /proc/self/loginuid 65534");
+  CHECK(sys.calls[1] == "fork_supervised");
   CHECK(sys.last_setup.listener);
+  CHECK(sys.calls[2] == "join_session_keyring");
   // A session leader without a terminal (systemd's case) gives the target its session.
   CHECK(std::find(sys.calls.begin(), sys.calls.end(), "setsid") == sys.calls.end());
   // The target may not signal the supervisor that answers it: a Landlock signal scope.
@@ -277,8 +290,9 @@ TEST_CASE("kills stay the kernel's: the filter is loaded as is, the kill records
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
   REQUIRE(sys.calls.size() > 2);
-  CHECK(sys.calls[0] == "open_kill_record_reader");  // before any namespace
-  CHECK(sys.calls[1] == "fork_supervised");
+  CHECK(sys.calls[0] == "write /proc/self/loginuid 65534");
+  CHECK(sys.calls[1] == "open_kill_record_reader");  // before any namespace
+  CHECK(sys.calls[2] == "fork_supervised");
   CHECK_FALSE(sys.last_setup.listener);
   CHECK(sys.calls.end()[-2] == "seccomp 4 0");
 }
@@ -295,9 +309,9 @@ TEST_CASE("a session leader with a controlling terminal still gives the target a
   SECTION("with a terminal: fork, then setsid in the child") {
     sys.controlling_terminal = true;
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-    REQUIRE(sys.calls.size() > 2);
-    CHECK(sys.calls[0] == "fork_supervised");
-    CHECK(sys.calls[1] == "setsid");
+    REQUIRE(sys.calls.size() > 3);
+    CHECK(sys.calls[1] == "fork_supervised");
+    CHECK(sys.calls[2] == "setsid");
   }
   SECTION("without one (a systemd service): no fork, no setsid") {
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
@@ -309,13 +323,13 @@ TEST_CASE("a session leader with a controlling terminal still gives the target a
 TEST_CASE("a filter with nothing to report is loaded as is, even under a supervisor",
           "[steps][supervise]") {
   PlanData data = full_plan();  // its program only allows
-  data.cgroup = {};             // no step before the session: the fork comes first
+  data.cgroup = {};             // only the loginuid step before the session
   const Plan plan = PlanFactory::make(data);
   ExecContext ctx = context_for(plan.data());
   ctx.supervise = true;
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-  CHECK(sys.calls.front() == "fork_supervised");
+  CHECK(sys.calls[1] == "fork_supervised");  // after the loginuid step, before any other
   CHECK(sys.calls.end()[-2] == "seccomp 1 0");
 }
 
@@ -370,7 +384,8 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
     CHECK(calls_until_chroot(sys.calls) ==
           std::vector<std::string>{
-              "audit_replace_rules harden:order 2", "nft_replace_table harden_order", "setsid",
+              "write /proc/self/loginuid 65534", "audit_replace_rules harden:order 2",
+              "nft_replace_table harden_order", "setsid", "join_session_keyring",
               "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
               "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
   }
@@ -387,7 +402,8 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
            sys.calls.begin();
   };
-  CHECK(sys.calls.front() == "audit_replace_rules harden:order 2");
+  CHECK(sys.calls[0] == "write /proc/self/loginuid 65534");
+  CHECK(sys.calls[1] == "audit_replace_rules harden:order 2");
   CHECK(index("unshare") < index("in_initial_netns"));
   CHECK(index("in_initial_netns") < index("nft_replace_table harden_order"));
   CHECK(index("nft_replace_table") < index("setsid"));
