@@ -296,3 +296,19 @@ TEST_CASE("a symlink at a mount target stops the launch", "[mounts][steps]") {
   CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
                      [](const std::string& c) { return c.starts_with("pivot_root"); }));
 }
+
+TEST_CASE("working_directory cannot be in /proc", "[exec][compile]") {
+  for (const char* dir : {"/proc/self/fd/3", "/proc", "/srv/../proc/1/cwd", "//proc/./self/root"}) {
+    INFO(dir);
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(
+        std::string("[policy]\nname = \"w\"\n[exec]\nworking_directory = \"") + dir + "\"\n",
+        diags));
+    REQUIRE(diags.error_count() == 1);
+    CHECK(diags.all()[0].pos.line == 4);
+    CHECK(diags.all()[0].pos.column == 21);
+    CHECK(diags.all()[0].message.find("cannot be in /proc") != std::string::npos);
+  }
+  Diagnostics diags;
+  CHECK(compile_text("[policy]\nname = \"w\"\n[exec]\nworking_directory = \"/procfs\"\n", diags));
+}
