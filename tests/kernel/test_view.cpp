@@ -96,3 +96,119 @@ TEST_CASE("working directory: a planted symlink to /proc/self/fd/N leads nowhere
   CHECK(ok.exited(kProbeExitOk));
   CHECK(ok.out.find("line: in the view") != std::string::npos);
 }
+
+namespace {
+
+// A datagram socket bound at `path`, standing in for systemd's /run/systemd/notify.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_DGRAM, 0)) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      throw std::runtime_error("cannot bind a unix socket at " + path);
+    }
+  }
+  ~NotifySocket() { ::close(fd_); }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+  std::string receive() const {
+    char buffer[256] = {};
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer - 1, MSG_DONTWAIT);
+    return std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+  }
+
+ private:
+  int fd_;
+};
+
+// The mountinfo line whose mount point is `where`, or "".
+std::string mount_line(const std::string& probe_out, const std::string& where) {
+  for (const std::string& line : probe_values(probe_out, "line")) {
+    const auto fields = split_fields(line);
+    if (fields.size() > 5 && fields[4] == where) return line;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("NOTIFY_SOCKET: a host directory is never bound into the view", "[view][root]") {
+  require_root();
+  Jail jail;
+  const std::string victim = jail.dir.mkdir("victim", 0777);
+  const std::string policy = jail.root_policy("notify-dir", "");
+  RunResult r =
+      run_harden({"--policy", policy, "--", jail.probe(), "write", victim + "/pwned", "x"},
+                 {.env = {"NOTIFY_SOCKET=" + victim}});
+  INFO(r.describe());
+  CHECK(r.exited(harden::exit_code::kMounts));
+  CHECK(r.err.find("is not a socket but a directory") != std::string::npos);
+  CHECK_FALSE(path_exists(victim + "/pwned"));
+}
+
+TEST_CASE("NOTIFY_SOCKET: a symlink to a socket is refused", "[view][root]") {
+  require_root();
+  Jail jail;
+  NotifySocket socket(jail.dir.file("notify.sock"));
+  const std::string link = jail.dir.file("notify.link");
+  REQUIRE(::symlink(jail.dir.file("notify.sock").c_str(), link.c_str()) == 0);
+  const std::string policy = jail.root_policy("notify-link", "");
+  RunResult r = run_harden({"--policy", policy, "--", jail.probe(), "write-stdout", "TARGET-RAN"},
+                           {.env = {"NOTIFY_SOCKET=" + link}});
+  INFO(r.describe());
+  CHECK(r.exited(harden::exit_code::kMounts));
+  CHECK(r.err.find("symlink") != std::string::npos);
+  CHECK(r.out.find("TARGET-RAN") == std::string::npos);
+}
+
+TEST_CASE("NOTIFY_SOCKET: the real socket is bound read-only and sd_notify gets through",
+          "[view][root]") {
+  require_root();
+  Jail jail;
+  const std::string path = jail.dir.file("notify.sock");
+  NotifySocket socket(path);
+  const std::string policy = jail.root_policy("notify-real", "");
+  RunResult mounts =
+      run_harden({"--policy", policy, "--", jail.probe(), "cat", "/proc/self/mountinfo"},
+                 {.env = {"NOTIFY_SOCKET=" + path}});
+  INFO(mounts.describe());
+  REQUIRE(mounts.exited(kProbeExitOk));
+  const std::string line = mount_line(mounts.out, path);
+  INFO(line);
+  REQUIRE_FALSE(line.empty());
+  const std::string options = split_fields(line)[5];
+  CHECK(options.starts_with("ro,"));
+  for (const char* flag : {"nosuid", "nodev", "noexec"})
+    CHECK(options.find(flag) != std::string::npos);
+
+  RunResult r = run_harden({"--policy", policy, "--", jail.probe(), "sd-notify", jail.probe()},
+                           {.env = {"NOTIFY_SOCKET=" + path}, .timeout = std::chrono::seconds(2)});
+  INFO(r.describe());
+  CHECK(r.out.find("sd-notify: sent") != std::string::npos);
+  CHECK(socket.receive() == "READY=1\nSTATUS=harden probe ready");
+}
+
+TEST_CASE("environment: entries without '=' are ignored, not read past their end", "[view][root]") {
+  require_root();
+  Jail jail;
+  const std::string victim = jail.dir.mkdir("victim", 0777);
+  // execve passes any string: "NOTIFY_SOCKET" with no '=' was taken as the variable, and its
+  // "value" read past the end into the next string, here a host directory.
+  const std::string policy =
+      jail.root_policy("env-no-equals", "", "[environment]\nclear = false\n");
+  RunResult r =
+      run_harden({"--policy", policy, "--", jail.probe(), "write", victim + "/pwned", "x"},
+                 {.env = {"NOTIFY_SOCKET", victim, "PATH", "/bin", "KEEP=1"}, .clear_env = true});
+  INFO(r.describe());
+  CHECK(parse_probe(r.out)["errno"] == "ENOENT");  // the directory is not in the view
+  CHECK_FALSE(path_exists(victim + "/pwned"));
+
+  RunResult env = run_harden({"--policy", policy, "--", jail.probe(), "status"},
+                             {.env = {"NOTIFY_SOCKET", "PATH", "KEEP=1"}, .clear_env = true});
+  INFO(env.describe());
+  REQUIRE(env.exited(kProbeExitOk));
+  const auto vars = probe_env(env.out);
+  CHECK(vars == std::vector<std::pair<std::string, std::string>>{{"KEEP", "1"}});
+}
