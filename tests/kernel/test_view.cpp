@@ -212,3 +212,65 @@ TEST_CASE("environment: entries without '=' are ignored, not read past their end
   const auto vars = probe_env(env.out);
   CHECK(vars == std::vector<std::pair<std::string, std::string>>{{"KEEP", "1"}});
 }
+
+TEST_CASE("proc: a root target cannot write the kernel's knobs nor read its secrets",
+          "[view][root]") {
+  require_root();
+  Jail jail;
+  // An interrupt with an affinity file, as the host shows it.
+  std::string irq;
+  if (DIR* dir = ::opendir("/proc/irq")) {
+    while (const dirent* entry = ::readdir(dir)) {
+      const std::string file = std::string("/proc/irq/") + entry->d_name + "/smp_affinity";
+      if (entry->d_name[0] != '.' && path_exists(file)) {
+        irq = file;
+        break;
+      }
+    }
+    ::closedir(dir);
+  }
+  if (irq.empty()) skip("this kernel shows no /proc/irq/N/smp_affinity");
+  // No [identity]: the target runs as uid 0 (without capabilities).
+  const std::string policy = jail.root_policy("proc-root", "", "[namespaces]\npid = true\n");
+  // Empty writes: opening for writing is the attack, and nothing is written if it succeeds.
+  for (const std::string& knob :
+       {irq, std::string("/proc/sys/kernel/hostname"), std::string("/proc/sysrq-trigger")}) {
+    INFO(knob);
+    RunResult w = run_harden({"--policy", policy, "--", jail.probe(), "write", knob, ""});
+    INFO(w.describe());
+    CHECK(w.exited(kProbeExitErrno));
+    const std::string error = parse_probe(w.out)["errno"];
+    if (path_exists(knob)) {
+      CHECK((error == "EROFS" || error == "EACCES"));
+    } else {
+      CHECK(error == "ENOENT");  // the kernel has none, inside or out
+    }
+  }
+  for (const char* secret : {"/proc/kcore", "/proc/keys", "/proc/timer_list"}) {
+    INFO(secret);
+    RunResult c = run_harden({"--policy", policy, "--", jail.probe(), "cat", secret});
+    INFO(c.describe());
+    if (path_exists(secret)) {
+      // Masked by a nodev bind of /dev/null: it cannot even be opened, and holds nothing.
+      CHECK(parse_probe(c.out)["errno"] == "EACCES");
+      CHECK(probe_values(c.out, "line").empty());
+    } else {
+      CHECK(parse_probe(c.out)["errno"] == "ENOENT");
+    }
+  }
+  // /proc/irq itself is a read-only mount; /proc/acpi (a directory) an empty one.
+  RunResult m = run_harden({"--policy", policy, "--", jail.probe(), "cat", "/proc/self/mountinfo"});
+  INFO(m.describe());
+  const std::string irq_mount = mount_line(m.out, "/proc/irq");
+  REQUIRE_FALSE(irq_mount.empty());
+  CHECK(split_fields(irq_mount)[5].starts_with("ro,"));
+  if (path_exists("/proc/acpi")) {
+    // An empty tmpfs of mode 0 over it: nothing to list, and not even a listing.
+    RunResult acpi = run_harden({"--policy", policy, "--", jail.probe(), "ls", "/proc/acpi"});
+    INFO(acpi.describe());
+    CHECK(parse_probe(acpi.out)["errno"] == "EACCES");
+    CHECK(probe_values(acpi.out, "entry").empty());
+    const std::string acpi_mount = mount_line(m.out, "/proc/acpi");
+    CHECK(acpi_mount.find(" - tmpfs ") != std::string::npos);
+  }
+}

@@ -297,6 +297,39 @@ TEST_CASE("a symlink at a mount target stops the launch", "[mounts][steps]") {
                      [](const std::string& c) { return c.starts_with("pivot_root"); }));
 }
 
+TEST_CASE("proc and sys hide at least runc's kernel interfaces", "[filesystem][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"k\"\n[namespaces]\npid = true\n[filesystem]\nproc = true\nsys = true\n",
+      diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  const auto kind_of = [&](const std::string& target) -> std::optional<ViewKind> {
+    for (const ViewMount& m : plan->data().filesystem.view)
+      if (m.target == target) return m.kind;
+    return std::nullopt;
+  };
+  // runc's readonlyPaths and maskedPaths (libcontainer/specconv, config.json defaults).
+  for (const char* path :
+       {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+    INFO(path);
+    CHECK(kind_of(path) == ViewKind::remount_ro);
+  }
+  for (const char* path :
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/sys/devices/virtual/powercap"}) {
+    INFO(path);
+    CHECK(kind_of(path) == ViewKind::mask);
+  }
+  // Without sys = true, nothing under /sys is listed (there is nothing to hide).
+  auto no_sys = compile_text(
+      "[policy]\nname = \"k\"\n[namespaces]\npid = true\n[filesystem]\nproc = true\n", diags);
+  REQUIRE(no_sys);
+  for (const ViewMount& m : no_sys->data().filesystem.view)
+    CHECK_FALSE(m.target.starts_with("/sys"));
+}
+
 TEST_CASE("working_directory cannot be in /proc", "[exec][compile]") {
   for (const char* dir : {"/proc/self/fd/3", "/proc", "/srv/../proc/1/cwd", "//proc/./self/root"}) {
     INFO(dir);
