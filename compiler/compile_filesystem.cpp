@@ -1,6 +1,7 @@
-// Resolves [filesystem]: the classic chroot, or the constructed root's view. proc = true and
-// dev = "minimal" are expanded here into plain entries, so the plan lists everything the
-// target will see (and Landlock can derive its rules from the same list).
+// Resolves [filesystem]: the classic chroot (with proc, dev and tmpfs mounted into it), or the
+// constructed root's view. proc = true and dev = "minimal" are expanded here into plain
+// entries, so the plan lists everything the target will see (and Landlock can derive its
+// rules from the same list).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -209,7 +210,7 @@ void add_kernel_interfaces(Under under, const SourcePos& pos, ViewBuilder& view)
   }
 }
 
-// proc, sys and dev: the entries harden adds itself.
+// proc, sys and dev: the entries harden adds itself, for a constructed root and a chroot alike.
 void add_builtin_entries(const FilesystemSection& fs, const NamespacesPlan& ns, ViewBuilder& view,
                          Diagnostics& diags) {
   if (fs.proc && fs.proc->value) {
@@ -247,7 +248,17 @@ void add_builtin_entries(const FilesystemSection& fs, const NamespacesPlan& ns, 
 
 FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesPlan& ns,
                                   Diagnostics& diags) {
-  if (fs.chroot) return compile_chroot(*fs.chroot, diags);  // with a view: check_isolation
+  if (fs.chroot) {
+    // A chroot shows the jail as it is; harden may mount proc, a minimal /dev and tmpfs into
+    // it (host binds and /sys are check_isolation's errors).
+    FilesystemPlan plan = compile_chroot(*fs.chroot, diags);
+    ViewBuilder view(diags);
+    add_builtin_entries(fs, ns, view, diags);
+    for (const ViewEntry& entry : fs.tmpfs)
+      view.tmpfs(entry);
+    plan.view = view.take();
+    return plan;
+  }
   FilesystemPlan plan;
   if (!fs.view_pos) return plan;
   plan.constructed_root = true;

@@ -1,6 +1,8 @@
 // Mounts layer: the constructed root. A fresh tmpfs receives exactly the plan's view (binds,
 // tmpfs, proc, a minimal /dev, masks), then becomes the root with pivot_root and the old root
-// is detached, so no path leads back to the host.
+// is detached, so no path leads back to the host. With a classic chroot, the view (proc, a
+// minimal /dev, tmpfs) is mounted into the jail itself the same way, and the filesystem step
+// chroots into it.
 //
 // Every mount uses the fd-based API: host sources are cloned with open_tree() before anything
 // is attached, and every target is opened beneath the new root with openat2(RESOLVE_BENEATH |
@@ -90,6 +92,12 @@ std::expected<SysFd, StepError> open_target(Sys& sys, int root, const std::strin
     }
     current = SysFd(sys, fd);
     start = end + 1;
+  }
+  // openat2 hands back the link itself when the last component is one (O_PATH | O_NOFOLLOW);
+  // a mount must never land on, or through, a link.
+  if (current.valid() && sys.file_type(current.get()) == S_IFLNK) {
+    return step_failed(ELOOP,
+                       "'" + target + "' is a symlink in the new root; refusing to mount onto it");
   }
   return current;
 }
@@ -266,7 +274,7 @@ std::expected<SysFd, StepError> clone_notify_socket(Sys& sys, const std::string&
   return clone;
 }
 
-// The view entries placed into the new root's tmpfs.
+// The view entries placed into an existing directory: the new root's tmpfs, or a chroot jail.
 StepResult place_view(Sys& sys, int root, const FilesystemPlan& fs, std::vector<SysFd>& clones) {
   for (size_t i = 0; i < fs.view.size(); ++i) {
     if (StepResult placed = place(sys, root, fs.view[i], clones[i]); !placed) return placed;
@@ -274,13 +282,29 @@ StepResult place_view(Sys& sys, int root, const FilesystemPlan& fs, std::vector<
   return {};
 }
 
+// A classic chroot with proc, dev or tmpfs: the mounts go into the jail itself (in the private
+// mount namespace), each target opened beneath the jail without following a symlink, so a
+// link planted at jail/proc or jail/dev cannot send a mount to the host. The filesystem step
+// then chroots.
+StepResult mount_into_jail(const PlanData& plan, Sys& sys) {
+  auto clones = clone_sources(plan.filesystem, sys);
+  if (!clones) return std::unexpected(clones.error());
+  bool is_directory = false;
+  const std::string& jail = plan.filesystem.chroot;
+  const SysFd root(sys, sys.open_path(jail.c_str(), is_directory));
+  if (!root.valid()) return step_failed(errno, "opening the chroot " + jail);
+  if (!is_directory) return step_failed(ENOTDIR, "the chroot " + jail + " is not a directory");
+  return place_view(sys, root.get(), plan.filesystem, *clones);
+}
+
 }  // namespace
 
 bool wanted(const PlanData& plan) {
-  return plan.filesystem.constructed_root;
+  return plan.filesystem.constructed_root || !plan.filesystem.view.empty();
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  if (!plan.filesystem.constructed_root) return mount_into_jail(plan, sys);
   auto clones = clone_sources(plan.filesystem, sys);
   if (!clones) return std::unexpected(clones.error());
   // An abstract socket ("@...") needs nothing; a relative path is not systemd's and is left.

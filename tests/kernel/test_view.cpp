@@ -274,3 +274,123 @@ TEST_CASE("proc: a root target cannot write the kernel's knobs nor read its secr
     CHECK(acpi_mount.find(" - tmpfs ") != std::string::npos);
   }
 }
+
+namespace {
+
+// A chroot jail: the Jail's directory (the static probe at /bin/harden_probe inside).
+std::string jail_policy(const Jail& jail, const std::string& name, const std::string& filesystem,
+                        const std::string& sections = "[namespaces]\npid = true\n") {
+  return jail.policy(
+      name, "[filesystem]\nchroot = \"" + jail.dir.path() + "\"\n" + filesystem + sections);
+}
+
+}  // namespace
+
+TEST_CASE("chroot: proc, a minimal /dev and a tmpfs inside the jail", "[view][root]") {
+  require_root();
+  Jail jail;
+  const std::string policy =
+      jail_policy(jail, "jail-mounts", "proc = true\ndev = \"minimal\"\ntmpfs = [\"/tmp\"]\n");
+  RunResult ls = run_harden({"--policy", policy, "--", "/bin/harden_probe", "ls", "/proc"});
+  INFO(ls.describe());
+  REQUIRE(ls.exited(kProbeExitOk));
+  std::vector<std::string> pids;
+  for (const std::string& e : probe_values(ls.out, "entry")) {
+    if (!e.empty() && std::isdigit(static_cast<unsigned char>(e[0]))) pids.push_back(e);
+  }
+  CHECK(pids == std::vector<std::string>{"1", "2"});  // the PID namespace's own proc
+
+  RunResult null =
+      run_harden({"--policy", policy, "--", "/bin/harden_probe", "write", "/dev/null", "x"});
+  INFO(null.describe());
+  CHECK(null.exited(kProbeExitOk));
+  RunResult tmp =
+      run_harden({"--policy", policy, "--", "/bin/harden_probe", "write", "/tmp/x", "x"});
+  INFO(tmp.describe());
+  CHECK(tmp.exited(kProbeExitOk));
+  CHECK_FALSE(path_exists(jail.dir.file("tmp/x")));  // in the tmpfs, not in the jail
+  // The same /proc hardening as a constructed root's, for a root target.
+  RunResult sys = run_harden(
+      {"--policy", policy, "--", "/bin/harden_probe", "write", "/proc/sys/kernel/hostname", ""});
+  INFO(sys.describe());
+  CHECK(parse_probe(sys.out)["errno"] == "EROFS");
+  // Nothing was mounted in the host's view of the jail (a private mount namespace).
+  CHECK(read_file("/proc/self/mountinfo").find(jail.dir.path()) == std::string::npos);
+}
+
+TEST_CASE("chroot: a symlink planted in the jail never redirects a mount", "[view][root]") {
+  require_root();
+  SECTION("jail/proc -> /etc") {
+    Jail jail;
+    REQUIRE(::symlink("/etc", jail.dir.file("proc").c_str()) == 0);
+    const std::string policy = jail_policy(jail, "jail-proc-link", "proc = true\n");
+    RunResult r =
+        run_harden({"--policy", policy, "--", "/bin/harden_probe", "write-stdout", "RAN"});
+    INFO(r.describe());
+    CHECK(r.exited(harden::exit_code::kMounts));
+    CHECK(r.err.find("is a symlink") != std::string::npos);
+    CHECK(r.out.find("RAN") == std::string::npos);
+  }
+  SECTION("jail/dev -> /etc") {
+    Jail jail;
+    REQUIRE(::symlink("/etc", jail.dir.file("dev").c_str()) == 0);
+    const std::string policy = jail_policy(jail, "jail-dev-link", "dev = \"minimal\"\n");
+    RunResult r =
+        run_harden({"--policy", policy, "--", "/bin/harden_probe", "write-stdout", "RAN"});
+    INFO(r.describe());
+    CHECK(r.exited(harden::exit_code::kMounts));
+    CHECK(r.err.find("is a symlink") != std::string::npos);
+    CHECK(r.out.find("RAN") == std::string::npos);
+  }
+  SECTION("jail/dev/null -> a host file: covered by the fresh /dev, written nowhere") {
+    Jail jail;
+    const std::string host_file = jail.dir.mkdir("../" + unique_name("host-only"), 0755);
+    write_file(host_file + "/passwd", "untouched");
+    jail.dir.mkdir("dev", 0755);
+    REQUIRE(::symlink((host_file + "/passwd").c_str(), jail.dir.file("dev/null").c_str()) == 0);
+    const std::string policy = jail_policy(jail, "jail-null-link", "dev = \"minimal\"\n");
+    RunResult r =
+        run_harden({"--policy", policy, "--", "/bin/harden_probe", "write", "/dev/null", "pwned"});
+    INFO(r.describe());
+    CHECK(r.exited(kProbeExitOk));
+    CHECK(read_file(host_file + "/passwd") == "untouched");
+    std::filesystem::remove_all(host_file);
+  }
+  SECTION("jail/tmp -> /etc") {
+    Jail jail;
+    REQUIRE(::symlink("/etc", jail.dir.file("tmp").c_str()) == 0);
+    const std::string policy = jail_policy(jail, "jail-tmp-link", "tmpfs = [\"/tmp\"]\n");
+    RunResult r =
+        run_harden({"--policy", policy, "--", "/bin/harden_probe", "write-stdout", "RAN"});
+    INFO(r.describe());
+    CHECK(r.exited(harden::exit_code::kMounts));
+    CHECK(r.out.find("RAN") == std::string::npos);
+  }
+}
+
+TEST_CASE("chroot: mounts need a mount namespace, proc a PID namespace, host binds are refused",
+          "[view]") {
+  TempDir dir;
+  const std::string jail = dir.mkdir("jail");
+  auto refused = [&](const std::string& body) {
+    const std::string policy =
+        write_policy(dir, unique_name("jail"),
+                     "[policy]\nname = \"jail\"\n[filesystem]\nchroot = \"" + jail + "\"\n" + body);
+    return run_harden({"validate", policy});
+  };
+  RunResult mount = refused("tmpfs = [\"/tmp\"]\n[namespaces]\nmount = false\n");
+  INFO(mount.describe());
+  CHECK(mount.exit_code != 0);
+  CHECK(mount.err.find(":7:9: error: mounts inside a chroot") != std::string::npos);
+  RunResult proc = refused("proc = true\n");
+  INFO(proc.describe());
+  CHECK(proc.err.find(":5:8: error: proc = true in a chroot needs a PID namespace") !=
+        std::string::npos);
+  RunResult bind = refused("read_only = [\"/usr\"]\n");
+  INFO(bind.describe());
+  CHECK(bind.err.find(":5:14: error: 'read_only' cannot be used with 'chroot'") !=
+        std::string::npos);
+  RunResult ok = refused("proc = true\ntmpfs = [\"/tmp\"]\n[namespaces]\npid = true\n");
+  INFO(ok.describe());
+  CHECK(ok.exit_code == 0);
+}

@@ -330,6 +330,85 @@ TEST_CASE("proc and sys hide at least runc's kernel interfaces", "[filesystem][c
     CHECK_FALSE(m.target.starts_with("/sys"));
 }
 
+TEST_CASE("a chroot may have proc, dev and tmpfs, and mount is implied", "[filesystem][compile]") {
+  harden::test::TempDir jail;
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"j\"\n[namespaces]\npid = true\n[filesystem]\n"
+      "chroot = \"" +
+          jail.path() + "\"\nproc = true\ndev = \"minimal\"\ntmpfs = [\"/tmp\"]\n",
+      diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  const FilesystemPlan& fs = plan->data().filesystem;
+  CHECK(fs.chroot == jail.path());
+  CHECK_FALSE(fs.constructed_root);
+  CHECK(plan->data().namespaces.mount);
+  std::vector<std::string> targets;
+  for (const ViewMount& m : fs.view)
+    targets.push_back(m.target);
+  CHECK(std::is_sorted(targets.begin(), targets.end()));
+  for (const char* t : {"/dev", "/dev/null", "/proc", "/proc/irq", "/proc/kcore", "/tmp"}) {
+    INFO(t);
+    CHECK(std::find(targets.begin(), targets.end(), t) != targets.end());
+  }
+}
+
+TEST_CASE("a chroot refuses host binds, mount = false and proc without a PID namespace",
+          "[filesystem][compile]") {
+  harden::test::TempDir jail;
+  const std::string head =
+      "[policy]\nname = \"j\"\n[filesystem]\nchroot = \"" + jail.path() + "\"\n";
+  const auto first_error = [](const Diagnostics& diags) {
+    for (const Diagnostic& d : diags.all())
+      if (d.severity == Severity::error) return d;
+    return Diagnostic{};
+  };
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "read_write = [\"/srv\"]\n", diags));
+    CHECK(first_error(diags).message == "'read_write' cannot be used with 'chroot'");
+    CHECK(first_error(diags).pos.line == 5);
+    CHECK(first_error(diags).pos.column == 15);
+  }
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "sys = true\n", diags));
+    CHECK(first_error(diags).message == "'sys' cannot be used with 'chroot'");
+  }
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "tmpfs = [\"/tmp\"]\n[namespaces]\nmount = false\n", diags));
+    CHECK(first_error(diags).message.starts_with("mounts inside a chroot"));
+    CHECK(first_error(diags).pos.line == 7);
+  }
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "proc = true\n", diags));
+    CHECK(first_error(diags).message == "proc = true in a chroot needs a PID namespace");
+    CHECK(first_error(diags).pos.line == 5);
+  }
+}
+
+TEST_CASE("mounts into a chroot: beneath the jail, before the chroot", "[mounts][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.mount = true;
+  data.filesystem.chroot = "/jail";
+  data.filesystem.view = {{ViewKind::proc, "/proc", "", false, true, 0, 0755, {}}};
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  const unsigned long proc = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  const std::vector<std::string> expected{
+      "unshare " + hex(CLONE_NEWNS), "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
+      "open_path /jail",
+      // The jail is opened once; the target beneath it without following a symlink.
+      "open_beneath 1000 proc =100", "new_mount proc " + hex(proc) + " =101", "move_mount 101 100",
+      "chdir /jail", "chroot .", "chdir /"};
+  CHECK(calls_before_caps(sys.calls) == expected);
+}
+
 TEST_CASE("working_directory cannot be in /proc", "[exec][compile]") {
   for (const char* dir : {"/proc/self/fd/3", "/proc", "/srv/../proc/1/cwd", "//proc/./self/root"}) {
     INFO(dir);
