@@ -394,3 +394,38 @@ TEST_CASE("chroot: mounts need a mount namespace, proc a PID namespace, host bin
   INFO(ok.describe());
   CHECK(ok.exit_code == 0);
 }
+
+TEST_CASE("landlock: renames and links across directories only where refer grants them",
+          "[view][landlock][root]") {
+  require_root();
+  Jail jail;
+  const std::string data = jail.dir.mkdir("data", 0777);
+  auto attempt = [&](const std::string& name, const std::string& landlock) {
+    jail.dir.mkdir("data/a", 0777);
+    jail.dir.mkdir("data/b", 0777);
+    write_file(data + "/a/f", "moved");
+    write_file(data + "/a/g", "linked");
+    const std::string policy =
+        jail.root_policy(name, "read_write = [\"" + data + "\"]\n", "[landlock]\n" + landlock);
+    RunResult mv = run_harden(
+        {"--policy", policy, "--", jail.probe(), "rename", data + "/a/f", data + "/b/f"});
+    RunResult ln =
+        run_harden({"--policy", policy, "--", jail.probe(), "link", data + "/a/g", data + "/b/g"});
+    // Within one directory, write alone is enough.
+    RunResult same = run_harden(
+        {"--policy", policy, "--", jail.probe(), "rename", data + "/a/g", data + "/a/h"});
+    std::filesystem::remove_all(data + "/a");
+    std::filesystem::remove_all(data + "/b");
+    return std::tuple{mv, ln, same};
+  };
+  const auto [mv, ln, same] = attempt("refer-none", "");
+  INFO(mv.describe() << ln.describe() << same.describe());
+  CHECK(parse_probe(mv.out)["errno"] == "EXDEV");
+  CHECK(parse_probe(ln.out)["errno"] == "EXDEV");
+  CHECK(same.exited(kProbeExitOk));
+
+  const auto [mv2, ln2, same2] = attempt("refer-data", "refer = [\"" + data + "\"]\n");
+  INFO(mv2.describe() << ln2.describe());
+  CHECK(mv2.exited(kProbeExitOk));
+  CHECK(ln2.exited(kProbeExitOk));
+}
