@@ -264,6 +264,13 @@ TEST_CASE("proc: a root target cannot write the kernel's knobs nor read its secr
   const std::string irq_mount = mount_line(m.out, "/proc/irq");
   REQUIRE_FALSE(irq_mount.empty());
   CHECK(split_fields(irq_mount)[5].starts_with("ro,"));
+  // With sys = true, /sys/firmware is an empty tmpfs.
+  const std::string with_sys =
+      jail.root_policy("proc-root-sys", "sys = true\n", "[namespaces]\npid = true\n");
+  RunResult firmware =
+      run_harden({"--policy", with_sys, "--", jail.probe(), "cat", "/proc/self/mountinfo"});
+  INFO(firmware.describe());
+  CHECK(mount_line(firmware.out, "/sys/firmware").find(" - tmpfs ") != std::string::npos);
   if (path_exists("/proc/acpi")) {
     // An empty tmpfs of mode 0 over it: nothing to list, and not even a listing.
     RunResult acpi = run_harden({"--policy", policy, "--", jail.probe(), "ls", "/proc/acpi"});
@@ -314,6 +321,12 @@ TEST_CASE("chroot: proc, a minimal /dev and a tmpfs inside the jail", "[view][ro
       {"--policy", policy, "--", "/bin/harden_probe", "write", "/proc/sys/kernel/hostname", ""});
   INFO(sys.describe());
   CHECK(parse_probe(sys.out)["errno"] == "EROFS");
+  // harden's PID 1 stays outside the jail; its root and cwd are links the target cannot follow.
+  for (const char* link : {"/proc/1/root", "/proc/1/cwd"}) {
+    RunResult out = run_harden({"--policy", policy, "--", "/bin/harden_probe", "ls", link});
+    INFO(out.describe());
+    CHECK(parse_probe(out.out)["errno"] == "EACCES");
+  }
   // Nothing was mounted in the host's view of the jail (a private mount namespace).
   CHECK(read_file("/proc/self/mountinfo").find(jail.dir.path()) == std::string::npos);
 }
