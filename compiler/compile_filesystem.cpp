@@ -1,9 +1,11 @@
-// Resolves [filesystem]: the classic chroot, or the constructed root's view. proc = true and
-// dev = "minimal" are expanded here into plain entries, so the plan lists everything the
-// target will see (and Landlock can derive its rules from the same list).
+// Resolves [filesystem]: the classic chroot (with proc, dev and tmpfs mounted into it), or the
+// constructed root's view. proc = true and dev = "minimal" are expanded here into plain
+// entries, so the plan lists everything the target will see (and Landlock can derive its
+// rules from the same list).
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -167,27 +169,57 @@ class ViewBuilder {
   std::map<std::string, SourcePos> seen_;
 };
 
-}  // namespace
+// The kernel interfaces a sandboxed root must not write, and the ones it must not read at all,
+// under a fresh /proc and a shown /sys: at least runc's (and Docker's) readonlyPaths and
+// maskedPaths. A root target keeps its uid 0 inside, and these files check the uid, not a
+// capability: /proc/irq/N/smp_affinity, /proc/sys/..., /proc/sysrq-trigger change the host;
+// /proc/kcore, /proc/keys, /proc/timer_list and the like leak kernel memory, keys and addresses.
+// Files are masked with /dev/null, directories with an empty read-only tmpfs; what this kernel
+// does not have is skipped at mount time.
+enum class Under : uint8_t { proc, sys };
 
-FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesPlan& ns,
-                                  Diagnostics& diags) {
-  if (fs.chroot) return compile_chroot(*fs.chroot, diags);  // with a view: check_isolation
-  FilesystemPlan plan;
-  if (!fs.view_pos) return plan;
-  plan.constructed_root = true;
-  ViewBuilder view(diags);
-  // harden's own entries first, so a user entry that collides is the one reported.
+struct KernelInterface {
+  std::string_view path;
+  ViewKind kind;  // remount_ro or mask
+  Under under;
+};
+
+constexpr std::array<KernelInterface, 17> kKernelInterfaces{{
+    {"/proc/acpi", ViewKind::mask, Under::proc},
+    {"/proc/asound", ViewKind::mask, Under::proc},
+    {"/proc/bus", ViewKind::remount_ro, Under::proc},
+    {"/proc/fs", ViewKind::remount_ro, Under::proc},
+    {"/proc/interrupts", ViewKind::mask, Under::proc},
+    {"/proc/irq", ViewKind::remount_ro, Under::proc},
+    {"/proc/kcore", ViewKind::mask, Under::proc},
+    {"/proc/keys", ViewKind::mask, Under::proc},
+    {"/proc/latency_stats", ViewKind::mask, Under::proc},
+    {"/proc/sched_debug", ViewKind::mask, Under::proc},
+    {"/proc/scsi", ViewKind::mask, Under::proc},
+    {"/proc/sys", ViewKind::remount_ro, Under::proc},
+    {"/proc/sysrq-trigger", ViewKind::remount_ro, Under::proc},
+    {"/proc/timer_list", ViewKind::mask, Under::proc},
+    {"/proc/timer_stats", ViewKind::mask, Under::proc},
+    {"/sys/devices/virtual/powercap", ViewKind::mask, Under::sys},
+    {"/sys/firmware", ViewKind::mask, Under::sys},
+}};
+
+void add_kernel_interfaces(Under under, const SourcePos& pos, ViewBuilder& view) {
+  for (const KernelInterface& entry : kKernelInterfaces) {
+    if (entry.under == under) view.builtin(entry.kind, std::string(entry.path), pos);
+  }
+}
+
+// proc, sys and dev: the entries harden adds itself, for a constructed root and a chroot alike.
+void add_builtin_entries(const FilesystemSection& fs, const NamespacesPlan& ns, ViewBuilder& view,
+                         Diagnostics& diags) {
   if (fs.proc && fs.proc->value) {
-    const SourcePos& pos = fs.proc->pos;
-    view.builtin(ViewKind::proc, "/proc", pos);
-    view.builtin(ViewKind::remount_ro, "/proc/sys", pos);
-    view.builtin(ViewKind::remount_ro, "/proc/sysrq-trigger", pos);
-    view.builtin(ViewKind::mask, "/proc/kcore", pos);
-    view.builtin(ViewKind::mask, "/proc/keys", pos);
+    view.builtin(ViewKind::proc, "/proc", fs.proc->pos);
+    add_kernel_interfaces(Under::proc, fs.proc->pos, view);
   }
   if (fs.sys && fs.sys->value) {
     view.builtin(ViewKind::bind, "/sys", fs.sys->pos, "/sys", true);
-    view.builtin(ViewKind::mask, "/sys/firmware", fs.sys->pos);
+    add_kernel_interfaces(Under::sys, fs.sys->pos, view);
   }
   if (fs.dev && fs.dev->value == "minimal") {
     const SourcePos& pos = fs.dev->pos;
@@ -210,6 +242,29 @@ FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesP
     diags.error(fs.dev->pos, "unknown value '" + fs.dev->value + "' for 'filesystem.dev'",
                 did_you_mean(fs.dev->value, kDev, "use \"minimal\" or \"none\""));
   }
+}
+
+}  // namespace
+
+FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesPlan& ns,
+                                  Diagnostics& diags) {
+  if (fs.chroot) {
+    // A chroot shows the jail as it is; harden may mount proc, a minimal /dev and tmpfs into
+    // it (host binds and /sys are check_isolation's errors).
+    FilesystemPlan plan = compile_chroot(*fs.chroot, diags);
+    ViewBuilder view(diags);
+    add_builtin_entries(fs, ns, view, diags);
+    for (const ViewEntry& entry : fs.tmpfs)
+      view.tmpfs(entry);
+    plan.view = view.take();
+    return plan;
+  }
+  FilesystemPlan plan;
+  if (!fs.view_pos) return plan;
+  plan.constructed_root = true;
+  ViewBuilder view(diags);
+  // harden's own entries first, so a user entry that collides is the one reported.
+  add_builtin_entries(fs, ns, view, diags);
   for (const ViewEntry& entry : fs.read_only)
     view.bind(entry, true, "read_only");
   for (const ViewEntry& entry : fs.read_write)

@@ -96,7 +96,8 @@ LandlockPlan compile_landlock(const LandlockSection& landlock, const IpcSection&
                   "\"best-effort\", or allow the scope");
     }
     const bool has_rules = !landlock.read.empty() || !landlock.write.empty() ||
-                           !landlock.execute.empty() || landlock.bind_tcp || landlock.connect_tcp;
+                           !landlock.execute.empty() || !landlock.refer.empty() ||
+                           landlock.bind_tcp || landlock.connect_tcp;
     if (has_rules) {
       diags.warning(landlock.mode->pos, "[landlock] mode = \"off\": its rules have no effect");
     }
@@ -118,8 +119,14 @@ LandlockPlan compile_landlock(const LandlockSection& landlock, const IpcSection&
     add_paths(landlock.read, landlock_abi::kRead, false, "read", plan, diags);
     add_paths(landlock.write, landlock_abi::kWrite, false, "write", plan, diags);
     add_paths(landlock.execute, landlock_abi::kExecute, true, "execute", plan, diags);
+    // Renames and hard links from one directory to another only beneath these paths (both
+    // ends must be beneath one); everywhere else they fail with EXDEV. Not part of "write":
+    // moving a file elsewhere in the tree is how a confined process would carry it out of
+    // the rules that govern where it was.
+    add_paths(landlock.refer, landlock_abi::kFsRefer, false, "refer", plan, diags);
   } else {
-    for (const LocatedStrings* list : {&landlock.read, &landlock.write, &landlock.execute}) {
+    for (const LocatedStrings* list :
+         {&landlock.read, &landlock.write, &landlock.execute, &landlock.refer}) {
       if (list->empty()) continue;
       diags.error(list->front().pos, "path rules need filesystem = true",
                   "with filesystem = false Landlock leaves the filesystem alone; remove the "

@@ -68,10 +68,34 @@ void check_isolation(const Policy& policy, PlanData& plan, Diagnostics& diags) {
                 "remove 'uts = false' (a hostname implies it), or remove the hostname: "
                 "without a UTS namespace it would rename the host");
   }
-  if (fs.chroot && fs.view_pos) {
-    diags.error(fs.chroot->pos, "'chroot' and a constructed root exclude each other",
-                "use either chroot, or read_only/read_write/tmpfs/proc/sys/dev (line " +
-                    std::to_string(fs.view_pos->line) + ")");
+  if (fs.chroot) {
+    // A chroot shows the jail as it is. harden may mount proc, dev and tmpfs into it, but no
+    // host path: what the jail holds is the administrator's to put there.
+    auto refuse = [&](const SourcePos& pos, const std::string& key) {
+      diags.error(pos, "'" + key + "' cannot be used with 'chroot'",
+                  "a chroot shows only the jail (proc, dev and tmpfs may be added); put what the "
+                  "target needs into the jail, or use a constructed root instead of chroot");
+    };
+    if (!fs.read_only.empty()) refuse(fs.read_only.front().path.pos, "read_only");
+    if (!fs.read_write.empty()) refuse(fs.read_write.front().path.pos, "read_write");
+    if (fs.sys && fs.sys->value) refuse(fs.sys->pos, "sys");
+    if (!plan.filesystem.view.empty()) {
+      const SourcePos& pos = fs.view_pos ? *fs.view_pos : fs.chroot->pos;
+      if (is_false(ns.mount)) {
+        diags.error(ns.mount->pos,
+                    "mounts inside a chroot (proc, dev, tmpfs) need a mount namespace, but "
+                    "mount = false",
+                    "remove 'mount = false': without a private mount namespace the mounts would "
+                    "appear in the host's jail directory (line " +
+                        std::to_string(pos.line) + ")");
+      }
+      plan.namespaces.mount = true;
+    }
+    if (fs.proc && fs.proc->value && !plan.namespaces.pid) {
+      diags.error(fs.proc->pos, "proc = true in a chroot needs a PID namespace",
+                  "add pid = true to [namespaces]: otherwise /proc/PID/root of any host process "
+                  "running as the same user leads out of the jail");
+    }
   }
   if (plan.filesystem.constructed_root) {
     if (is_false(ns.mount)) {

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "compiler/compile_layers.hpp"
 
@@ -36,6 +38,26 @@ constexpr std::array<LimitName, 16> kLimitNames{{
     {"sigpending", RLIMIT_SIGPENDING},
     {"stack", RLIMIT_STACK},
 }};
+
+// `path` with "//", "." and ".." folded, as the kernel would walk it without symlinks.
+std::string lexically_normal(const std::string& path) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const std::string_view part : parts)
+    out += "/" + std::string(part);
+  return out.empty() ? "/" : out;
+}
 
 bool valid_env_name(const std::string& name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -110,6 +132,15 @@ ExecPlan compile_exec(const ExecSection& exec, Diagnostics& diags) {
     if (exec.working_directory->value.empty() || exec.working_directory->value[0] != '/') {
       diags.error(exec.working_directory->pos, "'working_directory' must be an absolute path",
                   "write it as the target sees it, e.g. \"/srv/app\"");
+    } else if (const std::string normal = lexically_normal(exec.working_directory->value);
+               normal == "/proc" || normal.starts_with("/proc/")) {
+      // /proc/self/fd/N, /proc/self/cwd, /proc/1/root: magic links that lead wherever a
+      // descriptor or another process points, outside any root. The enforcer refuses them
+      // anyway (RESOLVE_NO_MAGICLINKS); a policy naming one is a mistake or an attack.
+      diags.error(exec.working_directory->pos,
+                  "'working_directory' cannot be in /proc ('" + normal + "')",
+                  "/proc/self/fd/N and /proc/PID/cwd lead outside the root; name the "
+                  "directory itself, e.g. \"/srv/app\"");
     }
     plan.working_directory = exec.working_directory->value;
   }

@@ -745,6 +745,10 @@ bool namespace_directives(const Policy& policy, const PlanData& plan, DropIn& un
     refuse(policy.filesystem.view_pos.value_or(SourcePos{policy.file, 0, 0}),
            "the constructed root ([filesystem] read_only/read_write/tmpfs)");
   }
+  if (!plan.filesystem.chroot.empty() && !plan.filesystem.view.empty()) {
+    refuse(policy.filesystem.view_pos.value_or(SourcePos{policy.file, 0, 0}),
+           "proc, dev or tmpfs mounted into a chroot");
+  }
   return ok;
 }
 

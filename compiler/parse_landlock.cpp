@@ -54,9 +54,9 @@ std::optional<LocatedString> deny_or_allow(const TomlSection& section, std::stri
 }  // namespace
 
 void parse_landlock_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 8> kKeys{
-      "bind_tcp", "connect_tcp", "derive_from_view", "execute", "filesystem", "mode",
-      "read",     "write"};
+  static constexpr std::array<std::string_view, 9> kKeys{
+      "bind_tcp", "connect_tcp", "derive_from_view", "execute", "filesystem", "mode", "read",
+      "refer",    "write"};
   const TomlSection section(table, "landlock", kKeys, diags);
   LandlockSection& landlock = policy.landlock;
   landlock.present = true;
@@ -78,6 +78,7 @@ void parse_landlock_section(const toml::table& table, Policy& policy, Diagnostic
   if (auto read = section.strings("read")) landlock.read = std::move(*read);
   if (auto write = section.strings("write")) landlock.write = std::move(*write);
   if (auto execute = section.strings("execute")) landlock.execute = std::move(*execute);
+  if (auto refer = section.strings("refer")) landlock.refer = std::move(*refer);
   landlock.bind_tcp = ports(section, "bind_tcp", 0);
   landlock.connect_tcp = ports(section, "connect_tcp", 1);
 }

@@ -133,6 +133,7 @@ struct LandlockSection {
   LocatedStrings read;
   LocatedStrings write;
   LocatedStrings execute;
+  LocatedStrings refer;  // where renames and links may cross directories (Landlock REFER)
   std::optional<std::vector<Located<int64_t>>> bind_tcp;     // absent: binding unrestricted
   std::optional<std::vector<Located<int64_t>>> connect_tcp;  // absent: connecting unrestricted
   SourcePos pos;

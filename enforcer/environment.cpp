@@ -10,13 +10,20 @@ namespace harden::enforce::environment {
 
 namespace {
 
+// Only NAME=value entries count. execve(2) accepts any string in envp, so a caller can hand
+// harden an entry without '=' ("NOTIFY_SOCKET", "PATH"): it names no variable, is never
+// matched, and is never passed on (reading its "value" would run past its end).
+bool is_variable(std::string_view entry) {
+  return entry.find('=') != std::string_view::npos;
+}
+
 std::string_view name_of(std::string_view entry) {
   return entry.substr(0, entry.find('='));
 }
 
 const char* find_var(char* const* environ, std::string_view name) {
   for (char* const* e = environ; e && *e; ++e) {
-    if (name_of(*e) == name) return *e;
+    if (is_variable(*e) && name_of(*e) == name) return *e;
   }
   return nullptr;
 }
@@ -46,8 +53,9 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx) {
       if (const char* entry = find_var(environ, name)) ctx.env_storage.emplace_back(entry);
     }
   } else {
-    for (char* const* e = environ; e && *e; ++e)
-      ctx.env_storage.emplace_back(*e);
+    for (char* const* e = environ; e && *e; ++e) {
+      if (is_variable(*e)) ctx.env_storage.emplace_back(*e);
+    }
   }
   for (const std::string& entry : env.set)
     put(ctx, entry);
@@ -70,10 +78,11 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx) {
   // Type=notify unit works through harden. A constructed root binds the socket in
   // (ctx.notify_socket names it); a classic chroot cannot, see prepare_exec().
   ctx.notify_socket.clear();
+  constexpr std::string_view kNotify = "NOTIFY_SOCKET=";
   const char* notify = find_var(environ, "NOTIFY_SOCKET");
-  if (plan.exec.pass_notify_socket && notify && notify[14] != '\0') {
+  if (plan.exec.pass_notify_socket && notify && notify[kNotify.size()] != '\0') {
     put(ctx, notify);
-    ctx.notify_socket = notify + 14;
+    ctx.notify_socket = notify + kNotify.size();
   } else {
     remove(ctx, "NOTIFY_SOCKET");
   }
@@ -81,7 +90,7 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx) {
   const char* path = nullptr;
   for (size_t i = 0; i < ctx.env_storage.size(); ++i) {
     const std::string_view name = name_of(ctx.env_storage[i]);
-    if (name == "PATH") path = ctx.env_storage[i].c_str() + 5;
+    if (name == "PATH") path = ctx.env_storage[i].c_str() + 5;  // every entry has its '='
     if (name == "LISTEN_PID") ctx.listen_pid_env = static_cast<int>(i);
   }
   // The search path for a bare command is the target's own PATH, or the usual default.

@@ -70,6 +70,13 @@ LandlockRulesetAttr wanted_by(const LandlockPlan& plan) {
   return attr;
 }
 
+bool grants(const LandlockPlan& plan, uint64_t right) {
+  for (const LandlockPathRule& rule : plan.paths) {
+    if (rule.access & right) return true;
+  }
+  return false;
+}
+
 // "tcp bind/connect port rules (ABI 4), signal scope (ABI 6)": what this ABI cannot do.
 std::string missing_features(const LandlockRulesetAttr& wanted, int abi) {
   std::string missing;
@@ -157,7 +164,13 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   LandlockRulesetAttr wanted_attr = wanted_by(landlock);
   // The supervisor answers errno verdicts (session.cpp checked the ABI has scopes).
   if (ctx.notify_errno_answers) wanted_attr.scoped |= ll::kScopeSignal;
-  const std::string missing = missing_features(wanted_attr, abi);
+  // REFER is handled whenever the filesystem is, so that it is denied wherever the policy
+  // does not grant it. A kernel before ABI 2 cannot handle it, but denies every rename and
+  // link across directories under any ruleset: it lacks the feature only for a policy that
+  // grants it somewhere.
+  LandlockRulesetAttr needed = wanted_attr;
+  if (!grants(landlock, ll::kFsRefer)) needed.handled_access_fs &= ~ll::kFsRefer;
+  const std::string missing = missing_features(needed, abi);
   if (!missing.empty()) {
     const std::string kernel =
         abi == 0 ? std::string("this kernel has no Landlock (") +

@@ -1,6 +1,8 @@
 // Mounts layer: the constructed root. A fresh tmpfs receives exactly the plan's view (binds,
 // tmpfs, proc, a minimal /dev, masks), then becomes the root with pivot_root and the old root
-// is detached, so no path leads back to the host.
+// is detached, so no path leads back to the host. With a classic chroot, the view (proc, a
+// minimal /dev, tmpfs) is mounted into the jail itself the same way, and the filesystem step
+// chroots into it.
 //
 // Every mount uses the fd-based API: host sources are cloned with open_tree() before anything
 // is attached, and every target is opened beneath the new root with openat2(RESOLVE_BENEATH |
@@ -14,6 +16,7 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "enforcer/layers.hpp"
@@ -25,6 +28,19 @@ namespace {
 // Where the new root's tmpfs is attached while it is built. It only covers /tmp inside the
 // private mount namespace, and host sources are cloned before, so nothing under it is lost.
 constexpr const char* kStaging = "/tmp";
+
+// An absolute path with no empty, "." or ".." component and no trailing '/'.
+bool normal_absolute_path(const std::string& path) {
+  if (path.size() < 2 || path[0] != '/' || path.back() == '/') return false;
+  size_t start = 1;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
 
 std::string where(const ViewMount& m) {
   std::string text = "'" + m.target + "'";
@@ -76,6 +92,12 @@ std::expected<SysFd, StepError> open_target(Sys& sys, int root, const std::strin
     }
     current = SysFd(sys, fd);
     start = end + 1;
+  }
+  // openat2 hands back the link itself when the last component is one (O_PATH | O_NOFOLLOW);
+  // a mount must never land on, or through, a link.
+  if (current.valid() && sys.file_type(current.get()) == S_IFLNK) {
+    return step_failed(ELOOP,
+                       "'" + target + "' is a symlink in the new root; refusing to mount onto it");
   }
   return current;
 }
@@ -214,26 +236,86 @@ StepResult place(Sys& sys, int root, const ViewMount& m, SysFd& clone) {
   }
 }
 
+// systemd's notify socket (NOTIFY_SOCKET, a path), so sd_notify(READY=1) from the target
+// reaches the service manager. The variable is the caller's, so it is checked like anything
+// else from outside: the path is opened without following any symlink, must be a socket,
+// and exactly that inode is bound (the clone is made from the checked fd, so nothing is
+// resolved twice), read-only, nosuid, nodev and noexec. connect(2) on a socket needs no write
+// access to the mount, so sd_notify still works.
+std::expected<SysFd, StepError> clone_notify_socket(Sys& sys, const std::string& path) {
+  const std::string what = "NOTIFY_SOCKET=" + path;
+  if (!normal_absolute_path(path)) {
+    return step_failed(EINVAL, what + " is not an absolute path in normal form");
+  }
+  bool is_directory = false;
+  const SysFd host_root(sys, sys.open_path("/", is_directory));
+  if (!host_root.valid()) return step_failed(errno, "opening / to find " + what);
+  SysFd socket(sys, sys.open_beneath(host_root.get(), path.c_str() + 1, O_PATH));
+  if (!socket.valid()) {
+    const int error = errno;
+    return step_failed(error, error == ELOOP || error == EXDEV
+                                  ? what + " leads through a symlink; refusing to bind it"
+                                  : "opening " + what);
+  }
+  if (const int type = sys.file_type(socket.get()); type != S_IFSOCK) {
+    return step_failed(ENOTSOCK, what + " is not a socket" +
+                                     (type == S_IFDIR   ? " but a directory"
+                                      : type == S_IFLNK ? " but a symlink"
+                                                        : "") +
+                                     "; only the service manager's socket is bound into the view");
+  }
+  SysFd clone(sys, sys.open_tree(socket.get(), "", OPEN_TREE_CLONE | AT_EMPTY_PATH));
+  if (!clone.valid()) return step_failed(errno, "cloning " + what);
+  constexpr uint64_t kSealed =
+      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (sys.mount_setattr(clone.get(), kSealed, 0, false) != 0) {
+    return step_failed(errno, "setting the mount flags of " + what);
+  }
+  return clone;
+}
+
+// The view entries placed into an existing directory: the new root's tmpfs, or a chroot jail.
+StepResult place_view(Sys& sys, int root, const FilesystemPlan& fs, std::vector<SysFd>& clones) {
+  for (size_t i = 0; i < fs.view.size(); ++i) {
+    if (StepResult placed = place(sys, root, fs.view[i], clones[i]); !placed) return placed;
+  }
+  return {};
+}
+
+// A classic chroot with proc, dev or tmpfs: the mounts go into the jail itself (in the private
+// mount namespace), each target opened beneath the jail without following a symlink, so a
+// link planted at jail/proc or jail/dev cannot send a mount to the host. The filesystem step
+// then chroots.
+StepResult mount_into_jail(const PlanData& plan, Sys& sys) {
+  auto clones = clone_sources(plan.filesystem, sys);
+  if (!clones) return std::unexpected(clones.error());
+  bool is_directory = false;
+  const std::string& jail = plan.filesystem.chroot;
+  const SysFd root(sys, sys.open_path(jail.c_str(), is_directory));
+  if (!root.valid()) return step_failed(errno, "opening the chroot " + jail);
+  if (!is_directory) return step_failed(ENOTDIR, "the chroot " + jail + " is not a directory");
+  return place_view(sys, root.get(), plan.filesystem, *clones);
+}
+
 }  // namespace
 
 bool wanted(const PlanData& plan) {
-  return plan.filesystem.constructed_root;
+  return plan.filesystem.constructed_root || !plan.filesystem.view.empty();
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  if (!plan.filesystem.constructed_root) return mount_into_jail(plan, sys);
   auto clones = clone_sources(plan.filesystem, sys);
   if (!clones) return std::unexpected(clones.error());
-  // systemd's notify socket (NOTIFY_SOCKET, a path) is bound in at the same place, so
-  // sd_notify(READY=1) from the target reaches the service manager; an abstract socket
-  // ("@...") needs nothing.
-  FilesystemPlan notify;
+  // An abstract socket ("@...") needs nothing; a relative path is not systemd's and is left.
+  SysFd notify_clone(sys, -1);
+  ViewMount notify;
   if (ctx.notify_socket.starts_with('/')) {
-    ViewMount socket;
-    socket.target = socket.source = ctx.notify_socket;
-    notify.view.push_back(std::move(socket));
+    auto clone = clone_notify_socket(sys, ctx.notify_socket);
+    if (!clone) return std::unexpected(clone.error());
+    notify_clone = std::move(*clone);
+    notify.target = notify.source = ctx.notify_socket;
   }
-  auto notify_clone = clone_sources(notify, sys);
-  if (!notify_clone) return std::unexpected(notify_clone.error());
 
   const FsOption root_options[] = {{"mode", "0755"}};
   SysFd root(sys, sys.new_mount("tmpfs", root_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
@@ -241,16 +323,11 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   if (sys.move_mount(root.get(), AT_FDCWD, kStaging) != 0) {
     return step_failed(errno, std::string("attaching the new root at ") + kStaging);
   }
-  for (size_t i = 0; i < plan.filesystem.view.size(); ++i) {
-    if (StepResult placed = place(sys, root.get(), plan.filesystem.view[i], (*clones)[i]);
-        !placed) {
-      return placed;
-    }
+  if (StepResult placed = place_view(sys, root.get(), plan.filesystem, *clones); !placed) {
+    return placed;
   }
-  if (!notify.view.empty()) {
-    if (StepResult placed = place(sys, root.get(), notify.view[0], (*notify_clone)[0]); !placed) {
-      return placed;
-    }
+  if (notify_clone.valid()) {
+    if (StepResult placed = place(sys, root.get(), notify, notify_clone); !placed) return placed;
   }
   // Nothing but the listed mounts is writable: the root itself becomes read-only.
   if (sys.mount_setattr(root.get(), MOUNT_ATTR_RDONLY, 0, false) != 0) {

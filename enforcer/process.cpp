@@ -1,6 +1,8 @@
 // Process attributes that are one call each: umask, no_new_privs, memory-deny-write-execute,
 // working directory.
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
@@ -64,7 +66,28 @@ bool wanted(const PlanData& plan) {
 }
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
   const std::string& dir = plan.exec.working_directory;
-  if (sys.chdir(dir.c_str()) != 0) return step_failed(errno, "chdir(" + dir + ")");
+  // Resolved inside the process's root (the chroot or the constructed root by now), with no
+  // magic link followed: a planted symlink to /proc/self/fd/N or /proc/1/cwd cannot take the
+  // working directory outside the root. The fds step has already closed every leaked handle.
+  bool is_directory = false;
+  const SysFd root(sys, sys.open_path("/", is_directory));
+  if (!root.valid()) return step_failed(errno, "opening the root to resolve " + dir);
+  const SysFd fd(sys, sys.open_in_root(root.get(), dir.c_str(), O_PATH | O_DIRECTORY));
+  if (!fd.valid()) {
+    const int error = errno;
+    if (error == ELOOP) {
+      return step_failed(error, "'" + dir +
+                                    "' leads through a /proc magic link (or a symlink loop); "
+                                    "refusing to make it the working directory");
+    }
+    if (error == ENOTDIR) return step_failed(error, "'" + dir + "' is not a directory");
+    return step_failed(error, "opening the working directory " + dir);
+  }
+  if (sys.file_type(fd.get()) != S_IFDIR) {
+    return step_failed(ENOTDIR, "'" + dir + "' is not a directory");
+  }
+  // fchdir checks search permission as the target user (the credentials step has run).
+  if (sys.fchdir(fd.get()) != 0) return step_failed(errno, "fchdir(" + dir + ")");
   return {};
 }
 }  // namespace working_directory

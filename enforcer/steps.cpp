@@ -105,14 +105,15 @@ constexpr std::array<Step, 23> kSteps{{
      "after no-new-privs, which landlock_restrict_self needs once CAP_SYS_ADMIN is "
      "gone; before seccomp, so the filter need not allow the landlock calls",
      exit_code::kLandlock, landlock::wanted, landlock::apply},
-    {"working-directory",
-     "after the uid change, so the target user must really be able to "
-     "reach its working directory",
-     exit_code::kWorkingDirectory, working_directory::wanted, working_directory::apply},
     {"fds",
      "close every fd but stdio and the declared ones, after every step that could "
-     "still need one",
+     "still need one and before the working directory is resolved, so a leaked directory "
+     "handle (/proc/self/fd/N) is gone by then",
      exit_code::kFds, fds::wanted, fds::apply},
+    {"working-directory",
+     "after the uid change, so the target user must really be able to reach it; opened "
+     "inside the root without following magic links, then fchdir",
+     exit_code::kWorkingDirectory, working_directory::wanted, working_directory::apply},
     {"seccomp",
      "last before execve: from here on only the policy's syscalls (plus execve "
      "itself, in @default) are possible",

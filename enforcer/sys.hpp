@@ -154,6 +154,10 @@ class Sys {
   // openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS: a symlink
   // anywhere in `path` (ELOOP) or a way out of dirfd (EXDEV) fails instead of being followed.
   virtual int open_beneath(int dirfd, const char* path, int flags) = 0;
+  // openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` is resolved as if
+  // root_fd were "/" (no ".." or absolute symlink leaves it), and a /proc magic link
+  // (/proc/self/fd/N, /proc/PID/cwd) fails with ELOOP instead of jumping anywhere.
+  virtual int open_in_root(int root_fd, const char* path, int flags) = 0;
   virtual int mkdirat(int dirfd, const char* name, mode_t mode) = 0;
   // Creates an empty regular file (O_CREAT | O_EXCL | O_NOFOLLOW), to bind a file onto.
   virtual int create_file_at(int dirfd, const char* name) = 0;
@@ -291,6 +295,7 @@ class RealSys : public Sys {
   int mount_setattr(int fd, uint64_t set, uint64_t clear, bool recursive) override;
   int move_mount(int from_fd, int to_dirfd, const char* to_path) override;
   int open_beneath(int dirfd, const char* path, int flags) override;
+  int open_in_root(int root_fd, const char* path, int flags) override;
   int mkdirat(int dirfd, const char* name, mode_t mode) override;
   int create_file_at(int dirfd, const char* name) override;
   int symlinkat(const char* target, int dirfd, const char* name) override;

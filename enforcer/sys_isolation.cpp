@@ -120,6 +120,13 @@ int RealSys::open_beneath(int dirfd, const char* path, int flags) {
   return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
 }
 
+int RealSys::open_in_root(int root_fd, const char* path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, root_fd, path, &how, sizeof how));
+}
+
 int RealSys::mkdirat(int dirfd, const char* name, mode_t mode) {
   return ::mkdirat(dirfd, name, mode);
 }

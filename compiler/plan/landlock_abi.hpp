@@ -42,11 +42,12 @@ inline constexpr uint64_t kScopeSignal = 1ULL << 1;
 
 // What the policy keys grant. "write" includes reading: a directory one may write but not
 // list is never what a service wants. Creating device nodes is in neither (it needs
-// CAP_MKNOD, and a sandboxed service never should).
+// CAP_MKNOD, and a sandboxed service never should). REFER (renames and links across
+// directories) is not in "write" either: only the [landlock] refer key grants it.
 inline constexpr uint64_t kRead = kFsReadFile | kFsReadDir;
 inline constexpr uint64_t kWrite = kRead | kFsWriteFile | kFsRemoveDir | kFsRemoveFile |
                                    kFsMakeDir | kFsMakeReg | kFsMakeSock | kFsMakeFifo |
-                                   kFsMakeSym | kFsRefer | kFsTruncate | kFsIoctlDev;
+                                   kFsMakeSym | kFsTruncate | kFsIoctlDev;
 // The kernel checks READ_FILE as well as EXECUTE when it opens a file for execve.
 inline constexpr uint64_t kExecute = kFsExecute | kFsReadFile;
 

@@ -480,6 +480,18 @@ static int cmd_touch(int argc, char** argv) {
   return report_ok("touch");
 }
 
+static int cmd_rename(int argc, char** argv) {
+  (void)argc;
+  if (rename(argv[0], argv[1]) != 0) return fail_errno("rename", errno);
+  return report_ok("rename");
+}
+
+static int cmd_link(int argc, char** argv) {
+  (void)argc;
+  if (link(argv[0], argv[1]) != 0) return fail_errno("link", errno);
+  return report_ok("link");
+}
+
 static int compare_strings(const void* a, const void* b) {
   return strcmp(*(char* const*)a, *(char* const*)b);
 }
@@ -1226,6 +1238,8 @@ static const struct command kCommands[] = {
     {"open", 1, 2, cmd_open, "open PATH [r|w|c]"},
     {"write", 2, 2, cmd_write, "write PATH TEXT"},
     {"touch", 1, 1, cmd_touch, "touch PATH"},
+    {"rename", 2, 2, cmd_rename, "rename FROM TO"},
+    {"link", 2, 2, cmd_link, "link FROM TO"},
     {"ls", 1, 1, cmd_ls, "ls DIR"},
     {"write-stdout", 1, 1, cmd_write_stdout, "write-stdout TEXT"},
     {"exec", 1, -1, cmd_exec, "exec PATH [ARG...]"},

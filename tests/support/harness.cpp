@@ -150,6 +150,7 @@ struct ChildSetup {
   int stderr_fd;
   int status_fd;
   const std::vector<int>* leaked_fds;
+  const std::vector<std::pair<int, const char*>>* leaked_paths;
   const char* working_dir;  // nullptr: unchanged
   bool new_process_group;
 };
@@ -181,6 +182,8 @@ struct ChildSetup {
   int highest_leak = 2;
   for (int fd : *s.leaked_fds)
     highest_leak = fd > highest_leak ? fd : highest_leak;
+  for (const auto& [fd, path] : *s.leaked_paths)
+    highest_leak = fd > highest_leak ? fd : highest_leak;
   if (status_fd <= highest_leak) {
     status_fd = ::fcntl(status_fd, F_DUPFD_CLOEXEC, highest_leak + 1);
     if (status_fd < 0) ::_exit(127);
@@ -191,6 +194,14 @@ struct ChildSetup {
     if (null_fd != fd) {
       if (::dup2(null_fd, fd) < 0) child_fail(status_fd, 1);  // dup2 clears FD_CLOEXEC
       ::close(null_fd);
+    }
+  }
+  for (const auto& [fd, path] : *s.leaked_paths) {
+    int opened = ::open(path, O_RDONLY);  // deliberately without O_CLOEXEC
+    if (opened < 0) child_fail(status_fd, 1);
+    if (opened != fd) {
+      if (::dup2(opened, fd) < 0) child_fail(status_fd, 1);
+      ::close(opened);
     }
   }
 
@@ -435,6 +446,10 @@ RunResult run(std::vector<std::string> argv, const RunOptions& options) {
   Pipe in;
   if (options.stdin_data) in = make_pipe();
 
+  std::vector<std::pair<int, const char*>> leaked_paths;
+  for (const auto& [fd, path] : options.leaked_paths)
+    leaked_paths.emplace_back(fd, path.c_str());
+
   ChildSetup setup{program.c_str(),
                    c_argv.data(),
                    c_env.data(),
@@ -443,6 +458,7 @@ RunResult run(std::vector<std::string> argv, const RunOptions& options) {
                    err.write.get(),
                    status.write.get(),
                    &options.leaked_fds,
+                   &leaked_paths,
                    options.working_dir.empty() ? nullptr : options.working_dir.c_str(),
                    options.new_process_group};
 

@@ -88,6 +88,9 @@ struct RunOptions {
   // Descriptor numbers opened on /dev/null in the child WITHOUT close-on-exec, so the program
   // inherits them (to test descriptor hygiene). Every other descriptor above 2 is closed.
   std::vector<int> leaked_fds{};
+  // Like leaked_fds, but each descriptor is opened (O_RDONLY, without close-on-exec) on the
+  // given path: a directory, to test that a leaked directory handle leads nowhere.
+  std::vector<std::pair<int, std::string>> leaked_paths{};
   // Working directory of the child; empty means the test's own.
   std::string working_dir{};
   // Make the child a process-group leader (as a shell with job control does). On timeout the

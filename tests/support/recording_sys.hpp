@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "enforcer/sys.hpp"
@@ -214,6 +215,11 @@ class RecordingSys final : public Sys {
     }
     return record_fd("open_beneath " + std::to_string(dirfd) + " " + path);
   }
+  int open_in_root(int root_fd, const char* path, int flags) override {
+    const int fd = record_fd("open_in_root " + fd_name(root_fd) + " " + path);
+    if (fd >= 0 && (flags & O_DIRECTORY)) directories_.insert(fd);  // as the kernel checks
+    return fd;
+  }
   int mkdirat(int dirfd, const char* name, mode_t) override {
     return record("mkdirat " + std::to_string(dirfd) + " " + name);
   }
@@ -223,7 +229,9 @@ class RecordingSys final : public Sys {
   int symlinkat(const char* target, int dirfd, const char* name) override {
     return record("symlinkat " + std::string(target) + " " + std::to_string(dirfd) + " " + name);
   }
-  int file_type(int fd) override { return fd == dir_fd ? 0040000 : 0100000; }
+  int file_type(int fd) override {
+    return fd == dir_fd || directories_.count(fd) ? 0040000 : 0100000;
+  }
   int fchdir(int fd) override { return record("fchdir " + std::to_string(fd)); }
   int pivot_root(const char* new_root, const char* put_old) override {
     return record("pivot_root " + std::string(new_root) + " " + put_old);
@@ -295,6 +303,7 @@ class RecordingSys final : public Sys {
     return n > 0 ? std::string(link, static_cast<size_t>(n)) : "fd" + std::to_string(fd);
   }
   std::map<int, std::string> fake_fds_;
+  std::set<int> directories_;  // fds opened with O_DIRECTORY
   int next_fd_ = 1000;
 
   static std::string hex(unsigned long value) {

@@ -307,3 +307,131 @@ TEST_CASE("a symlink at a mount target stops the launch", "[mounts][steps]") {
   CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
                      [](const std::string& c) { return c.starts_with("pivot_root"); }));
 }
+
+TEST_CASE("proc and sys hide at least runc's kernel interfaces", "[filesystem][compile]") {
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"k\"\n[namespaces]\npid = true\n[filesystem]\nproc = true\nsys = true\n",
+      diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  const auto kind_of = [&](const std::string& target) -> std::optional<ViewKind> {
+    for (const ViewMount& m : plan->data().filesystem.view)
+      if (m.target == target) return m.kind;
+    return std::nullopt;
+  };
+  // runc's readonlyPaths and maskedPaths (libcontainer/specconv, config.json defaults).
+  for (const char* path :
+       {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+    INFO(path);
+    CHECK(kind_of(path) == ViewKind::remount_ro);
+  }
+  for (const char* path :
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/sys/devices/virtual/powercap"}) {
+    INFO(path);
+    CHECK(kind_of(path) == ViewKind::mask);
+  }
+  // Without sys = true, nothing under /sys is listed (there is nothing to hide).
+  auto no_sys = compile_text(
+      "[policy]\nname = \"k\"\n[namespaces]\npid = true\n[filesystem]\nproc = true\n", diags);
+  REQUIRE(no_sys);
+  for (const ViewMount& m : no_sys->data().filesystem.view)
+    CHECK_FALSE(m.target.starts_with("/sys"));
+}
+
+TEST_CASE("a chroot may have proc, dev and tmpfs, and mount is implied", "[filesystem][compile]") {
+  harden::test::TempDir jail;
+  Diagnostics diags;
+  auto plan = compile_text(
+      "[policy]\nname = \"j\"\n[namespaces]\npid = true\n[filesystem]\n"
+      "chroot = \"" +
+          jail.path() + "\"\nproc = true\ndev = \"minimal\"\ntmpfs = [\"/tmp\"]\n",
+      diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  const FilesystemPlan& fs = plan->data().filesystem;
+  CHECK(fs.chroot == jail.path());
+  CHECK_FALSE(fs.constructed_root);
+  CHECK(plan->data().namespaces.mount);
+  std::vector<std::string> targets;
+  for (const ViewMount& m : fs.view)
+    targets.push_back(m.target);
+  CHECK(std::is_sorted(targets.begin(), targets.end()));
+  for (const char* t : {"/dev", "/dev/null", "/proc", "/proc/irq", "/proc/kcore", "/tmp"}) {
+    INFO(t);
+    CHECK(std::find(targets.begin(), targets.end(), t) != targets.end());
+  }
+}
+
+TEST_CASE("a chroot refuses host binds, mount = false and proc without a PID namespace",
+          "[filesystem][compile]") {
+  harden::test::TempDir jail;
+  const std::string head =
+      "[policy]\nname = \"j\"\n[filesystem]\nchroot = \"" + jail.path() + "\"\n";
+  const auto first_error = [](const Diagnostics& diags) {
+    for (const Diagnostic& d : diags.all())
+      if (d.severity == Severity::error) return d;
+    return Diagnostic{};
+  };
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "read_write = [\"/srv\"]\n", diags));
+    CHECK(first_error(diags).message == "'read_write' cannot be used with 'chroot'");
+    CHECK(first_error(diags).pos.line == 5);
+    CHECK(first_error(diags).pos.column == 15);
+  }
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "sys = true\n", diags));
+    CHECK(first_error(diags).message == "'sys' cannot be used with 'chroot'");
+  }
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "tmpfs = [\"/tmp\"]\n[namespaces]\nmount = false\n", diags));
+    CHECK(first_error(diags).message.starts_with("mounts inside a chroot"));
+    CHECK(first_error(diags).pos.line == 7);
+  }
+  {
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(head + "proc = true\n", diags));
+    CHECK(first_error(diags).message == "proc = true in a chroot needs a PID namespace");
+    CHECK(first_error(diags).pos.line == 5);
+  }
+}
+
+TEST_CASE("mounts into a chroot: beneath the jail, before the chroot", "[mounts][steps]") {
+  PlanData data = base_plan();
+  data.namespaces.mount = true;
+  data.filesystem.chroot = "/jail";
+  data.filesystem.view = {{ViewKind::proc, "/proc", "", false, true, 0, 0755, {}}};
+  const Plan plan = PlanFactory::make(data);
+  ExecContext ctx = context_for(plan.data());
+  RecordingSys sys;
+  CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
+  const unsigned long proc = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  const std::vector<std::string> expected{
+      "unshare " + hex(CLONE_NEWNS), "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
+      "open_path /jail",
+      // The jail is opened once; the target beneath it without following a symlink.
+      "open_beneath 1000 proc =100", "new_mount proc " + hex(proc) + " =101", "move_mount 101 100",
+      "chdir /jail", "chroot .", "chdir /"};
+  CHECK(calls_before_caps(sys.calls) == expected);
+}
+
+TEST_CASE("working_directory cannot be in /proc", "[exec][compile]") {
+  for (const char* dir : {"/proc/self/fd/3", "/proc", "/srv/../proc/1/cwd", "//proc/./self/root"}) {
+    INFO(dir);
+    Diagnostics diags;
+    CHECK_FALSE(compile_text(
+        std::string("[policy]\nname = \"w\"\n[exec]\nworking_directory = \"") + dir + "\"\n",
+        diags));
+    REQUIRE(diags.error_count() == 1);
+    CHECK(diags.all()[0].pos.line == 4);
+    CHECK(diags.all()[0].pos.column == 21);
+    CHECK(diags.all()[0].message.find("cannot be in /proc") != std::string::npos);
+  }
+  Diagnostics diags;
+  CHECK(compile_text("[policy]\nname = \"w\"\n[exec]\nworking_directory = \"/procfs\"\n", diags));
+}

@@ -250,3 +250,46 @@ TEST_CASE("[landlock], [ipc] and [cgroup] compile into the plan", "[landlock][po
   CHECK(cgroup.cpu_quota_us == std::optional<uint64_t>(250000));
   CHECK(cgroup.under_systemd == CgroupPlan::UnderSystemd::kNest);
 }
+
+TEST_CASE("REFER is not part of write, only [landlock] refer grants it", "[landlock][policy]") {
+  CHECK((ll::kWrite & ll::kFsRefer) == 0);
+  FilesystemPlan fs;
+  fs.chroot = "/srv/jail";
+  for (const LandlockPathRule& rule : derive_view_rules(fs))
+    CHECK((rule.access & ll::kFsRefer) == 0);
+
+  Diagnostics diags;
+  auto policy = read_policy_text(
+      "[policy]\nname = \"r\"\n[landlock]\nwrite = [\"/srv\"]\nrefer = [\"/srv/spool\"]\n",
+      "r.toml", diags);
+  REQUIRE(policy);
+  auto plan = compile_policy(*policy, diags);
+  INFO(render_all(diags));
+  REQUIRE(plan);
+  std::vector<std::pair<std::string, uint64_t>> rules;
+  for (const LandlockPathRule& rule : (*plan)->landlock.paths)
+    rules.emplace_back(rule.path, rule.access);
+  CHECK(rules == std::vector<std::pair<std::string, uint64_t>>{{"/srv", ll::kWrite},
+                                                               {"/srv/spool", ll::kFsRefer}});
+  // REFER is still handled, so it is denied wherever it is not granted.
+  PlanData data = landlock_plan();
+  const Plan handled = PlanFactory::make(data);
+  ExecContext ctx = context_for(handled.data(), {"/bin/target"});
+  RecordingSys sys;
+  CHECK(enforce_and_exec(handled, ctx, sys) == exit_code::kNotFound);
+  CHECK(landlock_calls(sys.calls).front() ==
+        "landlock_create_ruleset fs=" + hex(ll::fs_rights_for(7)) + " net=0x1 scoped=0x2");
+  CHECK((ll::fs_rights_for(7) & ll::kFsRefer) != 0);
+}
+
+TEST_CASE("refer needs filesystem = true", "[landlock][policy]") {
+  Diagnostics diags;
+  auto policy = read_policy_text(
+      "[policy]\nname = \"r\"\n[landlock]\nfilesystem = false\nrefer = [\"/srv\"]\n"
+      "connect_tcp = [443]\n",
+      "r.toml", diags);
+  REQUIRE(policy);
+  CHECK_FALSE(compile_policy(*policy, diags));
+  CHECK(render_all(diags).find("r.toml:5:10: error: path rules need filesystem = true") !=
+        std::string::npos);
+}

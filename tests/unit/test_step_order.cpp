@@ -109,8 +109,11 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
        "capset " + bits(keep) + " " + bits(keep) + " " + bits(keep),
        "prctl 38 1",  // PR_SET_NO_NEW_PRIVS
        "landlock_create_ruleset fs=0x0 net=0x2 scoped=0x3",
-       "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset", "chdir /work",
-       "close_range 3 4", "close_range 6 4294967295", "seccomp 1 0", "execve /bin/target"});
+       "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset",
+       // Every leaked fd is closed before the working directory is resolved, and it is opened
+       // inside the root without magic links, then entered by fd.
+       "close_range 3 4", "close_range 6 4294967295", "open_path /", "open_in_root / /work =100",
+       "fchdir 100", "seccomp 1 0", "execve /bin/target"});
   CHECK(sys.calls == expected);
 }
 
@@ -132,6 +135,8 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("credentials"));
   CHECK(at("limits") < at("capabilities"));
   CHECK(at("fds") < at("seccomp"));
+  CHECK(at("fds") < at("working-directory"));          // no leaked directory fd to resolve through
+  CHECK(at("credentials") < at("working-directory"));  // reached as the target user
   CHECK(at("cgroup") < at("namespaces"));      // host pid and root; a cgroup ns rooted at it
   CHECK(at("cgroup") < at("session"));         // a supervisor stays within the limits
   CHECK(at("cgroup") < at("mounts"));          // /sys/fs/cgroup is still visible
