@@ -184,6 +184,68 @@ TEST_CASE("import refuses actions it cannot honour and broken profiles", "[expor
   CHECK(render_all(trace).find("SCMP_ACT_TRACE") != std::string::npos);
 }
 
+TEST_CASE(
+    "systemd --native: @service's conditions become RestrictNamespaces= and "
+    "LockPersonality=, ioctl's deny the call",
+    "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "nobody"
+group = "nogroup"
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+)");
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("RestrictNamespaces=yes\n") != std::string::npos);
+  CHECK(unit->find("LockPersonality=yes\n") != std::string::npos);
+  // The names on the unit's allow lines (SystemCallFilter= without '~').
+  std::set<std::string> allowed;
+  std::istringstream lines(*unit);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("SystemCallFilter=") || line.starts_with("SystemCallFilter=~")) continue;
+    std::istringstream names(line.substr(line.find('=') + 1));
+    for (std::string name; names >> name;)
+      allowed.insert(name);
+  }
+  REQUIRE(allowed.contains("read"));
+  for (const char* name : {"clone", "unshare", "personality"}) {
+    INFO(name);
+    CHECK(allowed.contains(name));
+  }
+  // systemd cannot refuse TIOCSTI alone: the call is left out, and the unit says so.
+  CHECK_FALSE(allowed.contains("ioctl"));
+  CHECK(unit->find("argument conditions on 'ioctl'") != std::string::npos);
+  CHECK_FALSE(allowed.contains("clone3"));
+  CHECK_FALSE(allowed.contains("setns"));
+  CHECK_FALSE(allowed.contains("keyctl"));
+
+  // The policy's own clone rule is AND-ed with @service's condition: still no namespace.
+  const Compiled open = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+[[seccomp.rule]]
+syscall = "clone"
+args = [{ index = 0, op = "masked-eq", mask = "CLONE_NEWNS", value = 0 }]
+)");
+  const auto wider = export_systemd(open.policy, open.plan, options, diags);
+  REQUIRE(wider);
+  INFO(*wider);
+  CHECK(wider->find("RestrictNamespaces=yes") != std::string::npos);
+}
+
 TEST_CASE("systemd --native: argument rules it cannot express deny the call", "[export][systemd]") {
   const Compiled c = compile_text(R"([policy]
 name = "native"
