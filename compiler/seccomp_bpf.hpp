@@ -1,12 +1,14 @@
-// Shared by the seccomp compiler's two files: seccomp.cpp (policy -> rules, libseccomp's
-// program) and seccomp_bpf.cpp (harden's own instructions in front of it: the architecture and
-// number checks, and every refusing rule). Internal to compiler/.
+// Shared by the seccomp compiler's files: seccomp.cpp (policy -> rules, libseccomp's program),
+// seccomp_args.cpp (argument comparisons) and seccomp_bpf.cpp (harden's own instructions in
+// front of libseccomp's: the architecture and number checks, and every refusing rule).
+// Internal to compiler/.
 #pragma once
 
 #include <seccomp.h>
 
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "compiler/diagnostics.hpp"
 #include "compiler/policy.hpp"
 
 namespace harden::seccomp_bpf {
@@ -28,6 +31,21 @@ struct FilterArch {
 };
 
 using Conjunction = std::vector<scmp_arg_cmp>;  // one libseccomp rule: all must hold
+
+// One argument comparison as a disjunction of single comparisons.
+struct ArgCondition {
+  unsigned index = 0;
+  bool width64 = false;
+  bool always = false;  // e.g. "ge 0": no comparison needed
+  std::vector<scmp_arg_cmp> any_of;
+};
+
+// One argument condition of a rule; errors (position, hint) go to diags. (seccomp_args.cpp)
+[[nodiscard]] std::optional<ArgCondition> compile_arg(const SeccompArg& arg, Diagnostics& diags);
+
+// AND of a conjunction with one more comparison; two comparisons of one argument fold into one
+// masked comparison; nullopt when they contradict each other. (seccomp_args.cpp)
+[[nodiscard]] std::optional<Conjunction> and_with(Conjunction conjunction, const scmp_arg_cmp& cmp);
 
 // One [[seccomp.rule]], compiled. Its alternatives are OR-ed (one libseccomp rule each for an
 // allow rule; one block of checks each for a refusing rule).
