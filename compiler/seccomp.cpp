@@ -488,6 +488,8 @@ bool is_permissive(uint32_t action) {
 // default action can ever hide one; permissive rules go to libseccomp.
 struct RuleSet {
   std::deque<SeccompRule> written;  // rules written here (group conditions, narrowed rules)
+  // The written rules that are a group's own condition, and the group: for denial reports.
+  std::map<const SeccompRule*, std::string> group_of;
   std::vector<CompiledRule> permissive;
   std::vector<CompiledRule> refusing;
 };
@@ -611,6 +613,7 @@ RuleSet resolve_rules(const SeccompSection& section, std::span<const FilterArch>
       only = only || !refuse;
       const SeccompRule& written = set.written.emplace_back(condition_rule(
           name, condition.check, refuse ? default_text : "allow", group.pos, condition.why));
+      set.group_of.emplace(&written, group.by);
       add_compiled(set, written, archs, diags);
     }
     // Only refusals: the call is allowed for every other argument.
@@ -657,8 +660,15 @@ std::vector<SeccompOrigin> decision_origins(const SeccompSection& section,
   for (const auto* list : {&rules.refusing, &rules.permissive}) {
     for (const CompiledRule& rule : *list) {
       if (rule.nr < 0) continue;  // a call that only another architecture has
-      origins.push_back({static_cast<uint32_t>(rule.nr), rule.action, "[[seccomp.rule]]",
-                         plan_origin(rule.source->pos)});
+      // A group's condition is reported as the allow entry that brought it, with its why.
+      const auto group = rules.group_of.find(rule.source);
+      std::string what = "[[seccomp.rule]]";
+      if (group != rules.group_of.end()) {
+        what = "the condition of " + group->second + " on " + quoted(rule.source->syscall.value);
+        if (rule.source->reason) what += " (" + rule.source->reason->value + ")";
+      }
+      origins.push_back(
+          {static_cast<uint32_t>(rule.nr), rule.action, what, plan_origin(rule.source->pos)});
     }
   }
   if (default_action == SCMP_ACT_ALLOW) return origins;

@@ -543,6 +543,20 @@ TEST_CASE("seccomp compile: @service grants clone, unshare, personality, ioctl s
   }
 }
 
+TEST_CASE("seccomp compile: a refusal by a group's condition names the group's allow entry",
+          "[seccomp]") {
+  const SeccompPlan plan = compile_ok(section({"@basic-io", "@service"}, "kill-process"));
+  const auto ioctl = static_cast<uint32_t>(nr_of("ioctl"));
+  const auto it = std::ranges::find_if(plan.origins, [&](const SeccompOrigin& o) {
+    return o.nr == ioctl && o.action == SECCOMP_RET_KILL_PROCESS;
+  });
+  REQUIRE(it != plan.origins.end());
+  CHECK(it->what.find("the condition of '@service' on 'ioctl'") == 0);
+  CHECK(it->what.find("terminal") != std::string::npos);
+  CHECK(it->origin.line == 2);
+  CHECK(it->origin.column == 20);  // the second allow entry
+}
+
 TEST_CASE("seccomp compile: rules on a @service call narrow it and keep its conditions",
           "[seccomp]") {
   SeccompSection s = section({"@service"}, "errno:EPERM");
