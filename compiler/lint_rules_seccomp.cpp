@@ -65,6 +65,10 @@ GrantSite grant_site(const LintInput& in, std::string_view name) {
     const auto names = expand(entry);
     denied = denied || std::ranges::find(names, name) != names.end();
   }
+  for (const LocatedString& entry : seccomp.reopen) {
+    const auto names = expand(entry);
+    if (std::ranges::find(names, name) != names.end()) denied = false;
+  }
   if (!denied) {
     for (const LocatedString& entry : seccomp.allow) {
       if (entry.value == name) return {entry.pos, " (listed in 'allow')"};

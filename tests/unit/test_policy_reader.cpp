@@ -227,6 +227,14 @@ TEST_CASE("extends: deny lists add up, reopen takes a base's denial back (and li
   CHECK(finding->pos.file == reopening.string());
   CHECK(finding->pos.line == 7);
   CHECK(finding->pos.column == 11);
+  // The reopened call's own finding points at what grants it again: the base's allow entry.
+  const auto personality = std::ranges::find_if(report.findings, [](const LintFinding& f) {
+    return f.rule == "dangerous-syscall" && f.item == "personality";
+  });
+  REQUIRE(personality != report.findings.end());
+  CHECK(personality->pos.file.find("deny_base.inc") != std::string::npos);
+  CHECK(personality->pos.line == 5);
+  CHECK(personality->pos.column == 10);
 }
 
 TEST_CASE("extends: a cycle is an error at the entry that closes it", "[policy][extends]") {
