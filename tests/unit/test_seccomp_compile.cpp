@@ -557,6 +557,24 @@ TEST_CASE("seccomp compile: a refusal by a group's condition names the group's a
   CHECK(it->origin.column == 20);  // the second allow entry
 }
 
+TEST_CASE("seccomp compile: refusing rules hold on every architecture of the filter", "[seccomp]") {
+  for (const char* extra : {"x86", "x32"}) {
+    INFO(extra);
+    SeccompSection s = section({"@service"}, "errno:EPERM");
+    s.architectures = texts({"native", extra});
+    s.rules.push_back(rule("ioctl", {arg(1, "eq", symbol("FIONREAD"))}, "errno:EACCES"));
+    const SeccompPlan plan = compile_ok(s);
+    const bool i386 = std::string_view(extra) == "x86";
+    const uint32_t arch = i386 ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64;
+    // i386's ioctl is 54; x32's is 514 with the x32 bit.
+    const int nr = i386 ? 54 : static_cast<int>(0x40000000u | 514u);
+    CHECK(eval(plan, nr, {0, TIOCSTI}, arch) == kErrnoEperm);
+    CHECK(eval(plan, nr, {0, FIONREAD}, arch) == (SECCOMP_RET_ERRNO | EACCES));
+    CHECK(eval(plan, nr, {0, TCGETS}, arch) == SECCOMP_RET_ALLOW);
+    CHECK(eval(plan, "ioctl", {0, TIOCSTI}) == kErrnoEperm);
+  }
+}
+
 TEST_CASE("seccomp compile: rules on a @service call narrow it and keep its conditions",
           "[seccomp]") {
   SeccompSection s = section({"@service"}, "errno:EPERM");
