@@ -185,6 +185,61 @@ TEST_CASE("import refuses actions it cannot honour and broken profiles", "[expor
 }
 
 TEST_CASE(
+    "oci-seccomp: refusing rules first, and one with the default action next to an allow "
+    "rule leaves the call out",
+    "[export][oci]") {
+  const auto names_of = [](const json& profile, const std::string& action) {
+    std::vector<std::string> names;
+    for (const json& entry : profile["syscalls"]) {
+      if (entry["action"] != action) continue;
+      for (const json& name : entry["names"])
+        names.push_back(name.get<std::string>());
+    }
+    return names;
+  };
+  const auto has = [](const std::vector<std::string>& names, const char* name) {
+    return std::ranges::find(names, std::string(name)) != names.end();
+  };
+  // @service with kill-process: ioctl's TIOCSTI refusal is the default action, so runtimes
+  // would skip it while the allow rule lets TIOCSTI through. ioctl is left out, and said so.
+  const Compiled service = compile_text(R"([policy]
+name = "oci"
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+)");
+  Diagnostics diags;
+  const auto exported = export_oci_seccomp(service.policy, service.plan, {}, diags);
+  REQUIRE(exported);
+  INFO(*exported);
+  const json profile = json::parse(*exported);
+  CHECK_FALSE(has(names_of(profile, "SCMP_ACT_ALLOW"), "ioctl"));
+  CHECK(has(names_of(profile, "SCMP_ACT_ALLOW"), "read"));
+  CHECK(has(names_of(profile, "SCMP_ACT_ALLOW"), "clone"));  // with its namespace mask
+  CHECK(render_all(diags).find("'ioctl' is left out of the profile") != std::string::npos);
+
+  // A refusing action other than the default: the refusal comes before the allow rule.
+  const Compiled other = compile_text(R"([policy]
+name = "oci"
+[seccomp]
+default_action = "kill-process"
+allow = ["@basic-io", "ioctl"]
+[[seccomp.rule]]
+syscall = "ioctl"
+action = "errno:EPERM"
+args = [{ index = 1, op = "eq", value = "TIOCSTI" }]
+)");
+  Diagnostics other_diags;
+  const auto other_exported = export_oci_seccomp(other.policy, other.plan, {}, other_diags);
+  REQUIRE(other_exported);
+  INFO(*other_exported);
+  const json other_profile = json::parse(*other_exported);
+  CHECK(has(names_of(other_profile, "SCMP_ACT_ERRNO"), "ioctl"));
+  CHECK(has(names_of(other_profile, "SCMP_ACT_ALLOW"), "ioctl"));
+  CHECK(render_all(other_diags).find("left out") == std::string::npos);
+}
+
+TEST_CASE(
     "systemd --native: @service's conditions become RestrictNamespaces= and "
     "LockPersonality=, ioctl's deny the call",
     "[export][systemd]") {
