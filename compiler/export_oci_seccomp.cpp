@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string>
 #include <tuple>
 
 #include "compiler/export.hpp"
@@ -99,9 +101,32 @@ std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& 
   if (view.default_action != "allow" && !view.allowed.empty()) {
     syscalls.push_back({{"names", view.allowed}, {"action", "SCMP_ACT_ALLOW"}});
   }
+  // A refusing rule whose action is the default action cannot sit next to an allow rule of the
+  // same call: runtimes skip such a rule (runc does; libseccomp refuses to add it), and the
+  // allow rule would then let its calls through. Fail closed: the call is left out of the
+  // profile, so the default action answers it, and the policy line is named.
+  const auto permissive = [](const std::string& action) {
+    return action == "allow" || action == "log";
+  };
+  std::set<std::string> left_out;
+  for (const SeccompRuleView& rule : view.rules) {
+    if (permissive(rule.action) || rule.action != view.default_action) continue;
+    const bool allowed_too = std::ranges::any_of(view.rules, [&](const SeccompRuleView& other) {
+      return other.syscall == rule.syscall && permissive(other.action);
+    });
+    if (allowed_too && left_out.insert(rule.syscall).second) {
+      diags.warning(rule.pos,
+                    "'" + rule.syscall +
+                        "' is left out of the profile (its default action answers it): a "
+                        "refusing rule with the default action next to an allow rule is "
+                        "skipped by OCI runtimes",
+                    "give the rule another action than default_action, or run under harden");
+    }
+  }
   // Rules with the same action and conditions share one entry, in policy order.
   std::vector<std::tuple<std::string, ordered_json, std::vector<std::string>>> grouped;
   for (const SeccompRuleView& rule : view.rules) {
+    if (left_out.contains(rule.syscall)) continue;
     ordered_json args = ordered_json::array();
     for (const SeccompArgView& arg : rule.args)
       args.push_back(oci_arg(arg, rule.pos, diags));

@@ -229,6 +229,63 @@ std::string family_name(uint64_t value) {
   return it == kFamilies.end() ? "" : it->second;
 }
 
+bool allows(const SeccompView& view, const std::string& name) {
+  if (!view.enabled || view.default_action == "allow") return true;
+  if (std::ranges::binary_search(view.allowed, name)) return true;
+  return std::ranges::any_of(view.rules, [&](const SeccompRuleView& r) {
+    return r.syscall == name && r.action == "allow";
+  });
+}
+
+constexpr uint64_t kNamespaceFlags = 0x7E020080;  // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|
+                                                  // NEWPID|NEWNET|NEWTIME
+constexpr uint64_t kCloneNamespaceFlags = kNamespaceFlags & ~0x80ULL;  // NEWTIME is CSIGNAL's
+
+// An allow rule that lets the call through only with every namespace flag clear.
+bool namespace_masked(const SeccompRuleView& rule, uint64_t flags) {
+  return rule.action == "allow" && std::ranges::any_of(rule.args, [&](const SeccompArgView& a) {
+           return a.index == 0 && a.op == "masked-eq" && (a.mask & flags) == flags &&
+                  (a.value & kNamespaceFlags) == 0;
+         });
+}
+
+// An allow rule for personality's query (0xffffffff) or PER_LINUX (0) only.
+bool persona_query(const SeccompRuleView& rule) {
+  return rule.action == "allow" && rule.args.size() == 1 && rule.args[0].index == 0 &&
+         rule.args[0].op == "eq" && !rule.args[0].width64 &&
+         (rule.args[0].value == 0 || rule.args[0].value == 0xffffffffu);
+}
+
+// The call is allowed only by rules, and every one of them passes `ok`.
+template <typename Ok>
+bool only_rules_that(const SeccompView& view, const std::string& name, Ok ok) {
+  if (std::ranges::binary_search(view.allowed, name)) return false;
+  return std::ranges::all_of(view.rules,
+                             [&](const SeccompRuleView& r) { return r.syscall != name || ok(r); });
+}
+
+// RestrictNamespaces=yes is implied when the filter lets no namespace be made or joined:
+// setns and clone3 not allowed, and clone and unshare not allowed or allowed only with the
+// CLONE_NEW* flags masked to zero (as Docker's profile and @service do).
+bool filter_restricts_namespaces(const SeccompView& view) {
+  if (!view.enabled || view.default_action == "allow") return false;
+  for (const char* name : {"setns", "clone3"}) {
+    if (allows(view, name)) return false;
+  }
+  return only_rules_that(
+             view, "clone",
+             [](const SeccompRuleView& r) { return namespace_masked(r, kCloneNamespaceFlags); }) &&
+         only_rules_that(view, "unshare", [](const SeccompRuleView& r) {
+           return namespace_masked(r, kNamespaceFlags);
+         });
+}
+
+// LockPersonality=yes is implied when personality() cannot change the persona.
+bool filter_locks_personality(const SeccompView& view) {
+  return view.enabled && view.default_action != "allow" &&
+         only_rules_that(view, "personality", persona_query);
+}
+
 SyscallTranslation translate_syscalls(const SeccompView& view, DropIn& unit, Diagnostics& diags) {
   SyscallTranslation out;
   out.allow = view.allowed;
@@ -245,6 +302,16 @@ SyscallTranslation translate_syscalls(const SeccompView& view, DropIn& unit, Dia
       for (const SeccompRuleView* r : rules)
         out.families.push_back(family_name(r->args[0].value));
       out.allow.push_back("socket");
+      continue;
+    }
+    // Conditions systemd has a directive for, which implied_directives() then emits: clone
+    // and unshare without namespace flags (RestrictNamespaces=yes), personality only for the
+    // query or PER_LINUX (LockPersonality=yes).
+    const bool by_directive =
+        ((name == "clone" || name == "unshare") && filter_restricts_namespaces(view)) ||
+        (name == "personality" && filter_locks_personality(view));
+    if (by_directive) {
+      out.allow.push_back(name);
       continue;
     }
     // Fail closed: systemd cannot filter arguments, so the call is left out (denied).
@@ -323,37 +390,6 @@ void seccomp_directives(const Policy& policy, const SeccompView& view, DropIn& u
     unit.missing(diags, policy.seccomp.log_denials->pos,
                  "log_denials (SECCOMP_FILTER_FLAG_LOG); the audit log stays silent");
   }
-}
-
-bool allows(const SeccompView& view, const std::string& name) {
-  if (!view.enabled || view.default_action == "allow") return true;
-  if (std::ranges::binary_search(view.allowed, name)) return true;
-  return std::ranges::any_of(view.rules, [&](const SeccompRuleView& r) {
-    return r.syscall == name && r.action == "allow";
-  });
-}
-
-// RestrictNamespaces=yes is implied when the filter lets no namespace be made or joined:
-// unshare, setns and clone3 not allowed, and clone allowed only with the CLONE_NEW* flags
-// masked to zero (as Docker's profile does).
-bool filter_restricts_namespaces(const SeccompView& view) {
-  if (!view.enabled || view.default_action == "allow") return false;
-  for (const char* name : {"unshare", "setns", "clone3"}) {
-    if (allows(view, name)) return false;
-  }
-  if (std::ranges::binary_search(view.allowed, std::string("clone"))) return false;
-  constexpr uint64_t kNamespaceFlags = 0x7E020080;  // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|
-                                                    // NEWPID|NEWNET|NEWTIME
-  for (const SeccompRuleView& rule : view.rules) {
-    if (rule.syscall != "clone" || rule.action != "allow") continue;
-    const bool masked = std::ranges::any_of(rule.args, [&](const SeccompArgView& a) {
-      return a.index == 0 && a.op == "masked-eq" &&
-             (a.mask & kNamespaceFlags) == (kNamespaceFlags & ~0x80ULL) &&
-             (a.value & kNamespaceFlags) == 0;
-    });
-    if (!masked) return false;
-  }
-  return true;
 }
 
 std::optional<uid_t> uid_of(const PlanData& plan) {
@@ -457,10 +493,10 @@ void implied_directives(const PlanData& plan, const SeccompView& view,
   });
   implied(!keeps(plan, CAP_SYS_NICE) && !rtprio_raised, "RestrictRealtime=yes",
           "realtime scheduling needs CAP_SYS_NICE or an RLIMIT_RTPRIO, neither given");
-  implied(view.enabled && !allows(view, "personality"), "LockPersonality=yes",
-          "the syscall filter does not allow personality()");
+  implied(filter_locks_personality(view), "LockPersonality=yes",
+          "the syscall filter does not allow personality() to change the persona");
   implied(filter_restricts_namespaces(view), "RestrictNamespaces=yes",
-          "the syscall filter allows no unshare, setns, clone3, or clone with CLONE_NEW*");
+          "the syscall filter allows no setns, clone3, or clone and unshare with CLONE_NEW*");
   if (view.enabled && syscalls.no_sockets) {
     implied(true, "RestrictAddressFamilies=none", "the syscall filter does not allow socket()");
   } else if (!syscalls.families.empty()) {

@@ -35,8 +35,9 @@ constexpr LintRule kRules[] = {
      "them. Lint runs the compiled filter on each call (with each dangerous flag for clone, "
      "unshare and personality), so deny entries, argument rules and the default action are "
      "accounted for exactly.",
-     "Add the call to [seccomp] deny (for clone, also add a [[seccomp.rule]] that refuses the "
-     "namespace flags with masked-eq). If the service needs it, allow it with a "
+     "Start from @service instead of @system-service, or add the call to [seccomp] deny (for "
+     "clone, add a [[seccomp.rule]] that refuses the namespace flags with masked-eq: a rule "
+     "narrows what allow grants). If the service needs it, allow it with a "
      "[[seccomp.rule]] that has a reason, or with [lint] allow = [{ rule = "
      "\"dangerous-syscall\", items = [\"name\"], reason = \"...\" }].",
      check_dangerous_syscalls},
@@ -163,8 +164,17 @@ constexpr LintRule kRules[] = {
      "Without a [seccomp] section the target may make every system call the kernel has, "
      "about 360 of them, and every kernel bug behind any of them is within reach.",
      "Add a [seccomp] section with default_action = \"kill-process\" and an allow list, "
-     "starting from @system-service with the dangerous calls denied.",
+     "starting from @service.",
      check_seccomp_missing},
+    {"seccomp-reopen", "SeccompReopen", Severity::warning, 3,
+     "A denied system call is taken back out of deny",
+     "Deny lists add up across extends, so a policy cannot lose its base's denials by writing "
+     "its own list; [seccomp] reopen is the one way to take a denied call back, usually one "
+     "the base refused on purpose (the keyrings, clone3, personality, ...). Each reopened call "
+     "is reported, so that the reason is written down where a reviewer sees it.",
+     "Remove the entry from [seccomp] reopen. If the service needs the call, say why with "
+     "[lint] allow = [{ rule = \"seccomp-reopen\", items = [\"name\"], reason = \"...\" }].",
+     check_seccomp_reopen},
     {"sensitive-path-unwatched", "SensitivePathUnwatched", Severity::warning, 3,
      "A sensitive host file is readable and no audit watch records reads of it",
      "Some host files are secrets that turn one compromised service into the host, its users "

@@ -12,6 +12,7 @@ namespace harden::lint {
 void check_seccomp_missing(const LintInput& in, std::vector<LintFinding>& out);
 void check_seccomp_default_permissive(const LintInput& in, std::vector<LintFinding>& out);
 void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out);
+void check_seccomp_reopen(const LintInput& in, std::vector<LintFinding>& out);
 void check_foreign_architectures(const LintInput& in, std::vector<LintFinding>& out);
 
 // lint_rules_process.cpp

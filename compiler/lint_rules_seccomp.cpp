@@ -65,6 +65,10 @@ GrantSite grant_site(const LintInput& in, std::string_view name) {
     const auto names = expand(entry);
     denied = denied || std::ranges::find(names, name) != names.end();
   }
+  for (const LocatedString& entry : seccomp.reopen) {
+    const auto names = expand(entry);
+    if (std::ranges::find(names, name) != names.end()) denied = false;
+  }
   if (!denied) {
     for (const LocatedString& entry : seccomp.allow) {
       if (entry.value == name) return {entry.pos, " (listed in 'allow')"};
@@ -159,9 +163,8 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
       std::vector<std::string_view> all;
       for (const DangerousFlag& flag : call.flags)
         all.push_back(flag.name);
-      hint = "deny " + quoted(call.name) +
-             " and allow it with a [[seccomp.rule]] that refuses "
-             "the flags: args = [{ index = " +
+      hint = "allow from @service, which refuses these flags, or add a [[seccomp.rule]] for " +
+             quoted(call.name) + " (it narrows what allow grants): args = [{ index = " +
              std::to_string(call.flags_arg) + ", op = \"masked-eq\", mask = \"" + join(all, "|") +
              "\", value = 0 }]";
     } else {
@@ -185,6 +188,28 @@ void check_dangerous_syscalls(const LintInput& in, std::vector<LintFinding>& out
       finding.suppressed_at = site.rule->reason->pos;
     }
     out.push_back(std::move(finding));
+  }
+}
+
+void check_seccomp_reopen(const LintInput& in, std::vector<LintFinding>& out) {
+  const SeccompSection& seccomp = in.policy.seccomp;
+  for (const LocatedString& entry : seccomp.reopen) {
+    std::string denied_by;
+    for (const LocatedString& deny : seccomp.deny) {
+      const auto names = expand(deny);
+      const auto reopened = expand(entry);
+      const bool overlaps = std::ranges::any_of(reopened, [&](std::string_view name) {
+        return std::ranges::find(names, name) != names.end();
+      });
+      if (overlaps && denied_by.empty()) {
+        denied_by = deny.pos.file + ":" + std::to_string(deny.pos.line);
+      }
+    }
+    if (denied_by.empty()) continue;  // reopens nothing; compile_seccomp() warns
+    out.push_back(make_finding(
+        "seccomp-reopen", entry.pos,
+        quoted(entry.value) + " is taken back out of deny (denied at " + denied_by + ")",
+        entry.value));
   }
 }
 

@@ -93,8 +93,8 @@ void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& 
 }  // namespace
 
 void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 6> kKeys{"allow", "architectures", "default_action",
-                                                         "deny",  "log_denials",   "rule"};
+  static constexpr std::array<std::string_view, 7> kKeys{
+      "allow", "architectures", "default_action", "deny", "log_denials", "reopen", "rule"};
   const TomlSection section(table, "seccomp", kKeys, diags);
   SeccompSection& seccomp = policy.seccomp;
   seccomp.present = true;
@@ -102,6 +102,7 @@ void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics
   seccomp.default_action = section.string("default_action");
   if (auto allow = section.strings("allow")) seccomp.allow = std::move(*allow);
   if (auto deny = section.strings("deny")) seccomp.deny = std::move(*deny);
+  if (auto reopen = section.strings("reopen")) seccomp.reopen = std::move(*reopen);
   seccomp.architectures = section.strings("architectures");
   seccomp.log_denials = section.boolean("log_denials");
   section.each_table("rule", "a list of [[seccomp.rule]] tables",

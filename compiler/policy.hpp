@@ -82,8 +82,10 @@ struct SeccompRule {
 struct SeccompSection {
   bool present = false;
   std::optional<LocatedString> default_action;
-  LocatedStrings allow;  // syscall names and @groups
-  LocatedStrings deny;   // removed from what allow grants, gets the default action
+  LocatedStrings allow;   // syscall names and @groups
+  LocatedStrings deny;    // removed from what allow grants, gets the default action; merged
+                          // across `extends` (a base's deny list stays)
+  LocatedStrings reopen;  // taken back out of deny (a base's); lint flags each (seccomp-reopen)
   std::optional<LocatedStrings> architectures;
   std::optional<Located<bool>> log_denials;
   std::vector<SeccompRule> rules;

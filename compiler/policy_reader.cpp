@@ -20,22 +20,36 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxExtendsDepth = 16;
 
 // Merge rules for `extends` (documented in harden.toml(5)): tables merge key by key,
-// arrays of tables (e.g. [[seccomp.rule]]) are appended, and every other value (strings,
-// numbers, plain arrays such as seccomp.allow) from the extending file replaces the base's.
+// arrays of tables (e.g. [[seccomp.rule]]) are appended, the lists in kMergedLists are
+// appended too, and every other value (strings, numbers, plain arrays such as seccomp.allow)
+// from the extending file replaces the base's.
 bool is_array_of_tables(const toml::node& node) {
   const auto* array = node.as_array();
   return array && !array->empty() && array->is_array_of_tables();
 }
 
-void merge_into(toml::table& base, toml::table&& overlay) {
+// Plain lists that add up across `extends` instead of replacing: a child that writes its own
+// deny list must not silently take back what its base refused. Taking a base's entry back is
+// an explicit key of its own (seccomp.reopen), which lint reports.
+constexpr std::string_view kMergedLists[] = {"seccomp.deny"};
+
+bool merges_as_list(std::string_view path, const toml::node& base, const toml::node& overlay) {
+  return base.is_array() && overlay.is_array() &&
+         std::ranges::find(kMergedLists, path) != std::end(kMergedLists);
+}
+
+void merge_into(toml::table& base, toml::table&& overlay, const std::string& prefix = {}) {
   for (auto&& [key, value] : overlay) {
+    const std::string path =
+        prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     toml::node* existing = base.get(key);
     if (existing && existing->is_table() && value.is_table()) {
-      merge_into(*existing->as_table(), std::move(*value.as_table()));
-    } else if (existing && is_array_of_tables(*existing) && is_array_of_tables(value)) {
+      merge_into(*existing->as_table(), std::move(*value.as_table()), path);
+    } else if (existing && ((is_array_of_tables(*existing) && is_array_of_tables(value)) ||
+                            merges_as_list(path, *existing, value))) {
       auto& into = *existing->as_array();
       for (auto&& element : *value.as_array())
-        into.push_back(std::move(*element.as_table()));
+        element.visit([&into](auto&& node) { into.push_back(std::move(node)); });
     } else {
       // Moving (not copying) keeps toml++'s source positions, so messages point into the
       // file that actually wrote the value.

@@ -1,21 +1,27 @@
 // Compiles the [seccomp] section into a BPF program. The shape of the result, and why:
 //
 //   [harden prologue]  arch not in the filter          -> KILL_PROCESS
-//                      x32 call (nr | 0x40000000)      -> KILL_PROCESS (unless "x32" is listed)
+//   (seccomp_bpf.cpp)  x32 call (nr | 0x40000000)      -> KILL_PROCESS (unless "x32" is listed)
 //                      nr above what libseccomp knows  -> ERRNO(ENOSYS)
-//   [libseccomp]       allowed syscalls -> ALLOW, argument rules, clone3 -> ERRNO(ENOSYS),
+//                      a refusing rule matches         -> its action (strictest first)
+//   [libseccomp]       allowed syscalls -> ALLOW, allow rules, clone3 -> ERRNO(ENOSYS),
 //                      everything else -> the default action
 //
 // - The ENOSYS answers let glibc fall back from a call newer than the policy (clone3 -> clone,
 //   which argument rules can inspect; a future syscall -> its older equivalent) instead of the
 //   process dying, as Docker and systemd do.
+// - Refusing rules come first, so nothing that allows a call can hide one, and none is ever
+//   dropped (libseccomp itself refuses a rule whose action is the default action).
+// - A rule on a call is the policy's intent for it: allow rules on a granted call take it out
+//   of the unconditional set (resolve_rules()); groups such as @service grant some calls with
+//   argument conditions, which become rules here too.
 // - libseccomp emits relative, forward-only jumps and starts by loading the arch itself, so a
 //   prologue can be put in front of its program without touching it.
 // - libseccomp is only a compiler here: the filter is exported as BPF into a memfd, read back,
 //   and the enforcer loads the raw program with seccomp(2) after setting no_new_privs itself
 //   (hence SCMP_FLTATR_CTL_NNP = 0). Nothing in this file changes the running process.
-// - A syscall allowed unconditionally never also gets argument checks: the kernel's action
-//   cache then answers it without running the filter, and no rule can silently lose to it.
+// - A syscall allowed unconditionally never also gets argument checks in libseccomp's part:
+//   the kernel's action cache then answers it without running the filter.
 #include "compiler/seccomp.hpp"
 
 #include <linux/audit.h>
@@ -31,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <expected>
 #include <map>
 #include <memory>
@@ -41,14 +48,22 @@
 
 #include "compiler/plan/bpf_eval.hpp"
 #include "compiler/plan/constants.hpp"
+#include "compiler/seccomp_bpf.hpp"
 #include "compiler/syscall_groups.hpp"
 
 namespace harden {
 namespace {
 
-constexpr uint32_t kX32SyscallBit = 0x40000000;  // __X32_SYSCALL_BIT
-constexpr int kSyscallNumbersScanned = 1024;     // libseccomp knows no ABI's calls beyond this
-constexpr uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+using seccomp_bpf::and_with;
+using seccomp_bpf::ArgCondition;
+using seccomp_bpf::compile_arg;
+using seccomp_bpf::CompiledRule;
+using seccomp_bpf::Conjunction;
+using seccomp_bpf::FilterArch;
+using seccomp_bpf::kEnosys;
+using seccomp_bpf::kX32SyscallBit;
+
+constexpr int kSyscallNumbersScanned = 1024;  // libseccomp knows no ABI's calls beyond this
 // A rule on 32-bit arguments becomes several libseccomp rules (see compile_arg); past this many
 // the filter grows faster than it helps.
 constexpr size_t kMaxAlternativesPerRule = 256;
@@ -78,12 +93,6 @@ class UniqueFd {
 
 std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
-}
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
 }
 
 std::string suggest(std::string_view word, std::span<const std::string> candidates,
@@ -137,12 +146,6 @@ std::vector<uint32_t> runnable_architectures(uint32_t native) {
   }
   return runnable;
 }
-
-struct FilterArch {
-  uint32_t token;       // SCMP_ARCH_*
-  uint32_t audit_arch;  // what the kernel puts in seccomp_data.arch
-  uint32_t max_nr;      // highest syscall number libseccomp knows for it
-};
 
 // x32 programs run with the x86_64 audit arch and bit 30 set in the syscall number.
 uint32_t audit_arch_of(uint32_t token) {
@@ -314,15 +317,79 @@ void grant_default_group(Grants& grants) {
     grants.try_emplace(std::string(name), Grant{quoted(kDefaultSyscallGroup), {}, true});
 }
 
-// Removes deny entries from the grants. A @default member cannot be removed; naming one
-// directly is an error (the user expects it blocked), reaching one through a group a warning.
+// A call a group grants for some arguments only (SyscallCondition), and where.
+struct ConditionalGrant {
+  std::string by;
+  SourcePos pos;
+  std::vector<SyscallCondition> conditions;
+};
+using ConditionalGrants = std::map<std::string, ConditionalGrant, std::less<>>;
+
+// What the allow entries grant: names unconditionally, and each group's conditional members with
+// their checks, unless something grants that call unconditionally (the wider grant wins).
+void apply_allows(const SeccompSection& section, std::span<const FilterArch> archs, Grants& grants,
+                  ConditionalGrants& conditional, Diagnostics& diags) {
+  for (const LocatedString& entry : section.allow) {
+    auto names = expand_entry(entry, archs, diags);
+    if (!names) continue;
+    for (std::string& name : *names)
+      grants.try_emplace(std::move(name), Grant{quoted(entry.value), entry.pos});
+    if (!entry.value.starts_with('@')) continue;
+    auto conditions = syscall_group_conditions(entry.value);
+    if (!conditions) continue;  // expand_entry() reported it
+    for (const SyscallCondition& condition : *conditions) {
+      auto [it, fresh] = conditional.try_emplace(
+          std::string(condition.syscall), ConditionalGrant{quoted(entry.value), entry.pos, {}});
+      // The first group that grants a call conditionally decides its checks.
+      if (it->second.by == quoted(entry.value)) it->second.conditions.push_back(condition);
+    }
+  }
+  std::erase_if(conditional, [&grants](const auto& entry) { return grants.contains(entry.first); });
+}
+
+// The names `reopen` takes back out of the deny list. Reopening a call nothing denies is a
+// warning: it changes nothing, and is probably a typo or a stale line.
+std::vector<std::string> reopened_names(const SeccompSection& section,
+                                        std::span<const FilterArch> archs, Diagnostics& diags) {
+  std::vector<std::string> denied;
+  Diagnostics already_reported;  // apply_denies() reports the deny entries
+  for (const LocatedString& entry : section.deny) {
+    if (auto names = expand_entry(entry, archs, already_reported)) {
+      denied.insert(denied.end(), names->begin(), names->end());
+    }
+  }
+  std::vector<std::string> reopened;
+  for (const LocatedString& entry : section.reopen) {
+    auto names = expand_entry(entry, archs, diags);
+    if (!names) continue;
+    bool any = false;
+    for (std::string& name : *names) {
+      if (std::ranges::find(denied, name) == denied.end()) continue;
+      any = true;
+      reopened.push_back(std::move(name));
+    }
+    if (!any) {
+      diags.warning(entry.pos,
+                    "reopen " + quoted(entry.value) + " has no effect: nothing denies it",
+                    "reopen takes a call back out of 'deny' (usually a base policy's)");
+    }
+  }
+  return reopened;
+}
+
+// Removes deny entries (less what `reopen` takes back) from the grants, conditional ones
+// included. A @default member cannot be removed; naming one directly is an error (the user
+// expects it blocked), reaching one through a group a warning.
 void apply_denies(const SeccompSection& section, std::span<const FilterArch> archs, Grants& grants,
-                  Diagnostics& diags) {
+                  ConditionalGrants& conditional, Diagnostics& diags) {
+  const std::vector<std::string> reopened = reopened_names(section, archs, diags);
   for (const LocatedString& entry : section.deny) {
     auto names = expand_entry(entry, archs, diags);
     if (!names) continue;
     std::string kept;
     for (const std::string& name : *names) {
+      if (std::ranges::find(reopened, name) != reopened.end()) continue;
+      conditional.erase(name);
       const auto it = grants.find(name);
       if (it == grants.end()) continue;
       if (it->second.always) {
@@ -342,211 +409,6 @@ void apply_denies(const SeccompSection& section, std::span<const FilterArch> arc
     }
   }
 }
-
-// ---- argument rules ----------------------------------------------------------------------
-
-enum class Op { eq, ne, lt, le, gt, ge, masked_eq };
-
-struct OpName {
-  std::string_view name;
-  Op op;
-  scmp_compare wide;  // the libseccomp comparison for width = 64
-};
-
-// clang-format off
-constexpr OpName kOps[] = {
-    {"eq", Op::eq, SCMP_CMP_EQ}, {"ne", Op::ne, SCMP_CMP_NE}, {"lt", Op::lt, SCMP_CMP_LT},
-    {"le", Op::le, SCMP_CMP_LE}, {"gt", Op::gt, SCMP_CMP_GT}, {"ge", Op::ge, SCMP_CMP_GE},
-    {"masked-eq", Op::masked_eq, SCMP_CMP_MASKED_EQ}};
-// clang-format on
-
-using Conjunction = std::vector<scmp_arg_cmp>;  // one libseccomp rule: all must hold
-
-// One argument comparison as a disjunction of single comparisons.
-struct ArgCondition {
-  unsigned index = 0;
-  bool width64 = false;
-  bool always = false;  // e.g. "ge 0": no comparison needed
-  std::vector<scmp_arg_cmp> any_of;
-};
-
-scmp_arg_cmp masked_eq(unsigned index, uint32_t mask, uint32_t value) {
-  return {index, SCMP_CMP_MASKED_EQ, mask, value & mask};
-}
-
-// x < value (below) or x > value on the low 32 bits, as masked comparisons, which ignore the
-// upper half: x is below value exactly when, at some bit where value has a 1, x has a 0 and
-// agrees with value on every bit above; "above" is the mirror image.
-std::vector<scmp_arg_cmp> ordered32(unsigned index, uint32_t value, bool below) {
-  std::vector<scmp_arg_cmp> any_of;
-  for (unsigned bit = 0; bit < 32; ++bit) {
-    const uint32_t b = 1u << bit;
-    if (((value & b) != 0) != below) continue;
-    const uint32_t prefix = ~(b - 1);  // bits 31..bit
-    any_of.push_back(masked_eq(index, prefix, ((value & prefix) & ~b) | (below ? 0 : b)));
-  }
-  return any_of;
-}
-
-// The kernel passes an int argument in a 64-bit register whose upper half is not defined, so
-// a 32-bit comparison must look at the low half only. libseccomp 2.5.4 compares all 64 bits
-// (its SCMP_CMP32 only casts the datum), except for masked equality with a 32-bit mask; so
-// every 32-bit comparison is written as masked equalities: eq is one, ne one per bit, and an
-// ordering one per bit of the bound (ordered32). Orderings are unsigned, as in the kernel.
-ArgCondition compile_condition(const OpName& op, unsigned index, uint64_t value, uint64_t mask,
-                               bool wide) {
-  ArgCondition c{index, wide, false, {}};
-  const auto v = static_cast<uint32_t>(value);
-  if (wide) {
-    c.any_of.push_back({index, op.wide, op.op == Op::masked_eq ? mask : value,
-                        op.op == Op::masked_eq ? value : 0});
-  } else if (op.op == Op::eq || op.op == Op::masked_eq) {
-    const auto m = op.op == Op::eq ? 0xffffffffu : static_cast<uint32_t>(mask);
-    c.any_of.push_back(masked_eq(index, m, v));
-  } else if (op.op == Op::ne) {
-    for (unsigned bit = 0; bit < 32; ++bit)
-      c.any_of.push_back(masked_eq(index, 1u << bit, ~v));
-  } else if (op.op == Op::lt || op.op == Op::le) {
-    c.always = op.op == Op::le && v == 0xffffffffu;  // x <= v is x < v + 1
-    if (!c.always) c.any_of = ordered32(index, op.op == Op::le ? v + 1 : v, true);
-  } else {
-    c.always = op.op == Op::ge && v == 0;  // x >= v is x > v - 1
-    if (!c.always) c.any_of = ordered32(index, op.op == Op::ge ? v - 1 : v, false);
-  }
-  return c;
-}
-
-// Where to report a problem with a value: its own position when the reader recorded one.
-const SourcePos& at_or(const SourcePos& pos, const SourcePos& fallback) {
-  return pos.line > 0 ? pos : fallback;
-}
-
-std::optional<uint64_t> resolve_value(const ArgValue& value, std::string_view what,
-                                      SourcePos fallback, Diagnostics& diags) {
-  if (value.number) return *value.number;
-  const SourcePos& pos = at_or(value.pos, fallback);
-  if (value.symbol.empty()) {
-    diags.error(pos, "missing " + std::string(what));
-    return std::nullopt;
-  }
-  auto result = evaluate_constant_expression(value.symbol);
-  if (!result) {
-    diags.error(pos, "unknown constant " + quoted(result.error()),
-                did_you_mean(result.error(), argument_constant_names(),
-                             "write a number or a constant such as AF_INET; join flags with '|'"));
-    return std::nullopt;
-  }
-  return *result;
-}
-
-// A 64-bit value that stands for a 32-bit one: an unsigned 32-bit number, or a negative int
-// sign-extended (AT_FDCWD, -1).
-std::optional<uint32_t> as_32_bits(uint64_t value) {
-  if (value <= 0xffffffffu || value >= 0xffffffff80000000u) return static_cast<uint32_t>(value);
-  return std::nullopt;
-}
-
-std::optional<ArgCondition> compile_arg(const SeccompArg& arg, Diagnostics& diags) {
-  bool ok = true;
-  if (arg.index.value < 0 || arg.index.value > 5) {
-    diags.error(arg.index.pos,
-                "argument index " + std::to_string(arg.index.value) + " is out of range",
-                "system calls have arguments 0 to 5");
-    ok = false;
-  }
-  const auto op = std::ranges::find(kOps, arg.op.value, &OpName::name);
-  const bool known_op = op != std::end(kOps);
-  if (!known_op) {
-    std::vector<std::string_view> words;
-    for (const OpName& entry : kOps)
-      words.push_back(entry.name);
-    diags.error(arg.op.pos, "unknown comparison " + quoted(arg.op.value),
-                did_you_mean(arg.op.value, words, "one of eq, ne, lt, le, gt, ge, masked-eq"));
-    ok = false;
-  }
-  bool wide = false;
-  if (arg.width) {
-    if (arg.width->value == 64) {
-      wide = true;
-    } else if (arg.width->value != 32) {
-      diags.error(arg.width->pos,
-                  "width must be 32 or 64, not " + std::to_string(arg.width->value));
-      ok = false;
-    }
-  }
-  const std::optional<uint64_t> value = resolve_value(arg.value, "value", arg.pos, diags);
-  ok = ok && value.has_value();
-  std::optional<uint64_t> mask;
-  const bool masked = known_op && op->op == Op::masked_eq;
-  if (masked) {
-    if (!arg.mask) {
-      diags.error(arg.pos, "masked-eq needs a mask");
-      ok = false;
-    } else {
-      mask = resolve_value(*arg.mask, "mask", arg.pos, diags);
-      ok = ok && mask.has_value();
-    }
-  } else if (arg.mask && known_op) {
-    diags.error(at_or(arg.mask->pos, arg.pos),
-                "a mask only goes with masked-eq, not " + quoted(arg.op.value));
-    ok = false;
-  }
-  if (!ok) return std::nullopt;
-
-  uint64_t v = *value;
-  uint64_t m = mask.value_or(0);
-  const std::string hint = "set width = 64 if the argument is a 64-bit value";
-  if (!wide) {
-    const std::optional<uint32_t> v32 = as_32_bits(v);
-    if (!v32) {
-      diags.error(at_or(arg.value.pos, arg.pos), "value " + hex(v) + " does not fit in 32 bits",
-                  hint);
-      return std::nullopt;
-    }
-    v = *v32;
-    if (mask) {
-      const std::optional<uint32_t> m32 = as_32_bits(m);
-      if (!m32) {
-        diags.error(at_or(arg.mask->pos, arg.pos), "mask " + hex(m) + " does not fit in 32 bits",
-                    hint);
-        return std::nullopt;
-      }
-      m = *m32;
-    }
-  }
-  if (masked && (v & ~m) != 0) {
-    diags.error(at_or(arg.value.pos, arg.pos), "value " + hex(v) + " has bits outside the mask " +
-                                                   hex(m) + ": the comparison can never be true");
-    return std::nullopt;
-  }
-  return compile_condition(*op, static_cast<unsigned>(arg.index.value), v, m, wide);
-}
-
-// AND of a conjunction with one more comparison. Two comparisons of one argument fold into one
-// masked comparison (libseccomp takes a single comparison per argument and rule); nullopt when
-// they contradict each other.
-std::optional<Conjunction> and_with(Conjunction conjunction, const scmp_arg_cmp& cmp) {
-  for (scmp_arg_cmp& existing : conjunction) {
-    if (existing.arg != cmp.arg) continue;
-    const uint64_t common = existing.datum_a & cmp.datum_a;
-    if ((existing.datum_b & common) != (cmp.datum_b & common)) return std::nullopt;
-    existing.datum_a |= cmp.datum_a;
-    existing.datum_b |= cmp.datum_b;
-    return conjunction;
-  }
-  conjunction.push_back(cmp);
-  return conjunction;
-}
-
-// Several rules for one syscall are OR-ed, one libseccomp rule each. Where rules with different
-// actions match the same call, libseccomp applies the more restrictive action (a unit test
-// pins this down).
-struct CompiledRule {
-  const SeccompRule* source = nullptr;
-  int nr = 0;
-  uint32_t action = 0;
-  std::vector<Conjunction> alternatives;  // OR of these; an empty one matches every call
-};
 
 std::optional<CompiledRule> compile_rule(const SeccompRule& rule, std::span<const FilterArch> archs,
                                          Diagnostics& diags) {
@@ -616,114 +478,169 @@ bool is_unconditional(const CompiledRule& rule) {
   return std::ranges::any_of(rule.alternatives, [](const Conjunction& c) { return c.empty(); });
 }
 
-// Drops rules that would have no effect (with a warning) or would lose to an unconditional
-// allow (an error: the user asked for a restriction the filter could not give).
-std::vector<CompiledRule> effective_rules(std::vector<CompiledRule> rules, uint32_t default_action,
-                                          Grants& grants, Diagnostics& diags) {
+// allow and log let the call run; every other action refuses it.
+bool is_permissive(uint32_t action) {
+  return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
+}
+
+// The rules the filter applies, split by what they do. Refusing rules are checked first, by
+// harden's own code in front of libseccomp's program (build_prologue), so no allow, grant or
+// default action can ever hide one; permissive rules go to libseccomp.
+struct RuleSet {
+  std::deque<SeccompRule> written;  // rules written here (group conditions, narrowed rules)
+  // The written rules that are a group's own condition, and the group: for denial reports.
+  std::map<const SeccompRule*, std::string> group_of;
+  std::vector<CompiledRule> permissive;
+  std::vector<CompiledRule> refusing;
+};
+
+// A [[seccomp.rule]] for one group condition, placed at the allow entry that granted it.
+SeccompRule condition_rule(std::string_view syscall, const SyscallArgCheck& check,
+                           std::string action, const SourcePos& pos, std::string_view why) {
+  SeccompArg arg;
+  arg.index = {static_cast<int64_t>(check.index), pos};
+  arg.op = {std::string(check.op), pos};
+  arg.value = {std::nullopt, std::string(check.value), pos};
+  if (!check.mask.empty()) arg.mask = ArgValue{std::nullopt, std::string(check.mask), pos};
+  arg.pos = pos;
+  return {{std::string(syscall), pos},
+          {arg},
+          {std::move(action), pos},
+          pos,
+          LocatedString{std::string(why), pos}};
+}
+
+void add_compiled(RuleSet& set, const SeccompRule& rule, std::span<const FilterArch> archs,
+                  Diagnostics& diags) {
+  auto compiled = compile_rule(rule, archs, diags);
+  if (!compiled || compiled->alternatives.empty()) return;  // reported, or matches nothing
+  (is_permissive(compiled->action) ? set.permissive : set.refusing).push_back(std::move(*compiled));
+}
+
+// Turns the policy's rules and the groups' conditions into the filter's rules. A rule on a call
+// is the user's intent for that call:
+//  - a refusing rule always applies, whatever grants the call (never dropped);
+//  - allow rules on a call that allow granted make the call allowed only as they say (the call
+//    leaves the unconditional set), and still only as the group's conditions say;
+//  - a call a group grants conditionally (SyscallCondition) without allow rules of the user's
+//    gets the group's checks: allow_only ones as allow rules, refuse ones as refusing rules
+//    with the default action.
+// Calls in @default stay unconditional: rules on them are warned about or refused.
+RuleSet resolve_rules(const SeccompSection& section, std::span<const FilterArch> archs,
+                      uint32_t default_action, Grants& grants, ConditionalGrants& conditional,
+                      Diagnostics& diags) {
+  std::vector<CompiledRule> rules;
+  for (const SeccompRule& rule : section.rules) {
+    if (auto compiled = compile_rule(rule, archs, diags)) rules.push_back(std::move(*compiled));
+  }
   // An argument-free allow rule is an allow entry written long-hand.
   for (const CompiledRule& rule : rules) {
     if (rule.action == SCMP_ACT_ALLOW && is_unconditional(rule)) {
       const std::string by = "the rule at line " + std::to_string(rule.source->pos.line);
       grants.try_emplace(rule.source->syscall.value,
                          Grant{by, rule.source->pos, false, rule.source});
+      conditional.erase(rule.source->syscall.value);
     }
   }
-  std::vector<CompiledRule> kept;
+  const Grants granted_before = grants;
+  RuleSet set;
+  std::vector<std::string> narrowed;  // calls the user's allow rules now decide
   for (CompiledRule& rule : rules) {
     const SeccompRule& source = *rule.source;
     const std::string& name = source.syscall.value;
     const auto grant = grants.find(name);
+    const bool permissive = is_permissive(rule.action);
     if (grant != grants.end()) {
       if (grant->second.rule == &source) continue;  // emitted as an allow entry
       const bool from_default = grant->second.always;
-      const std::string allowed = "allowed unconditionally by " + grant->second.by;
-      const std::string hint =
-          from_default ? "@default is always allowed: harden's own execve() runs under the filter"
-          : grant->second.rule ? "give that rule conditions, or drop it"
-                               : "add " + quoted(name) + " to deny to filter its arguments";
-      if (rule.action == SCMP_ACT_ALLOW) {
-        diags.warning(source.pos, "rule has no effect: " + quoted(name) + " is " + allowed, hint);
-      } else {
-        // Fail closed: the policy asks for a restriction the filter would not apply.
-        diags.error(source.pos, "rule cannot restrict " + quoted(name) + ": it is " + allowed,
-                    hint);
+      if (from_default || (permissive && grant->second.rule)) {
+        const std::string allowed = "allowed unconditionally by " + grant->second.by;
+        const std::string hint =
+            from_default ? "@default is always allowed: harden's own execve() runs under the filter"
+                         : "give that rule conditions, or drop it";
+        if (permissive) {
+          diags.warning(source.pos, "rule has no effect: " + quoted(name) + " is " + allowed, hint);
+        } else {
+          // Fail closed: the policy asks for a restriction the filter would not apply.
+          diags.error(source.pos, "rule cannot restrict " + quoted(name) + ": it is " + allowed,
+                      hint);
+        }
+        if (grant->second.pos.line > 0) diags.note(grant->second.pos, "allowed here");
+        continue;
       }
-      if (grant->second.pos.line > 0) diags.note(grant->second.pos, "allowed here");
-      continue;
     }
     if (rule.alternatives.empty()) {
       diags.warning(source.pos, "rule can never match: its comparisons contradict each other");
       continue;
     }
-    if (rule.action == default_action) {
-      diags.warning(source.pos, "rule has no effect: its action is the default action");
+    if (!permissive) {
+      set.refusing.push_back(std::move(rule));
       continue;
     }
-    kept.push_back(std::move(rule));
-  }
-  return kept;
-}
-
-// ---- the prologue ------------------------------------------------------------------------
-
-// The checks libseccomp cannot express; see the top of the file. The label `filter` is the
-// first instruction after the prologue, libseccomp's own program.
-std::expected<std::vector<sock_filter>, std::string> build_prologue(
-    std::span<const FilterArch> archs) {
-  struct Block {
-    uint32_t audit_arch;
-    std::optional<uint32_t> max_plain;  // the architecture's own calls
-    std::optional<uint32_t> max_x32;    // x32 calls, bit 30 included
-  };
-  std::vector<Block> blocks;
-  for (const FilterArch& arch : archs) {
-    auto block = std::ranges::find(blocks, arch.audit_arch, &Block::audit_arch);
-    if (block == blocks.end()) block = blocks.insert(blocks.end(), Block{arch.audit_arch, {}, {}});
-    (arch.token == SCMP_ARCH_X32 ? block->max_x32 : block->max_plain) = arch.max_nr;
-  }
-
-  BpfAssembler bpf;
-  const auto enosys = bpf.label();
-  const auto kill = bpf.label();
-  const auto filter = bpf.label();
-  std::vector<BpfAssembler::Label> entries;
-  for (size_t i = 0; i < blocks.size(); ++i)
-    entries.push_back(bpf.label());
-
-  bpf.stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    const auto next = i + 1 < blocks.size() ? bpf.label() : kill;
-    bpf.jump(BPF_JMP | BPF_JEQ | BPF_K, blocks[i].audit_arch, entries[i], next);
-    if (next != kill) bpf.bind(next);
-  }
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    const Block& block = blocks[i];
-    bpf.bind(entries[i]);
-    bpf.stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
-    if (block.audit_arch == AUDIT_ARCH_X86_64) {
-      // x32 shares x86_64's audit arch; only bit 30 of the number tells them apart.
-      const auto plain = bpf.label();
-      const auto x32 = bpf.label();
-      bpf.jump(BPF_JMP | BPF_JSET | BPF_K, kX32SyscallBit, x32, plain);
-      bpf.bind(plain);
-      bpf.jump(BPF_JMP | BPF_JGT | BPF_K, block.max_plain.value_or(0), enosys, filter);
-      bpf.bind(x32);
-      if (block.max_x32) {
-        bpf.jump(BPF_JMP | BPF_JGT | BPF_K, *block.max_x32, enosys, filter);
-      } else {
-        // nr -1 also has bit 30 set: it is no x32 call, and the kernel answers it ENOSYS.
-        bpf.jump(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, enosys, kill);
+    if (grant != grants.end()) narrowed.push_back(name);
+    const auto group = conditional.find(name);
+    bool limited = false;
+    if (group != conditional.end()) {
+      // Still only as the group allows: one rule per allow_only check, the user's and the
+      // check's comparisons AND-ed.
+      for (const SyscallCondition& condition : group->second.conditions) {
+        if (condition.kind != SyscallCondition::Kind::allow_only) continue;
+        limited = true;
+        SeccompRule both = source;
+        both.args.push_back(
+            condition_rule(name, condition.check, "allow", group->second.pos, condition.why)
+                .args.front());
+        add_compiled(set, set.written.emplace_back(std::move(both)), archs, diags);
       }
-    } else {
-      bpf.jump(BPF_JMP | BPF_JGT | BPF_K, block.max_plain.value_or(0), enosys, filter);
+    }
+    if (!limited) set.permissive.push_back(std::move(rule));
+  }
+  for (const std::string& name : narrowed)
+    grants.erase(name);
+
+  const std::string default_text =
+      section.default_action ? section.default_action->value : "kill-process";
+  for (const auto& [name, group] : conditional) {
+    const bool user_allows = std::ranges::any_of(section.rules, [&](const SeccompRule& rule) {
+      return rule.syscall.value == name &&
+             (rule.action.value == "allow" || rule.action.value == "log");
+    });
+    bool only = false;
+    for (const SyscallCondition& condition : group.conditions) {
+      const bool refuse = condition.kind == SyscallCondition::Kind::refuse;
+      if (refuse && default_action == SCMP_ACT_ALLOW) continue;  // everything is allowed anyway
+      if (!refuse && user_allows) continue;  // applied to the user's rules above
+      only = only || !refuse;
+      const SeccompRule& written = set.written.emplace_back(condition_rule(
+          name, condition.check, refuse ? default_text : "allow", group.pos, condition.why));
+      set.group_of.emplace(&written, group.by);
+      add_compiled(set, written, archs, diags);
+    }
+    // Only refusals: the call is allowed for every other argument.
+    if (!only && !user_allows) grants.try_emplace(name, Grant{group.by, group.pos});
+  }
+
+  // A refusing rule stays in the filter even when it only repeats the default action: an allow
+  // rule, a grant or a group may let the same call through otherwise. It is only pointless when
+  // nothing allows the call at all.
+  for (const CompiledRule& rule : set.refusing) {
+    const std::string& name = rule.source->syscall.value;
+    if (rule.action != default_action || granted_before.contains(name) ||
+        conditional.contains(name)) {
+      continue;
+    }
+    const bool allowed_by_rule = std::ranges::any_of(
+        set.permissive,
+        [&](const CompiledRule& other) { return other.source->syscall.value == name; });
+    const bool written_by_user =
+        std::ranges::any_of(section.rules, [&](const SeccompRule& r) { return &r == rule.source; });
+    if (!allowed_by_rule && written_by_user) {
+      diags.warning(rule.source->pos,
+                    "rule has no effect: its action is the default action and nothing allows " +
+                        quoted(name));
     }
   }
-  bpf.bind(enosys);
-  bpf.stmt(BPF_RET | BPF_K, kEnosys);
-  bpf.bind(kill);
-  bpf.stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-  bpf.bind(filter);
-  return std::move(bpf).finish();
+  return set;
 }
 
 // ---- origins for denial reports ----------------------------------------------------------
@@ -738,12 +655,21 @@ PlanOrigin plan_origin(const SourcePos& pos) {
 std::vector<SeccompOrigin> decision_origins(const SeccompSection& section,
                                             std::span<const FilterArch> archs,
                                             uint32_t default_action, const Grants& grants,
-                                            std::span<const CompiledRule> rules) {
+                                            const RuleSet& rules) {
   std::vector<SeccompOrigin> origins;
-  for (const CompiledRule& rule : rules) {
-    if (rule.nr < 0) continue;  // a call that only another architecture has
-    origins.push_back({static_cast<uint32_t>(rule.nr), rule.action, "[[seccomp.rule]]",
-                       plan_origin(rule.source->pos)});
+  for (const auto* list : {&rules.refusing, &rules.permissive}) {
+    for (const CompiledRule& rule : *list) {
+      if (rule.nr < 0) continue;  // a call that only another architecture has
+      // A group's condition is reported as the allow entry that brought it, with its why.
+      const auto group = rules.group_of.find(rule.source);
+      std::string what = "[[seccomp.rule]]";
+      if (group != rules.group_of.end()) {
+        what = "the condition of " + group->second + " on " + quoted(rule.source->syscall.value);
+        if (rule.source->reason) what += " (" + rule.source->reason->value + ")";
+      }
+      origins.push_back(
+          {static_cast<uint32_t>(rule.nr), rule.action, what, plan_origin(rule.source->pos)});
+    }
   }
   if (default_action == SCMP_ACT_ALLOW) return origins;
   Diagnostics already_reported;  // apply_denies() checked these entries
@@ -790,7 +716,8 @@ struct FilterInput {
   uint32_t default_action = SCMP_ACT_KILL_PROCESS;
   std::vector<FilterArch> archs;
   Grants grants;
-  std::vector<CompiledRule> rules;
+  ConditionalGrants conditional;
+  RuleSet rules;
 };
 
 std::expected<std::vector<sock_filter>, std::string> build_program(const FilterInput& in) {
@@ -817,9 +744,12 @@ std::expected<std::vector<sock_filter>, std::string> build_program(const FilterI
     const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     if (rc != -EDOM) check(rc, "allowing " + quoted(name));
   }
-  bool clone3_ruled = false;
-  for (const CompiledRule& rule : in.rules) {
-    clone3_ruled = clone3_ruled || rule.source->syscall.value == "clone3";
+  const auto on_clone3 = [](const CompiledRule& rule) {
+    return rule.source->syscall.value == "clone3";
+  };
+  const bool clone3_ruled = std::ranges::any_of(in.rules.permissive, on_clone3) ||
+                            std::ranges::any_of(in.rules.refusing, on_clone3);
+  for (const CompiledRule& rule : in.rules.permissive) {
     for (const Conjunction& alternative : rule.alternatives) {
       check(seccomp_rule_add_array(ctx, rule.action, rule.nr,
                                    static_cast<unsigned>(alternative.size()), alternative.data()),
@@ -838,7 +768,7 @@ std::expected<std::vector<sock_filter>, std::string> build_program(const FilterI
 
   auto body = export_program(ctx);
   if (!body) return std::unexpected(body.error());
-  auto program = build_prologue(in.archs);
+  auto program = seccomp_bpf::build_prologue(in.archs, in.rules.refusing);
   if (!program) return std::unexpected(program.error());
   program->insert(program->end(), body->begin(), body->end());
   if (auto valid = check_seccomp_program(*program); !valid) {
@@ -847,7 +777,48 @@ std::expected<std::vector<sock_filter>, std::string> build_program(const FilterI
   return program;
 }
 
+// What the filter will decide, before it becomes BPF: the grants and the rules.
+FilterInput resolve(const SeccompSection& section, Diagnostics& diags) {
+  FilterInput in;
+  if (section.default_action) {
+    in.default_action = parse_action(*section.default_action, diags).value_or(in.default_action);
+  }
+  in.archs = resolve_architectures(section, diags);
+  grant_default_group(in.grants);
+  apply_allows(section, in.archs, in.grants, in.conditional, diags);
+  if (in.default_action == SCMP_ACT_ALLOW && !section.deny.empty()) {
+    // Everything not allowed gets the default action, so a deny entry would allow, silently.
+    diags.error(section.deny.front().pos, "deny has no effect with default_action \"allow\"",
+                "use a [[seccomp.rule]] with an action for each call to refuse");
+  } else {
+    apply_denies(section, in.archs, in.grants, in.conditional, diags);
+  }
+  in.rules = resolve_rules(section, in.archs, in.default_action, in.grants, in.conditional, diags);
+  return in;
+}
+
 }  // namespace
+
+SeccompDecisions seccomp_decisions(const SeccompSection& section) {
+  SeccompDecisions out;
+  if (!section.present) return out;
+  Diagnostics reported_by_compile;  // compile_seccomp() reports the same problems
+  const FilterInput in = resolve(section, reported_by_compile);
+  for (const CompiledRule& rule : in.rules.refusing)
+    out.rules.push_back(*rule.source);
+  for (const CompiledRule& rule : in.rules.permissive)
+    out.rules.push_back(*rule.source);
+  for (const auto& [name, grant] : in.grants) {
+    const bool refused_sometimes = std::ranges::any_of(
+        in.rules.refusing, [&](const CompiledRule& r) { return r.source->syscall.value == name; });
+    if (refused_sometimes) {
+      out.allowed_otherwise.push_back(name);
+    } else {
+      out.allowed.push_back(name);
+    }
+  }
+  return out;
+}
 
 SeccompPlan compile_seccomp(const SeccompSection& section, Diagnostics& diags) {
   SeccompPlan plan;
@@ -855,36 +826,10 @@ SeccompPlan compile_seccomp(const SeccompSection& section, Diagnostics& diags) {
   plan.enabled = true;
   const size_t errors_before = diags.error_count();
 
-  FilterInput in;
   const SourcePos& origin = section.default_action ? section.default_action->pos : section.pos;
   plan.default_action_origin = {origin.file, origin.line, origin.column};
-  if (section.default_action) {
-    in.default_action = parse_action(*section.default_action, diags).value_or(in.default_action);
-  }
   if (section.log_denials && section.log_denials->value) plan.flags |= SECCOMP_FILTER_FLAG_LOG;
-
-  in.archs = resolve_architectures(section, diags);
-  grant_default_group(in.grants);
-  for (const LocatedString& entry : section.allow) {
-    auto names = expand_entry(entry, in.archs, diags);
-    if (!names) continue;
-    for (std::string& name : *names) {
-      in.grants.try_emplace(std::move(name), Grant{quoted(entry.value), entry.pos});
-    }
-  }
-  if (in.default_action == SCMP_ACT_ALLOW && !section.deny.empty()) {
-    // Everything not allowed gets the default action, so a deny entry would allow, silently.
-    diags.error(section.deny.front().pos, "deny has no effect with default_action \"allow\"",
-                "use a [[seccomp.rule]] with an action for each call to refuse");
-  } else {
-    apply_denies(section, in.archs, in.grants, diags);
-  }
-
-  std::vector<CompiledRule> rules;
-  for (const SeccompRule& rule : section.rules) {
-    if (auto compiled = compile_rule(rule, in.archs, diags)) rules.push_back(std::move(*compiled));
-  }
-  in.rules = effective_rules(std::move(rules), in.default_action, in.grants, diags);
+  const FilterInput in = resolve(section, diags);
 
   if (diags.error_count() > errors_before) return plan;
   auto program = build_program(in);

@@ -3,21 +3,13 @@
 #include <seccomp.h>
 
 #include <algorithm>
-#include <set>
 
 #include "compiler/plan/constants.hpp"
-#include "compiler/syscall_groups.hpp"
+#include "compiler/seccomp.hpp"
 
 namespace harden {
 
 namespace {
-
-std::vector<std::string> expand(const std::string& entry) {
-  if (!entry.starts_with('@')) return {entry};
-  auto members = expand_syscall_group(entry);
-  if (!members) return {};  // cannot happen for a policy that compiled
-  return {members->begin(), members->end()};
-}
 
 uint64_t resolve(const ArgValue& value) {
   if (value.number) return *value.number;
@@ -60,30 +52,9 @@ SeccompView seccomp_view(const SeccompSection& section) {
     view.architectures = {"native"};
   }
 
-  std::set<std::string> allowed;
-  for (const std::string& name : expand(std::string(kDefaultSyscallGroup)))
-    allowed.insert(name);
-  const std::set<std::string> always(allowed);
-  for (const LocatedString& entry : section.allow) {
-    for (std::string& name : expand(entry.value))
-      allowed.insert(std::move(name));
-  }
-  if (view.default_action != "allow") {
-    for (const LocatedString& entry : section.deny) {
-      for (const std::string& name : expand(entry.value)) {
-        if (!always.contains(name)) allowed.erase(name);
-      }
-    }
-  }
-  for (const SeccompRule& rule : section.rules) {
-    if (rule.args.empty() && rule.action.value == "allow") allowed.insert(rule.syscall.value);
-  }
-  for (const SeccompRule& rule : section.rules) {
-    // Rules on an unconditionally allowed call have no effect (compile_seccomp() warns, or
-    // refuses a restricting one), and neither do rules whose action is the default.
-    if (allowed.contains(rule.syscall.value) || rule.action.value == view.default_action) {
-      continue;
-    }
+  // One answer: the compiler's own resolution (grants, deny, groups' conditions, rules).
+  SeccompDecisions decisions = seccomp_decisions(section);
+  const auto view_of = [](const SeccompRule& rule) {
     SeccompRuleView out{rule.syscall.value, {}, rule.action.value, rule.pos};
     for (const SeccompArg& arg : rule.args) {
       SeccompArgView a;
@@ -94,8 +65,17 @@ SeccompView seccomp_view(const SeccompSection& section) {
       a.width64 = arg.width && arg.width->value == 64;
       out.args.push_back(a);
     }
-    view.rules.push_back(std::move(out));
+    return out;
+  };
+  for (const SeccompRule& rule : decisions.rules)
+    view.rules.push_back(view_of(rule));
+  // "Allowed unless a refusing rule matches" has no direct spelling for the exporters: an allow
+  // rule that always matches (masked-eq with mask 0) after the refusing ones, which win over it.
+  for (const std::string& name : decisions.allowed_otherwise) {
+    view.rules.push_back(
+        {name, {SeccompArgView{0, "masked-eq", 0, 0, false}}, "allow", section.pos});
   }
+  const std::vector<std::string>& allowed = decisions.allowed;
   view.allowed.assign(allowed.begin(), allowed.end());
   return view;
 }

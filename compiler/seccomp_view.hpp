@@ -1,8 +1,9 @@
 // The [seccomp] section resolved into what the filter decides, in plain names and numbers, for
 // the exporters (systemd, OCI): which syscalls are allowed whatever their arguments, which
-// depend on their arguments, and what everything else gets. It follows compile_seccomp()'s
-// rules (@default always allowed, deny removes from allow, argument-free allow rules are
-// allow entries) and is only meaningful for a section that compiled without errors.
+// depend on their arguments, and what everything else gets. It is compile_seccomp()'s own
+// resolution (seccomp_decisions()): refusing rules come first and win over the allow rules of
+// the same call, a call allowed except where refusing rules match has an allow rule that always
+// matches (masked-eq, mask 0) after them. Only meaningful for a section that compiled.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,7 @@ struct SeccompView {
   std::string default_action = "kill-process";
   std::vector<std::string> architectures;  // harden's names: "native", "x86", "x32", ...
   std::vector<std::string> allowed;        // allowed unconditionally, sorted, unique
-  std::vector<SeccompRuleView> rules;      // conditional rules, in policy order
+  std::vector<SeccompRuleView> rules;      // conditional rules, refusing ones first
   bool log_denials = false;
 };
 

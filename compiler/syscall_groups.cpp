@@ -113,6 +113,26 @@ constexpr std::string_view kRawIo[] = {
     "ioperm", "iopl"};
 constexpr std::string_view kReboot[] = {
     "kexec_file_load", "kexec_load", "reboot"};
+// @system-service without what a service almost never needs and an attacker wants (see the
+// dangerous-syscall table in dangerous.cpp): the keyring calls, io_uring, userfaultfd,
+// process_vm_readv/writev, setns and clone3 (its flags live in memory, where no filter can read
+// them; the compiler answers it ENOSYS, so the C library falls back to clone). clone, unshare,
+// personality and ioctl are granted for some arguments only: kServiceConditions.
+// Not on x86_64: the same calls as @system-service.
+constexpr std::string_view kService[] = {
+    "@basic-io", "@chown", "@default", "@file-system", "@io-event", "@memlock", "@network-io",
+    "@resources", "@setuid", "@signal", "@sync", "@timer", "capget", "capset", "copy_file_range",
+    "execveat", "fadvise64", "flock", "fork", "get_mempolicy", "getcpu", "getpriority", "getrusage",
+    "io_cancel", "io_destroy", "io_getevents", "io_pgetevents", "io_setup", "io_submit",
+    "ioprio_get", "kcmp", "kill", "madvise", "memfd_create", "mq_getsetattr", "mq_notify",
+    "mq_open", "mq_timedreceive", "mq_timedsend", "mq_unlink", "mremap", "msgctl", "msgget",
+    "msgrcv", "msgsnd", "name_to_handle_at", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2",
+    "prctl", "process_madvise", "readahead", "remap_file_pages", "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo", "sched_get_priority_max", "sched_get_priority_min", "sched_getattr",
+    "sched_getparam", "sched_getscheduler", "sched_rr_get_interval", "sched_yield", "semctl",
+    "semget", "semop", "semtimedop", "sendfile", "setfsgid", "setfsuid", "setpgid", "setsid",
+    "shmat", "shmctl", "shmdt", "shmget", "splice", "sysinfo", "tee", "tgkill", "times", "tkill",
+    "umask", "uname", "vfork", "vmsplice", "wait4", "waitid"};
 // Not on x86_64: nice.
 constexpr std::string_view kResources[] = {
     "ioprio_set", "mbind", "migrate_pages", "move_pages", "sched_setaffinity", "sched_setattr",
@@ -149,6 +169,26 @@ constexpr std::string_view kTimer[] = {
     "alarm", "getitimer", "setitimer", "timer_create", "timer_delete", "timer_getoverrun",
     "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime", "timerfd_settime",
     "times"};
+
+// The conditional members of @service. All are 32-bit comparisons: clone's flags, unshare's,
+// personality's and ioctl's request are int-sized for the kernel (clone and ioctl truncate the
+// register to 32 bits), so a value with upper bits set cannot dodge a check.
+constexpr SyscallCondition kServiceConditions[] = {
+    {"clone", SyscallCondition::Kind::allow_only,
+     {0, "masked-eq", "0", "CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET"},
+     "threads and fork, never a new namespace"},
+    {"ioctl", SyscallCondition::Kind::refuse, {1, "eq", "TIOCSTI"},
+     "pushes input into a terminal: keystrokes into the caller's shell"},
+    {"ioctl", SyscallCondition::Kind::refuse, {1, "eq", "TIOCLINUX"},
+     "pushes input into a virtual console (selection paste)"},
+    {"personality", SyscallCondition::Kind::allow_only, {0, "eq", "0xffffffff"},
+     "reading the persona"},
+    {"personality", SyscallCondition::Kind::allow_only, {0, "eq", "PER_LINUX"},
+     "setting the plain Linux persona, without flags that turn off ASLR or NX"},
+    {"unshare", SyscallCondition::Kind::allow_only,
+     {0, "masked-eq", "0", "CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWTIME"},
+     "unsharing files or fs state, never a new namespace"},
+};
 // clang-format on
 
 // Sorted by name: find_syscall_group() relies on it and a unit test checks it.
@@ -177,6 +217,8 @@ constexpr SyscallGroup kGroups[] = {
     {"@reboot", "Reboot and reboot preparation/kexec", kReboot},
     {"@resources", "Alter resource settings", kResources},
     {"@sandbox", "Sandboxing a process further (Landlock, seccomp)", kSandbox},
+    {"@service", "General service operations, without namespaces, keyrings, io_uring or TIOCSTI",
+     kService, kServiceConditions},
     {"@setuid", "Operations for changing user/group credentials", kSetuid},
     {"@signal", "Process signal handling", kSignal},
     {"@swap", "Enable/disable swap devices", kSwap},
@@ -273,6 +315,36 @@ std::expected<std::vector<std::string_view>, std::string> expand_syscall_group(
   std::ranges::sort(out);
   const auto duplicates = std::ranges::unique(out);
   out.erase(duplicates.begin(), duplicates.end());
+  return out;
+}
+
+std::expected<std::vector<SyscallCondition>, std::string> syscall_group_conditions(
+    std::string_view name) {
+  return syscall_group_conditions(name, kGroups);
+}
+
+std::expected<std::vector<SyscallCondition>, std::string> syscall_group_conditions(
+    std::string_view name, std::span<const SyscallGroup> table) {
+  auto unconditional = expand_syscall_group(name, table);
+  if (!unconditional) return std::unexpected(std::move(unconditional.error()));
+  // Walk the same nesting again, collecting conditions; expand_syscall_group() refused cycles.
+  std::vector<SyscallCondition> out;
+  std::vector<std::string_view> pending{name};
+  std::vector<std::string_view> seen;
+  while (!pending.empty()) {
+    const std::string_view current = pending.back();
+    pending.pop_back();
+    if (std::ranges::find(seen, current) != seen.end()) continue;
+    seen.push_back(current);
+    const SyscallGroup* group = find_in(table, current);
+    if (group == nullptr) continue;
+    for (const SyscallCondition& condition : group->conditions) {
+      if (!std::ranges::binary_search(*unconditional, condition.syscall)) out.push_back(condition);
+    }
+    for (std::string_view member : group->members) {
+      if (member.starts_with('@')) pending.push_back(member);
+    }
+  }
   return out;
 }
 

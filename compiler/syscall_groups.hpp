@@ -13,10 +13,34 @@
 
 namespace harden {
 
+// One argument comparison of a group's conditional member, written as in a [[seccomp.rule]]:
+// a 32-bit comparison of argument `index` (the kernel truncates int arguments, so the upper
+// half never counts); value and mask are constant expressions ("CLONE_NEWNS|CLONE_NEWPID").
+struct SyscallArgCheck {
+  unsigned index = 0;
+  std::string_view op;  // eq ne lt le gt ge masked-eq
+  std::string_view value;
+  std::string_view mask = {};  // masked-eq only
+};
+
+// A member a group grants only for some arguments. `allow_only`: the call is allowed when one
+// of the group's allow_only checks for it holds (several entries for one call are OR-ed).
+// `refuse`: the call is allowed except when the check holds; then it gets the policy's default
+// action, like any call the policy does not allow.
+struct SyscallCondition {
+  enum class Kind { allow_only, refuse };
+  std::string_view syscall;
+  Kind kind;
+  SyscallArgCheck check;
+  std::string_view why;  // one line, for the man page and messages
+};
+
 struct SyscallGroup {
   std::string_view name;  // with the leading '@'
   std::string_view help;  // one line, shown by `harden explain` and in the man page
   std::span<const std::string_view> members;  // syscall names and "@group" names, sorted
+  // Members granted only for some arguments, sorted by syscall; never also in `members`.
+  std::span<const SyscallCondition> conditions = {};
 };
 
 // The group every filter allows, whatever the policy says: see compile_seccomp().
@@ -38,6 +62,13 @@ std::vector<std::string_view> syscall_group_names();
 
 // The same over another table; lets a test prove that cycles are caught.
 [[nodiscard]] std::expected<std::vector<std::string_view>, std::string> expand_syscall_group(
+    std::string_view name, std::span<const SyscallGroup> table);
+
+// The conditional members of a group, nested groups included, in table order. A call that the
+// group (or a nested group) also grants unconditionally is left out: the wider grant wins.
+[[nodiscard]] std::expected<std::vector<SyscallCondition>, std::string> syscall_group_conditions(
+    std::string_view name);
+[[nodiscard]] std::expected<std::vector<SyscallCondition>, std::string> syscall_group_conditions(
     std::string_view name, std::span<const SyscallGroup> table);
 
 // The name of syscall `nr` on the native architecture ("openat"), or empty when libseccomp

@@ -184,6 +184,123 @@ TEST_CASE("import refuses actions it cannot honour and broken profiles", "[expor
   CHECK(render_all(trace).find("SCMP_ACT_TRACE") != std::string::npos);
 }
 
+TEST_CASE(
+    "oci-seccomp: refusing rules first, and one with the default action next to an allow "
+    "rule leaves the call out",
+    "[export][oci]") {
+  const auto names_of = [](const json& profile, const std::string& action) {
+    std::vector<std::string> names;
+    for (const json& entry : profile["syscalls"]) {
+      if (entry["action"] != action) continue;
+      for (const json& name : entry["names"])
+        names.push_back(name.get<std::string>());
+    }
+    return names;
+  };
+  const auto has = [](const std::vector<std::string>& names, const char* name) {
+    return std::ranges::find(names, std::string(name)) != names.end();
+  };
+  // @service with kill-process: ioctl's TIOCSTI refusal is the default action, so runtimes
+  // would skip it while the allow rule lets TIOCSTI through. ioctl is left out, and said so.
+  const Compiled service = compile_text(R"([policy]
+name = "oci"
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+)");
+  Diagnostics diags;
+  const auto exported = export_oci_seccomp(service.policy, service.plan, {}, diags);
+  REQUIRE(exported);
+  INFO(*exported);
+  const json profile = json::parse(*exported);
+  CHECK_FALSE(has(names_of(profile, "SCMP_ACT_ALLOW"), "ioctl"));
+  CHECK(has(names_of(profile, "SCMP_ACT_ALLOW"), "read"));
+  CHECK(has(names_of(profile, "SCMP_ACT_ALLOW"), "clone"));  // with its namespace mask
+  CHECK(render_all(diags).find("'ioctl' is left out of the profile") != std::string::npos);
+
+  // A refusing action other than the default: the refusal comes before the allow rule.
+  const Compiled other = compile_text(R"([policy]
+name = "oci"
+[seccomp]
+default_action = "kill-process"
+allow = ["@basic-io", "ioctl"]
+[[seccomp.rule]]
+syscall = "ioctl"
+action = "errno:EPERM"
+args = [{ index = 1, op = "eq", value = "TIOCSTI" }]
+)");
+  Diagnostics other_diags;
+  const auto other_exported = export_oci_seccomp(other.policy, other.plan, {}, other_diags);
+  REQUIRE(other_exported);
+  INFO(*other_exported);
+  const json other_profile = json::parse(*other_exported);
+  CHECK(has(names_of(other_profile, "SCMP_ACT_ERRNO"), "ioctl"));
+  CHECK(has(names_of(other_profile, "SCMP_ACT_ALLOW"), "ioctl"));
+  CHECK(render_all(other_diags).find("left out") == std::string::npos);
+}
+
+TEST_CASE(
+    "systemd --native: @service's conditions become RestrictNamespaces= and "
+    "LockPersonality=, ioctl's deny the call",
+    "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "nobody"
+group = "nogroup"
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+)");
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("RestrictNamespaces=yes\n") != std::string::npos);
+  CHECK(unit->find("LockPersonality=yes\n") != std::string::npos);
+  // The names on the unit's allow lines (SystemCallFilter= without '~').
+  std::set<std::string> allowed;
+  std::istringstream lines(*unit);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("SystemCallFilter=") || line.starts_with("SystemCallFilter=~")) continue;
+    std::istringstream names(line.substr(line.find('=') + 1));
+    for (std::string name; names >> name;)
+      allowed.insert(name);
+  }
+  REQUIRE(allowed.contains("read"));
+  for (const char* name : {"clone", "unshare", "personality"}) {
+    INFO(name);
+    CHECK(allowed.contains(name));
+  }
+  // systemd cannot refuse TIOCSTI alone: the call is left out, and the unit says so.
+  CHECK_FALSE(allowed.contains("ioctl"));
+  CHECK(unit->find("argument conditions on 'ioctl'") != std::string::npos);
+  CHECK_FALSE(allowed.contains("clone3"));
+  CHECK_FALSE(allowed.contains("setns"));
+  CHECK_FALSE(allowed.contains("keyctl"));
+
+  // The policy's own clone rule is AND-ed with @service's condition: still no namespace.
+  const Compiled open = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+[[seccomp.rule]]
+syscall = "clone"
+args = [{ index = 0, op = "masked-eq", mask = "CLONE_NEWNS", value = 0 }]
+)");
+  const auto wider = export_systemd(open.policy, open.plan, options, diags);
+  REQUIRE(wider);
+  INFO(*wider);
+  CHECK(wider->find("RestrictNamespaces=yes") != std::string::npos);
+}
+
 TEST_CASE("systemd --native: argument rules it cannot express deny the call", "[export][systemd]") {
   const Compiled c = compile_text(R"([policy]
 name = "native"

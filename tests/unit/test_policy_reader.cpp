@@ -7,8 +7,16 @@
 #include <fstream>
 #include <regex>
 
+#include <linux/audit.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+
 #include "compiler/compile.hpp"
+#include "compiler/lint.hpp"
+#include "compiler/plan/bpf_eval.hpp"
 #include "compiler/policy_reader.hpp"
+#include "compiler/seccomp.hpp"
 #include "compiler/toml_section.hpp"
 
 namespace fs = std::filesystem;
@@ -167,6 +175,66 @@ TEST_CASE("extends: tables merge, values and plain arrays replace, rule tables a
     names.push_back(name.value);
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"FROM_BASE", "FROM_CHILD", "PATH"});
+}
+
+TEST_CASE("extends: deny lists add up, reopen takes a base's denial back (and lint says so)",
+          "[policy][extends][seccomp]") {
+  const auto call = [](const SeccompPlan& plan, const char* name, uint64_t arg0 = 0) {
+    const auto action = evaluate_seccomp_program(
+        plan.program,
+        make_seccomp_data(AUDIT_ARCH_X86_64, seccomp_syscall_resolve_name(name), {arg0}));
+    REQUIRE(action.has_value());
+    return *action;
+  };
+  const fs::path child = kCorpus / "valid" / "extends_deny_child.toml";
+  Diagnostics diags;
+  const std::optional<Policy> policy = read_policy(child.string(), diags);
+  INFO(all_text(diags));
+  REQUIRE(policy.has_value());
+  std::vector<std::string> denied;
+  for (const LocatedString& entry : policy->seccomp.deny)
+    denied.push_back(entry.value);
+  CHECK(denied == std::vector<std::string>{"@keyring", "personality", "userfaultfd", "ptrace",
+                                           "io_uring_setup"});
+  CHECK(policy->seccomp.deny.front().pos.file.find("deny_base.inc") != std::string::npos);
+  CHECK(policy->seccomp.deny.back().pos.file == child.string());
+  const SeccompPlan plan = compile_seccomp(policy->seccomp, diags);
+  INFO(all_text(diags));
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(diags.all().empty());  // the clone rule is no "no effect" rule any more
+  for (const char* name : {"keyctl", "add_key", "personality", "userfaultfd", "io_uring_setup"}) {
+    INFO(name);
+    CHECK(call(plan, name) == SECCOMP_RET_KILL_PROCESS);
+  }
+  CHECK(call(plan, "read") == SECCOMP_RET_ALLOW);
+  CHECK(call(plan, "clone", SIGCHLD) == SECCOMP_RET_ALLOW);
+  CHECK(call(plan, "clone", CLONE_NEWUSER | SIGCHLD) == SECCOMP_RET_KILL_PROCESS);
+
+  const fs::path reopening = kCorpus / "valid" / "extends_reopen_child.toml";
+  Diagnostics reopen_diags;
+  const std::optional<Policy> reopened = read_policy(reopening.string(), reopen_diags);
+  REQUIRE(reopened.has_value());
+  const SeccompPlan reopened_plan = compile_seccomp(reopened->seccomp, reopen_diags);
+  INFO(all_text(reopen_diags));
+  REQUIRE_FALSE(reopen_diags.has_errors());
+  CHECK(call(reopened_plan, "personality") == SECCOMP_RET_ALLOW);
+  CHECK(call(reopened_plan, "keyctl") == SECCOMP_RET_KILL_PROCESS);
+  const LintReport report = lint_policy_file(reopening.string());
+  REQUIRE(report.valid);
+  const auto finding =
+      std::ranges::find(report.findings, std::string_view("seccomp-reopen"), &LintFinding::rule);
+  REQUIRE(finding != report.findings.end());
+  CHECK(finding->pos.file == reopening.string());
+  CHECK(finding->pos.line == 7);
+  CHECK(finding->pos.column == 11);
+  // The reopened call's own finding points at what grants it again: the base's allow entry.
+  const auto personality = std::ranges::find_if(report.findings, [](const LintFinding& f) {
+    return f.rule == "dangerous-syscall" && f.item == "personality";
+  });
+  REQUIRE(personality != report.findings.end());
+  CHECK(personality->pos.file.find("deny_base.inc") != std::string::npos);
+  CHECK(personality->pos.line == 5);
+  CHECK(personality->pos.column == 10);
 }
 
 TEST_CASE("extends: a cycle is an error at the entry that closes it", "[policy][extends]") {

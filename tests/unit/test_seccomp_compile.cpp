@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
@@ -419,25 +420,197 @@ TEST_CASE("seccomp compile: overlapping rules: the more restrictive action appli
   }
 }
 
-TEST_CASE("seccomp compile: an unconditional allow wins and the rule is reported", "[seccomp]") {
+TEST_CASE("seccomp compile: an allow rule narrows what allow granted", "[seccomp]") {
   SeccompSection s = section({"@basic-io"});
   s.rules.push_back(rule("read", {arg(0, "eq", number(0))}, "allow", at(7, 1)));
   s.rules.push_back(rule("mmap", {arg(2, "eq", number(0))}, "allow", at(8, 1)));
   Compiled c = compile(s);
+  INFO(render_all(c.diags));
   CHECK_FALSE(c.diags.has_errors());
-  const Diagnostic& read = diagnostic_at(c.diags, at(7, 1), Severity::warning);
-  CHECK(read.message == "rule has no effect: 'read' is allowed unconditionally by '@basic-io'");
-  CHECK(read.hint.find("deny") != std::string::npos);
-  CHECK(diagnostic_at(c.diags, at(2, 10), Severity::note).message == "allowed here");
+  // read leaves the unconditional set: allowed only as the rule says.
+  CHECK(eval(c.plan, "read", {0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "read", {5}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(eval(c.plan, "write", {5}) == SECCOMP_RET_ALLOW);
+  // @default stays unconditional: the rule is reported.
   CHECK(diagnostic_at(c.diags, at(8, 1), Severity::warning).hint.find("@default") !=
         std::string::npos);
-  CHECK(eval(c.plan, "read", {5}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "mmap", {0, 0, 7}) == SECCOMP_RET_ALLOW);
+}
 
-  // A restriction that the unconditional allow would swallow is refused.
-  SeccompSection restrict = section({"@network-io"});
-  restrict.rules.push_back(rule("socket", {arg(0, "eq", symbol("AF_PACKET"))}, "errno:EPERM"));
-  Compiled r = compile(restrict);
-  CHECK(diagnostic_at(r.diags, at(9, 1)).message.find("cannot restrict 'socket'") !=
+TEST_CASE("seccomp compile: a refusing rule on an allowed call applies, allow covers the rest",
+          "[seccomp]") {
+  SeccompSection s = section({"@network-io"});
+  s.rules.push_back(rule("socket", {arg(0, "eq", symbol("AF_PACKET"))}, "errno:EPERM"));
+  const SeccompPlan plan = compile_ok(s);
+  CHECK(eval(plan, "socket", {AF_PACKET}) == kErrnoEperm);
+  CHECK(eval(plan, "socket", {AF_PACKET | 0xabcd00000000ull}) == kErrnoEperm);
+  CHECK(eval(plan, "socket", {AF_INET}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "socket", {AF_UNIX}) == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("seccomp compile: a clone rule on @system-service works without a deny (11.11)",
+          "[seccomp]") {
+  SeccompSection s = section({"@system-service"});
+  s.rules.push_back(
+      rule("clone", {arg(0, "masked-eq", number(0), {},
+                         symbol("CLONE_NEWNS|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET"))}));
+  Compiled c = compile(s);
+  INFO(render_all(c.diags));
+  CHECK(c.diags.all().empty());
+  CHECK(eval(c.plan, "clone", {CLONE_VM | CLONE_THREAD | CLONE_SIGHAND}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "clone", {SIGCHLD}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "clone", {CLONE_NEWUSER | SIGCHLD}) == SECCOMP_RET_KILL_PROCESS);
+}
+
+TEST_CASE("seccomp compile: a refusing rule whose action is the default is kept (12.2)",
+          "[seccomp]") {
+  // allow ioctl ne TIOCSTI plus errno:EPERM ioctl eq TIOCLINUX: TIOCLINUX used to reach the
+  // kernel, with a "no effect" warning.
+  SeccompSection s = section({"@basic-io"}, "errno:EPERM");
+  s.rules.push_back(rule("ioctl", {arg(1, "ne", symbol("TIOCSTI"))}, "allow", at(7, 1)));
+  s.rules.push_back(rule("ioctl", {arg(1, "eq", symbol("TIOCLINUX"))}, "errno:EPERM", at(8, 1)));
+  Compiled c = compile(s);
+  INFO(render_all(c.diags));
+  CHECK(c.diags.all().empty());
+  CHECK(eval(c.plan, "ioctl", {0, TIOCLINUX}) == kErrnoEperm);
+  CHECK(eval(c.plan, "ioctl", {0, TIOCLINUX | 0xffffffff00000000ull}) == kErrnoEperm);
+  CHECK(eval(c.plan, "ioctl", {0, TIOCSTI}) == kErrnoEperm);
+  CHECK(eval(c.plan, "ioctl", {0, FIONREAD}) == SECCOMP_RET_ALLOW);
+
+  // With the same action as the default and nothing that allows the call, it is pointless.
+  SeccompSection alone = section({"@basic-io"}, "errno:EPERM");
+  alone.rules.push_back(
+      rule("ioctl", {arg(1, "eq", symbol("TIOCLINUX"))}, "errno:EPERM", at(8, 1)));
+  Compiled a = compile(alone);
+  CHECK(diagnostic_at(a.diags, at(8, 1), Severity::warning).message.find("no effect") !=
+        std::string::npos);
+  CHECK(eval(a.plan, "ioctl", {0, TIOCLINUX}) == kErrnoEperm);
+}
+
+TEST_CASE("seccomp compile: refusing rules of one call: the strictest that matches decides",
+          "[seccomp]") {
+  SeccompSection s = section({"@basic-io", "prctl"}, "errno:EPERM");
+  s.rules.push_back(rule("prctl", {arg(0, "ge", number(10))}, "errno:EACCES"));
+  s.rules.push_back(rule("prctl", {arg(0, "eq", number(15))}, "kill-process"));
+  s.rules.push_back(rule("prctl", {arg(1, "eq", number(0x100000000ull), 64)}, "trap"));
+  const SeccompPlan plan = compile_ok(s);
+  CHECK(eval(plan, "prctl", {3}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "prctl", {12}) == (SECCOMP_RET_ERRNO | EACCES));
+  CHECK(eval(plan, "prctl", {15}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(eval(plan, "prctl", {3, 0x100000000ull}) == SECCOMP_RET_TRAP);
+  CHECK(eval(plan, "prctl", {3, 0x1ull}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "prctl", {12, 0x100000000ull}) == SECCOMP_RET_TRAP);
+}
+
+TEST_CASE("seccomp compile: @service grants clone, unshare, personality, ioctl safely",
+          "[seccomp]") {
+  const SeccompPlan plan = compile_ok(section({"@service"}, "kill-process"));
+  const uint64_t thread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                          CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+  CHECK(eval(plan, "clone", {thread}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "clone", {CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD}) ==
+        SECCOMP_RET_ALLOW);
+  for (uint64_t flag : {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUTS,
+                        CLONE_NEWIPC, CLONE_NEWCGROUP}) {
+    INFO(flag);
+    CHECK(eval(plan, "clone", {flag | SIGCHLD}) == SECCOMP_RET_KILL_PROCESS);
+    CHECK(eval(plan, "unshare", {flag}) == SECCOMP_RET_KILL_PROCESS);
+  }
+  CHECK(eval(plan, "unshare", {CLONE_NEWTIME}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(eval(plan, "unshare", {CLONE_FILES}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "clone3") == kErrnoEnosys);
+  CHECK(eval(plan, "personality", {0xffffffff}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "personality", {0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "personality", {0x0400000 /* READ_IMPLIES_EXEC */}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(eval(plan, "personality", {0x0040000 /* ADDR_NO_RANDOMIZE */}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(eval(plan, "ioctl", {0, FIONREAD}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "ioctl", {1, TCGETS}) == SECCOMP_RET_ALLOW);
+  // The kernel truncates the request to 32 bits: high bits must not dodge the check.
+  for (uint64_t high : {0ull, 0x100000000ull, 0xffffffff00000000ull}) {
+    CHECK(eval(plan, "ioctl", {0, TIOCSTI | high}) == SECCOMP_RET_KILL_PROCESS);
+    CHECK(eval(plan, "ioctl", {0, TIOCLINUX | high}) == SECCOMP_RET_KILL_PROCESS);
+  }
+  for (const char* name :
+       {"keyctl", "add_key", "request_key", "io_uring_setup", "io_uring_enter", "process_vm_readv",
+        "process_vm_writev", "userfaultfd", "setns", "ptrace", "mount"}) {
+    INFO(name);
+    CHECK(eval(plan, name) == SECCOMP_RET_KILL_PROCESS);
+  }
+  for (const char* name : {"read", "openat", "socket", "accept4", "epoll_wait", "wait4", "execve",
+                           "futex", "prctl", "setsid"}) {
+    INFO(name);
+    CHECK(eval(plan, name) == SECCOMP_RET_ALLOW);
+  }
+}
+
+TEST_CASE("seccomp compile: a refusal by a group's condition names the group's allow entry",
+          "[seccomp]") {
+  const SeccompPlan plan = compile_ok(section({"@basic-io", "@service"}, "kill-process"));
+  const auto ioctl = static_cast<uint32_t>(nr_of("ioctl"));
+  const auto it = std::ranges::find_if(plan.origins, [&](const SeccompOrigin& o) {
+    return o.nr == ioctl && o.action == SECCOMP_RET_KILL_PROCESS;
+  });
+  REQUIRE(it != plan.origins.end());
+  CHECK(it->what.find("the condition of '@service' on 'ioctl'") == 0);
+  CHECK(it->what.find("terminal") != std::string::npos);
+  CHECK(it->origin.line == 2);
+  CHECK(it->origin.column == 20);  // the second allow entry
+}
+
+TEST_CASE("seccomp compile: refusing rules hold on every architecture of the filter", "[seccomp]") {
+  for (const char* extra : {"x86", "x32"}) {
+    INFO(extra);
+    SeccompSection s = section({"@service"}, "errno:EPERM");
+    s.architectures = texts({"native", extra});
+    s.rules.push_back(rule("ioctl", {arg(1, "eq", symbol("FIONREAD"))}, "errno:EACCES"));
+    const SeccompPlan plan = compile_ok(s);
+    const bool i386 = std::string_view(extra) == "x86";
+    const uint32_t arch = i386 ? AUDIT_ARCH_I386 : AUDIT_ARCH_X86_64;
+    // i386's ioctl is 54; x32's is 514 with the x32 bit.
+    const int nr = i386 ? 54 : static_cast<int>(0x40000000u | 514u);
+    CHECK(eval(plan, nr, {0, TIOCSTI}, arch) == kErrnoEperm);
+    CHECK(eval(plan, nr, {0, FIONREAD}, arch) == (SECCOMP_RET_ERRNO | EACCES));
+    CHECK(eval(plan, nr, {0, TCGETS}, arch) == SECCOMP_RET_ALLOW);
+    CHECK(eval(plan, "ioctl", {0, TIOCSTI}) == kErrnoEperm);
+  }
+}
+
+TEST_CASE("seccomp compile: rules on a @service call narrow it and keep its conditions",
+          "[seccomp]") {
+  SeccompSection s = section({"@service"}, "errno:EPERM");
+  s.rules.push_back(rule("ioctl", {arg(0, "eq", number(1))}));  // stdout only
+  s.rules.push_back(rule("clone", {arg(0, "masked-eq", number(0), {}, symbol("CLONE_VM"))}));
+  s.rules.push_back(rule("personality", {}, "errno:EACCES"));
+  Compiled c = compile(s);
+  INFO(render_all(c.diags));
+  REQUIRE_FALSE(c.diags.has_errors());
+  CHECK(eval(c.plan, "ioctl", {1, FIONREAD}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "ioctl", {2, FIONREAD}) == kErrnoEperm);
+  CHECK(eval(c.plan, "ioctl", {1, TIOCSTI}) == kErrnoEperm);
+  CHECK(eval(c.plan, "clone", {SIGCHLD}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "clone", {CLONE_VM | SIGCHLD}) == kErrnoEperm);
+  CHECK(eval(c.plan, "clone", {CLONE_NEWUSER | SIGCHLD}) == kErrnoEperm);
+  CHECK(eval(c.plan, "personality", {0xffffffff}) == (SECCOMP_RET_ERRNO | EACCES));
+
+  // Named outright, the call is granted whatever its arguments: the wider grant wins.
+  const SeccompPlan wide = compile_ok(section({"@service", "ioctl"}));
+  CHECK(eval(wide, "ioctl", {0, TIOCSTI}) == SECCOMP_RET_ALLOW);
+  // Denied, the conditions go too.
+  SeccompSection denied = section({"@service"});
+  denied.deny = texts({"ioctl"});
+  CHECK(eval(compile_ok(denied), "ioctl", {0, FIONREAD}) == SECCOMP_RET_KILL_PROCESS);
+}
+
+TEST_CASE("seccomp compile: reopen takes a call back out of deny", "[seccomp]") {
+  SeccompSection s = section({"@system-service"});
+  s.deny = texts({"@keyring", "ptrace"});
+  s.reopen = {text("keyctl", at(6, 11)), text("mount", at(6, 21))};
+  Compiled c = compile(s);
+  INFO(render_all(c.diags));
+  CHECK_FALSE(c.diags.has_errors());
+  CHECK(eval(c.plan, "keyctl") == SECCOMP_RET_ALLOW);
+  CHECK(eval(c.plan, "add_key") == SECCOMP_RET_KILL_PROCESS);
+  CHECK(diagnostic_at(c.diags, at(6, 21), Severity::warning).message.find("nothing denies") !=
         std::string::npos);
 }
 

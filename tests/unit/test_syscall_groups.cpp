@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "compiler/plan/constants.hpp"
 #include "compiler/syscall_groups.hpp"
 
 using namespace harden;
@@ -168,4 +169,77 @@ TEST_CASE("syscall names: numbers and names of the native architecture", "[sysca
   }
   CHECK(syscall_name(-1).empty());
   CHECK(syscall_name(100000).empty());
+}
+
+TEST_CASE("syscall groups: conditions are sorted, documented, resolvable and not also members",
+          "[syscall_groups]") {
+  for (const SyscallGroup& group : syscall_groups()) {
+    INFO(group.name);
+    for (size_t i = 0; i < group.conditions.size(); ++i) {
+      const SyscallCondition& condition = group.conditions[i];
+      INFO(condition.syscall << " " << condition.check.op << " " << condition.check.value);
+      if (i > 0) CHECK(group.conditions[i - 1].syscall <= condition.syscall);
+      CHECK_FALSE(condition.why.empty());
+      CHECK(condition.check.index <= 5);
+      CHECK(evaluate_constant_expression(condition.check.value).has_value());
+      CHECK((condition.check.op == "masked-eq") == !condition.check.mask.empty());
+      if (!condition.check.mask.empty()) {
+        CHECK(evaluate_constant_expression(condition.check.mask).has_value());
+      }
+      const std::string name(condition.syscall);
+      CHECK(seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name.c_str()) >= 0);
+      CHECK_FALSE(contains(expanded(group.name), condition.syscall));
+    }
+  }
+}
+
+TEST_CASE("syscall groups: @service is @system-service less what lint calls dangerous",
+          "[syscall_groups]") {
+  const auto system_service = expanded("@system-service");
+  const auto service = expanded("@service");
+  // Refused outright.
+  const std::set<std::string_view> removed{
+      "add_key",        "clone3", "io_uring_enter",   "io_uring_register",
+      "io_uring_setup", "keyctl", "process_vm_readv", "process_vm_writev",
+      "request_key",    "setns",  "userfaultfd"};
+  // Granted for some arguments only.
+  const std::set<std::string_view> conditional{"clone", "ioctl", "personality", "unshare"};
+  for (std::string_view name : system_service) {
+    INFO(name);
+    CHECK(contains(service, name) == (!removed.contains(name) && !conditional.contains(name)));
+  }
+  for (std::string_view name : service) {
+    INFO(name);
+    CHECK(contains(system_service, name));
+  }
+  auto conditions = syscall_group_conditions("@service");
+  REQUIRE(conditions.has_value());
+  std::set<std::string_view> with_conditions;
+  for (const SyscallCondition& c : *conditions)
+    with_conditions.insert(c.syscall);
+  CHECK(with_conditions == conditional);
+  // A group that grants the call outright beats a nested group's condition.
+  auto wider = syscall_group_conditions("@system-service");
+  REQUIRE(wider.has_value());
+  CHECK(wider->empty());
+}
+
+TEST_CASE("syscall groups: conditions of nested groups are collected, a wider grant wins",
+          "[syscall_groups]") {
+  static constexpr std::string_view kInner[] = {"read"};
+  static constexpr SyscallCondition kInnerConditions[] = {
+      {"ioctl", SyscallCondition::Kind::refuse, {1, "eq", "TIOCSTI"}, "no injected input"},
+      {"write", SyscallCondition::Kind::allow_only, {0, "eq", "1"}, "stdout only"}};
+  static constexpr std::string_view kOuter[] = {"@inner", "close"};
+  static constexpr std::string_view kWide[] = {"@inner", "write"};
+  static constexpr SyscallGroup kTable[] = {{"@inner", "inner", kInner, kInnerConditions},
+                                            {"@outer", "outer", kOuter},
+                                            {"@wide", "wide", kWide}};
+  auto outer = syscall_group_conditions("@outer", kTable);
+  REQUIRE(outer.has_value());
+  REQUIRE(outer->size() == 2);
+  auto wide = syscall_group_conditions("@wide", kTable);
+  REQUIRE(wide.has_value());
+  REQUIRE(wide->size() == 1);
+  CHECK(wide->front().syscall == "ioctl");
 }
