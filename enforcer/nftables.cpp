@@ -6,10 +6,15 @@
 // Two steps use it. Scope "uid" and "cgroup" rules live in the host's network namespace and
 // are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
 // namespace and are installed right after it exists.
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
+#include <optional>
 
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
@@ -42,11 +47,37 @@ std::string error_messages(const char* text) {
   return out.empty() ? trimmed(text) : out;
 }
 
+// libnftables opens its netlink socket lazily and, when it cannot (no NETLINK_NETFILTER in a
+// restricted container, a seccomp filter, an exhausted fd table), prints "mnl.c:NN: Unable to
+// initialize Netlink socket" and calls exit(3) from inside the library: harden would end with
+// a code it does not document, without its own message, and before undoing anything. So the
+// same socket is opened (and bound, as libmnl does) first; only when that works is libnftables
+// handed control.
+std::expected<void, std::string> netfilter_netlink_usable() {
+  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) {
+    return std::unexpected(std::string("cannot open a netfilter netlink socket (socket(AF_NETLINK, "
+                                       "NETLINK_NETFILTER): ") +
+                           std::strerror(errno) + "); nftables is not reachable from here");
+  }
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  const int error = errno;
+  ::close(fd);
+  if (bound != 0) {
+    return std::unexpected(std::string("cannot bind a netfilter netlink socket: ") +
+                           std::strerror(error) + "; nftables is not reachable from here");
+  }
+  return {};
+}
+
 }  // namespace
 
 namespace host {
 
 std::expected<std::string, std::string> nft_run(const std::string& script) {
+  if (auto usable = netfilter_netlink_usable(); !usable) return std::unexpected(usable.error());
   const auto library = load_nft_library();
   if (!library) return std::unexpected(library.error());
   // Freed by the library it came from.
