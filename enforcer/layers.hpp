@@ -59,6 +59,10 @@ namespace cgroup {
 // Where each controller lives (v2 or v1) and whether harden runs in a systemd service.
 // Only reads /proc; the step decides what to do with it.
 CgroupLayout detect_layout(char* const* environ);
+// The systemd unit (a .service or .scope) whose cgroup the process is in, from facts a caller
+// cannot set by itself: its membership in a hierarchy systemd manages (the text of
+// /proc/self/cgroup) and systemd being PID 1 (/proc/1/comm). Empty when it is not in one.
+std::string systemd_unit_of(std::string_view proc_self_cgroup, std::string_view pid1_comm);
 }  // namespace cgroup
 
 namespace namespaces {

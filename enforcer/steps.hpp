@@ -59,7 +59,7 @@ struct CgroupHierarchy {
 
 struct CgroupLayout {
   std::optional<CgroupHierarchy> memory, pids, cpu;  // absent: the host lacks the controller
-  std::string systemd_unit;                          // the .service harden runs in, empty when none
+  std::string systemd_unit;  // the .service or .scope harden runs in (systemd_unit_of), or empty
 };
 
 // How to launch, besides the plan: choices of the caller, not of the policy.
