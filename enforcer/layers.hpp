@@ -29,6 +29,7 @@ HARDEN_LAYER(no_new_privs)       // process.cpp
 HARDEN_LAYER(mdwe)               // process.cpp: memory_deny_write_execute
 HARDEN_LAYER(working_directory)  // process.cpp
 HARDEN_LAYER(fds)                // fds.cpp
+HARDEN_LAYER(signals)            // process.cpp
 HARDEN_LAYER(seccomp)            // seccomp.cpp
 HARDEN_LAYER(cgroup)             // cgroup.cpp
 HARDEN_LAYER(landlock)           // landlock.cpp

@@ -19,7 +19,7 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 20> kSteps{{
+constexpr std::array<Step, 21> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
@@ -98,6 +98,12 @@ constexpr std::array<Step, 20> kSteps{{
      "close every fd but stdio and the declared ones, after every step that could "
      "still need one",
      exit_code::kFds, fds::wanted, fds::apply},
+    {"signals",
+     "ignored dispositions and the signal mask survive execve: a caller's ignored SIGINT or "
+     "blocked SIGTERM would make the target deaf to them; reset after every fork (the "
+     "supervisor blocks what it forwards before forking) and before seccomp, whose filter need "
+     "not allow rt_sigaction",
+     exit_code::kSignals, signals::wanted, signals::apply},
     {"seccomp",
      "last before execve: from here on only the policy's syscalls (plus execve "
      "itself, in @default) are possible",

@@ -41,6 +41,7 @@ inline constexpr int kNftables = 217;
 inline constexpr int kNftablesNetns = 218;
 inline constexpr int kLsm = 219;
 inline constexpr int kMemoryDenyWriteExecute = 220;
+inline constexpr int kSignals = 221;
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,

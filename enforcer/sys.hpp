@@ -77,6 +77,9 @@ class Sys {
   // denied call would wait for an answer that never comes) and the supervisor says why.
   virtual int hand_over_listener(int listener) = 0;
   virtual int execve(const char* path, char* const argv[], char* const envp[]) = 0;
+  // Every signal's disposition to SIG_DFL (1..NSIG-1 but SIGKILL and SIGSTOP, and the C
+  // library's own, which execve resets anyway) and an empty signal mask.
+  virtual int reset_signals() = 0;
 
   // Host-level state, through libnftables and libaudit. Besides errno, `error` gets the
   // library's own message where it says more (nft's parser points into the ruleset).
@@ -224,6 +227,7 @@ class RealSys : public Sys {
   int seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) override;
   int hand_over_listener(int listener) override;
   int execve(const char* path, char* const argv[], char* const envp[]) override;
+  int reset_signals() override;
   int nft_replace_table(const std::string& table, const std::string& ruleset,
                         std::string& error) override;  // nftables.cpp
   int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,

@@ -106,8 +106,9 @@ static int usage_error(const char* message) {
 
 /* ---- status ---------------------------------------------------------------------------- */
 
-static const char* const kStatusKeys[] = {"Uid",    "Gid",    "Groups", "CapInh",     "CapPrm",
-                                          "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"};
+static const char* const kStatusKeys[] = {"Uid",    "Gid",    "Groups",     "CapInh",
+                                          "CapPrm", "CapEff", "CapBnd",     "CapAmb",
+                                          "SigBlk", "SigIgn", "NoNewPrivs", "Seccomp"};
 #define STATUS_KEY_COUNT (sizeof kStatusKeys / sizeof kStatusKeys[0])
 
 /* Copies the interesting lines of /proc/self/status as they are. Returns 0 if /proc was

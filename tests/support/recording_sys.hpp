@@ -85,6 +85,7 @@ class RecordingSys final : public Sys {
     errno = ENOENT;
     return -1;
   }
+  int reset_signals() override { return record("reset_signals"); }
   int nft_replace_table(const std::string& table, const std::string&, std::string& error) override {
     const int rc = record("nft_replace_table " + table);
     if (rc != 0) error = "recorded failure";

@@ -108,7 +108,8 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
        "prctl 38 1",  // PR_SET_NO_NEW_PRIVS
        "landlock_create_ruleset fs=0x0 net=0x2 scoped=0x3",
        "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset", "chdir /work",
-       "close_range 3 4", "close_range 6 4294967295", "seccomp 1 0", "execve /bin/target"});
+       "close_range 3 4", "close_range 6 4294967295", "reset_signals", "seccomp 1 0",
+       "execve /bin/target"});
   CHECK(sys.calls == expected);
 }
 
@@ -130,6 +131,8 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("filesystem") < at("credentials"));
   CHECK(at("limits") < at("capabilities"));
   CHECK(at("fds") < at("seccomp"));
+  CHECK(at("session") < at("signals"));        // after every fork: the supervisor blocks before it
+  CHECK(at("signals") < at("seccomp"));        // the filter need not allow rt_sigaction
   CHECK(at("cgroup") < at("namespaces"));      // host pid and root; a cgroup ns rooted at it
   CHECK(at("cgroup") < at("session"));         // a supervisor stays within the limits
   CHECK(at("cgroup") < at("mounts"));          // /sys/fs/cgroup is still visible
