@@ -126,8 +126,13 @@ std::vector<Setting> settings_for(const CgroupPlan& plan, bool memory, bool pids
   return out;
 }
 
-StepResult make_dir(Sys& sys, const std::string& path) {
-  if (sys.mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+// Makes a directory unless it exists; one it makes is this launch's to remove should the
+// launch stop before execve.
+StepResult make_dir(Sys& sys, ExecContext& ctx, const std::string& path) {
+  if (sys.mkdir(path.c_str(), 0755) == 0) {
+    return rollback::note(sys, ctx, {HostChange::Kind::cgroup_dir, path, std::nullopt});
+  }
+  if (errno != EEXIST) {
     const bool denied = errno == EACCES || errno == EPERM || errno == EROFS;
     return step_failed(errno, "mkdir(" + path + ")" +
                                   (denied ? " (cgroup limits need root, or a cgroup delegated "
@@ -271,7 +276,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
       enable += (enable.empty() ? "+" : " +") + std::string(c);
     }
     const std::string base = h->own_dir + "/harden";
-    if (auto r = make_dir(sys, base); !r) return r;
+    if (auto r = make_dir(sys, ctx, base); !r) return r;
     if (h->v2) {
       // Controllers reach a child only when every ancestor enables them for its subtree.
       // The kernel refuses this (EBUSY) in a non-root cgroup that has processes of its own.
@@ -288,7 +293,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     }
     remove_stale(sys, base, name);
     const std::string dir = base + "/" + name;
-    if (auto r = make_dir(sys, dir); !r) return r;
+    if (auto r = make_dir(sys, ctx, dir); !r) return r;
     for (const Setting& s : settings_for(cgroup, memory, pids, cpu, h->v2)) {
       const std::string file = dir + "/" + s.file;
       if (sys.write_file(file.c_str(), s.value) != 0 && !(s.optional && errno == ENOENT)) {

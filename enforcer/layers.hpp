@@ -2,6 +2,8 @@
 // wanted(plan) says whether the policy asks for the layer, apply(plan, sys, ctx) does it.
 #pragma once
 
+#include <functional>
+
 #include "enforcer/steps.hpp"
 
 namespace harden::enforce {
@@ -13,6 +15,7 @@ namespace harden::enforce {
   }
 
 HARDEN_LAYER(verify)             // steps.cpp
+HARDEN_LAYER(host_guard)         // rollback.cpp
 HARDEN_LAYER(audit)              // audit.cpp
 HARDEN_LAYER(nftables)           // nftables.cpp: scope uid and cgroup, in the host's netns
 HARDEN_LAYER(namespaces)         // namespaces.cpp
@@ -40,6 +43,18 @@ namespace environment {
 // Builds the target's environment from the plan and harden's own environment.
 void build(const PlanData& plan, char* const* environ, ExecContext& ctx);
 }  // namespace environment
+
+namespace rollback {
+// Records a change a host step made (and tells the guardian, when there is one).
+StepResult note(Sys& sys, ExecContext& ctx, HostChange change);
+// Undoes `changes` newest first: everything but cgroup directories, then `before_cgroups()`,
+// then those. Returns what could not be undone.
+std::vector<std::string> undo(Sys& sys, std::span<const HostChange> changes,
+                              const std::function<void()>& before_cgroups);
+// After a failed step or execve: has the guardian undo this launch's changes and waits for it,
+// or (without a guardian) undoes them itself.
+void after_failure(Sys& sys, ExecContext& ctx);
+}  // namespace rollback
 
 namespace exec {
 // execve the target, searching ctx.search_path for a bare name. Returns only on failure:

@@ -19,10 +19,15 @@ using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does. Host-level and namespace layers
 // (issues for nftables, audit, namespaces, mounts, Landlock, LSM labels) slot in here.
-constexpr std::array<Step, 21> kSteps{{
+constexpr std::array<Step, 22> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"host-guard",
+     "before the first host step, and outside the launch's cgroup: a process that keeps the "
+     "privileges to undo what the host steps add should the launch stop before execve (after "
+     "the uid change or a user namespace, harden cannot)",
+     exit_code::kHostGuard, host_guard::wanted, host_guard::apply},
     {"audit",
      "host state while harden still holds the host's CAP_AUDIT_CONTROL (a user "
      "namespace would take it away), so the watches exist before the target's first "
@@ -162,6 +167,7 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
       }
       message += " (policy " + data.policy_file + "); the target was not started\n";
       report(message);
+      rollback::after_failure(sys, ctx);
       return step.exit_code;
     }
   }
@@ -170,6 +176,7 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
   report("harden: cannot execute '" + (ctx.argv_storage.empty() ? "" : ctx.argv_storage[0]) +
          "': " + error.detail +
          (error.error ? std::string(": ") + std::strerror(error.error) : "") + "\n");
+  rollback::after_failure(sys, ctx);
   return code;
 }
 

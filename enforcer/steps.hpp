@@ -42,6 +42,7 @@ inline constexpr int kNftablesNetns = 218;
 inline constexpr int kLsm = 219;
 inline constexpr int kMemoryDenyWriteExecute = 220;
 inline constexpr int kSignals = 221;
+inline constexpr int kHostGuard = 222;
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,
@@ -70,15 +71,26 @@ struct LaunchOptions {
   bool supervise = false;
 };
 
+// What this launch changed on the host, and the guardian that undoes it if the launch
+// stops before execve (rollback.cpp).
+struct HostRollback {
+  std::vector<HostChange> changes;  // in the order made
+  int record_fd = -1;               // to the guardian (close-on-exec); -1 without one
+  int done_fd = -1;                 // from the guardian: EOF once it has undone them
+  bool guardian_lost = false;       // a note could not reach it: harden undoes by itself
+};
+
 // Everything the steps need besides the plan, prepared before the first step so the steps
 // themselves allocate nothing on the success path.
 struct ExecContext {
   std::vector<std::string> argv_storage;
   std::vector<char*> argv;  // null-terminated
   std::vector<std::string> env_storage;
-  std::vector<char*> envp;        // null-terminated
-  std::string search_path;        // PATH used to find a bare command name
-  std::vector<int> keep_fds;      // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
+  std::vector<char*> envp;  // null-terminated
+  std::string search_path;  // PATH used to find a bare command name
+  // sorted: fds besides 0-2 that the fds step leaves open (declared + LISTEN_FDS, and the
+  // rollback guardian's, which are close-on-exec)
+  std::vector<int> keep_fds;
   int kernel_last_cap = 40;       // /proc/sys/kernel/cap_last_cap, or probed (prepare.cpp)
   bool supervise = false;         // LaunchOptions::supervise: fork a supervisor in any case
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
@@ -95,6 +107,7 @@ struct ExecContext {
   // abstract socket); empty when none is passed. A constructed root must bind a path socket
   // in at the same place, or sd_notify() from the target cannot reach it.
   std::string notify_socket;
+  HostRollback host;
 };
 
 struct StepError {

@@ -7,9 +7,12 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <string_view>
 #include <utility>
@@ -40,6 +43,21 @@ struct LandlockRulesetAttr {
   uint64_t handled_access_fs = 0;
   uint64_t handled_access_net = 0;
   uint64_t scoped = 0;
+};
+
+// One thing a launch changed on the host, recorded so that a launch that does not reach
+// execve can put it back (rollback.cpp).
+struct HostChange {
+  enum class Kind : uint8_t {
+    audit_rule_added,    // `text`: the rule as libaudit sent it (audit_rule_data bytes)
+    audit_rule_removed,  // `text`: a rule of the policy's owner removed as stale, as above
+    nft_table,           // `text`: table name; `previous`: the table as it was, or none
+    cgroup_dir,          // `text`: a cgroup directory this launch made
+  };
+  Kind kind = Kind::cgroup_dir;
+  std::string text;
+  std::optional<std::string> previous;
+  bool operator==(const HostChange&) const = default;
 };
 
 class Sys {
@@ -85,8 +103,24 @@ class Sys {
   // library's own message where it says more (nft's parser points into the ruleset).
   virtual int nft_replace_table(const std::string& table, const std::string& ruleset,
                                 std::string& error) = 0;
-  virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
-                                  std::string& error) = 0;
+  // The table as `nft list table` prints it (a script that recreates it) in `saved`, or
+  // nullopt when there is no such table.
+  virtual int nft_save_table(const std::string& table, std::optional<std::string>& saved,
+                             std::string& error) = 0;
+  // Appends to `changes` each rule it added (not those already present) and removed.
+  virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
+                                  std::vector<HostChange>& changes) = 0;
+  // Undoes one change: deletes an added audit rule, adds back a removed one, restores or
+  // deletes an nft table, removes a cgroup directory (EBUSY while a process is in it).
+  virtual int undo_host_change(const HostChange& change, std::string& error) = 0;
+  // The rollback guardian (rollback.cpp): a process forked now that keeps harden's
+  // privileges, learns each change through `record_fd` and, unless this process (or the
+  // child that carries on the launch) reaches execve, undoes them all; `done_fd` reads EOF once
+  // it has (cgroup directories excepted: they go when the launch's last process has left).
+  virtual int host_guard_start(int& record_fd, int& done_fd) = 0;
+  virtual int host_guard_note(int record_fd, const HostChange& change) = 0;
+  // The launch failed: tells the guardian (closes record_fd) and waits for done_fd's EOF.
+  virtual int host_guard_finish(int record_fd, int done_fd) = 0;
   // 1 when this process shares PID 1's network namespace (the host's), 0 when not.
   virtual int in_initial_netns() = 0;
   // 1 when the LSM is active; 0 when it is not, with the evidence in `why`.
@@ -230,11 +264,17 @@ class RealSys : public Sys {
   int reset_signals() override;
   int nft_replace_table(const std::string& table, const std::string& ruleset,
                         std::string& error) override;  // nftables.cpp
-  int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
-                          std::string& error) override;                // audit.cpp
-  int in_initial_netns() override;                                     // nftables.cpp
-  int lsm_enabled(Lsm lsm, std::string& why) override;                 // lsm.cpp
-  int lsm_set_exec_label(Lsm lsm, const std::string& label) override;  // lsm.cpp
+  int nft_save_table(const std::string& table, std::optional<std::string>& saved,
+                     std::string& error) override;  // nftables.cpp
+  int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
+                          std::vector<HostChange>& changes) override;           // audit.cpp
+  int undo_host_change(const HostChange& change, std::string& error) override;  // rollback.cpp
+  int host_guard_start(int& record_fd, int& done_fd) override;                  // rollback.cpp
+  int host_guard_note(int record_fd, const HostChange& change) override;        // rollback.cpp
+  int host_guard_finish(int record_fd, int done_fd) override;                   // rollback.cpp
+  int in_initial_netns() override;                                              // nftables.cpp
+  int lsm_enabled(Lsm lsm, std::string& why) override;                          // lsm.cpp
+  int lsm_set_exec_label(Lsm lsm, const std::string& label) override;           // lsm.cpp
   uid_t geteuid() override;
   gid_t getegid() override;
   int unshare(int flags) override;
@@ -268,6 +308,9 @@ class RealSys : public Sys {
  private:
   // In a supervised child: the page shared with the supervisor for the listener hand-over.
   SupervisorLink* link_ = nullptr;
+  // With a rollback guardian: a word in a page shared with it, 1 while execve is under way
+  // (execve() sets and clears it), so the guardian can tell an execve from an exit.
+  std::atomic<uint32_t>* exec_started_ = nullptr;
 };
 
 }  // namespace harden

@@ -68,16 +68,21 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{"mkdir /cg/memory/own/harden",
+  std::vector<std::string> expected{"host_guard_start",
+                                    "mkdir /cg/memory/own/harden",
+                                    "host_guard_note 90 cgroup /cg/memory/own/harden",
                                     "mkdir /cg/memory/own/harden/order-100",
+                                    "host_guard_note 90 cgroup /cg/memory/own/harden/order-100",
                                     "write /cg/memory/own/harden/order-100/memory.limit_in_bytes "
                                     "67108864",
                                     "write /cg/memory/own/harden/order-100/"
                                     "memory.memsw.limit_in_bytes 67108864",
                                     "mkdir /cg/unified/harden",
+                                    "host_guard_note 90 cgroup /cg/unified/harden",
                                     "write /cg/unified/cgroup.subtree_control +pids",
                                     "write /cg/unified/harden/cgroup.subtree_control +pids",
                                     "mkdir /cg/unified/harden/order-100",
+                                    "host_guard_note 90 cgroup /cg/unified/harden/order-100",
                                     "write /cg/unified/harden/order-100/pids.max 32",
                                     "write /cg/memory/own/harden/order-100/cgroup.procs 100",
                                     "write /cg/unified/harden/order-100/cgroup.procs 100",
@@ -108,8 +113,10 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
        "prctl 38 1",  // PR_SET_NO_NEW_PRIVS
        "landlock_create_ruleset fs=0x0 net=0x2 scoped=0x3",
        "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset", "chdir /work",
-       "close_range 3 4", "close_range 6 4294967295", "reset_signals", "seccomp 1 0",
-       "execve /bin/target"});
+       "close_range 3 4", "close_range 6 89", "close_range 92 4294967295", "reset_signals",
+       "seccomp 1 0", "execve /bin/target",
+       // The recorder's execve fails: the rollback guardian is told, and undoes.
+       "host_guard_finish 90 91"});
   CHECK(sys.calls == expected);
 }
 
@@ -142,6 +149,8 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("mdwe") < at("seccomp"));           // the filter need not allow prctl
   CHECK(at("landlock") < at("seccomp"));
   CHECK(at("audit") < at("namespaces"));
+  CHECK(at("host-guard") < at("audit"));   // before the first host change
+  CHECK(at("host-guard") < at("cgroup"));  // outside the launch's cgroup, which it removes
   CHECK(at("nftables") < at("namespaces"));
   CHECK(at("namespaces") < at("nftables-netns"));
   CHECK(at("nftables-netns") < at("session"));
@@ -181,7 +190,8 @@ TEST_CASE("memory_deny_write_execute: PR_SET_MDWE after no_new_privs, before sec
     sys.fail_errno = EINVAL;
     ExecContext ctx = context_for(plan.data());
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kMemoryDenyWriteExecute);
-    CHECK(sys.calls.back() == mdwe);
+    CHECK(sys.calls.at(sys.calls.size() - 2) == mdwe);
+    CHECK(sys.calls.back() == "host_guard_finish 90 91");  // the cgroup is undone
   }
   {
     // Off, the default: no such call.
@@ -199,7 +209,8 @@ TEST_CASE("a failing step stops everything after it and names its exit code", "[
   RecordingSys sys;
   sys.fail_call = "setresuid";
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCredentials);
-  CHECK(sys.calls.back() == "setresuid 65534");
+  CHECK(sys.calls.at(sys.calls.size() - 2) == "setresuid 65534");
+  CHECK(sys.calls.back() == "host_guard_finish 90 91");  // the cgroup is undone
   CHECK(std::none_of(sys.calls.begin(), sys.calls.end(), [](const std::string& c) {
     return c.rfind("execve", 0) == 0 || c.rfind("seccomp", 0) == 0;
   }));
@@ -228,7 +239,8 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   REQUIRE(fork != sys.calls.end());
   CHECK(*(fork - 1) == "write /cg/unified/harden/order-100/cgroup.procs 100");
   CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
-        std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail"});
+        std::vector<std::string>{"fork_supervised", "setsid", "chdir /jail",
+                                 "host_guard_finish 90 91"});  // the cgroup is undone
   CHECK(ctx.under_supervisor);
 }
 
@@ -324,9 +336,11 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
     CHECK(calls_until_chroot(sys.calls) ==
           std::vector<std::string>{
-              "audit_replace_rules harden:order 2", "nft_replace_table harden_order", "setsid",
-              "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
-              "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
+              "host_guard_start", "audit_replace_rules harden:order 2",
+              "nft_save_table harden_order", "host_guard_note 90 nft harden_order (none)",
+              "nft_replace_table harden_order", "setsid", "lsm_enabled apparmor",
+              "lsm_set_exec_label apparmor harden-order", "lsm_enabled selinux",
+              "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
   }
   // Scope netns: inside the sandbox's new network namespace, so after the unshare.
   PlanData data = host_plan(NetworkScope::netns);
@@ -341,8 +355,11 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
            sys.calls.begin();
   };
-  CHECK(sys.calls.front() == "audit_replace_rules harden:order 2");
+  CHECK(sys.calls.front() == "host_guard_start");
+  CHECK(sys.calls.at(1) == "audit_replace_rules harden:order 2");
   CHECK(index("unshare") < index("in_initial_netns"));
+  // A namespace harden made ends with the launch, its table with it: nothing to save.
+  CHECK(index("nft_save_table") == static_cast<long>(sys.calls.size()));
   CHECK(index("in_initial_netns") < index("nft_replace_table harden_order"));
   CHECK(index("nft_replace_table") < index("setsid"));
   CHECK(index("setsid") < index("lsm_enabled"));
@@ -357,7 +374,8 @@ TEST_CASE("scope netns refuses to replace the host's own firewall", "[steps][hos
   sys.lsm_active = true;
   sys.initial_netns = true;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNftablesNetns);
-  CHECK(sys.calls.back() == "in_initial_netns");
+  CHECK(sys.calls.at(sys.calls.size() - 2) == "in_initial_netns");
+  CHECK(sys.calls.back() == "host_guard_finish 90 91");
 }
 
 TEST_CASE("a failing host step stops the launch with its own exit code", "[steps][host]") {
@@ -372,7 +390,8 @@ TEST_CASE("a failing host step stops the launch with its own exit code", "[steps
     sys.lsm_active = true;
     sys.fail_call = call;
     CHECK(enforce_and_exec(plan, ctx, sys) == code);
-    CHECK(sys.calls.back().rfind(call, 0) == 0);
+    CHECK(sys.calls.at(sys.calls.size() - 2).rfind(call, 0) == 0);
+    CHECK(sys.calls.back() == "host_guard_finish 90 91");
     CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
                        [](const std::string& c) { return c.rfind("execve", 0) == 0; }));
   }
@@ -386,7 +405,8 @@ TEST_CASE("an inactive LSM refuses the launch unless the label is optional", "[s
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;  // both LSMs inactive
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kLsm);
-    CHECK(sys.calls.back() == "lsm_enabled apparmor");
+    CHECK(sys.calls.at(sys.calls.size() - 2) == "lsm_enabled apparmor");
+    CHECK(sys.calls.back() == "host_guard_finish 90 91");
   }
   data.lsm.optional = true;
   const Plan plan = PlanFactory::make(data);
