@@ -223,13 +223,13 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
       case CgroupPlan::UnderSystemd::kLeave: {
         // Never drop a limit without saying so: the unit must carry them.
         std::string limits;
-        if (cgroup.memory_max) limits += " memory (MemoryMax=)";
-        if (cgroup.pids_max) limits += " pids (TasksMax=)";
-        if (cgroup.cpu_quota_us) limits += " cpu (CPUQuota=)";
+        if (cgroup.memory_max) limits += ", memory (MemoryMax=)";
+        if (cgroup.pids_max) limits += ", pids (TasksMax=)";
+        if (cgroup.cpu_quota_us) limits += ", cpu (CPUQuota=)";
         const std::string note =
             "harden: warning: [cgroup] systemd = \"leave\": harden runs in "
             "systemd unit " +
-            layout.systemd_unit + " and sets none of the policy's limits (" + limits.substr(1) +
+            layout.systemd_unit + " and sets none of the policy's limits (" + limits.substr(2) +
             "); the unit must set them\n";
         (void)!::write(STDERR_FILENO, note.data(), note.size());
         return {};
