@@ -5,10 +5,12 @@
 // real tools: `auditctl -l`, `nft list tables` / `list table`, the cgroup tree. Every object a
 // test makes has a unique name and is removed by an RAII guard, whatever happens.
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <functional>
 #include <sstream>
@@ -290,4 +292,40 @@ TEST_CASE("rollback: a refused launch removes the cgroups it made", "[rollback][
   INFO(ran.describe());
   REQUIRE(ran.exited(kProbeExitOk));
   CHECK(parse_probe(ran.out)["cgroup"].find("/harden/" + name + "-") != std::string::npos);
+}
+
+TEST_CASE("rollback: harden killed before execve leaves no audit rule and no cgroup behind",
+          "[rollback][audit][cgroup][root]") {
+  require_root();
+  Box box;
+  const std::string name = unique_name("rbk");
+  AuditRulesGuard guard(name);
+  struct Cleanup {
+    std::string name;
+    ~Cleanup() {
+      for (const std::string& entry : cgroup_tree(name)) {
+        if (entry.find(" ") == std::string::npos) ::rmdir(entry.c_str());
+      }
+    }
+  } cleanup{name};
+  // The attacker's timing, made exact: a parent filter kills harden (SIGSYS, no clean-up of
+  // its own runs) at its first chdir(2), the working-directory step, after the uid change.
+  const std::string policy =
+      write_policy(box.dir, "killed",
+                   "[policy]\nname = \"" + name + "\"\n" + kIdentity +
+                       "[exec]\nworking_directory = \"/\"\n[cgroup]\npids = 16\n"
+                       "[[audit.watch]]\npath = \"" +
+                       box.dir.file("watched") + "\"\n");
+  const std::string audit_before = auditctl_list();
+  const std::vector<std::string> tree_before = cgroup_tree(name);
+  const RunResult r =
+      run({probe_binary(), "kill-on-syscall", std::to_string(SYS_chdir), harden_binary(),
+           "--policy", policy, "--", box.probe, "touch", box.marker},
+          {.timeout = kTimeout});
+  INFO(r.describe());
+  CHECK(r.killed_by(SIGSYS));
+  CHECK_FALSE(path_exists(box.marker));
+  CHECK(settled({audit_before}, [] { return std::vector<std::string>{auditctl_list()}; }) ==
+        std::vector<std::string>{audit_before});
+  CHECK(settled(tree_before, [&] { return cgroup_tree(name); }) == tree_before);
 }
