@@ -67,6 +67,11 @@ std::vector<Failure> failures(const std::string& probe) {
        {},
        probe + ".no-such-program",
        exit_code::kNotFound},
+      {"a program that cannot be executed (no execute permission)",
+       "",
+       {},
+       probe + ".plain",
+       exit_code::kCannotExecute},
       // In the child of a supervisor.
       {"a working directory that does not exist, supervised",
        "[exec]\nworking_directory = "
@@ -111,6 +116,7 @@ struct Box {
     dir.chmod(0755);
     probe = dir.file("probe");
     copy_file(probe_binary(), probe, 0755);
+    write_file(probe + ".plain", "#!/bin/sh\nexit 0\n", 0644);  // see failures()
     marker = dir.file("target-ran");
   }
 };
