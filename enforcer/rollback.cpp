@@ -9,10 +9,12 @@
 // terminal does not stop it), in harden's cgroup (not the launch's, which it must be able to
 // remove). It reads the changes from a socket, close-on-exec on harden's side. At EOF either
 // the last holder of the socket executed the target (a word in a shared page says an execve
-// was under way: the guardian exits) or every holder ended without (the guardian undoes,
-// newest first). A failing harden closes its end and waits until the guardian has undone all
-// but the cgroup directories, which go once the launch's last process has left them.
+// was under way: the guardian exits) or every holder ended without (killed, say: the guardian
+// undoes, newest first). A failing harden says so in the page and waits there (futex: it may
+// be under its seccomp filter already) until the guardian has undone all but the cgroup
+// directories, which go once the launch's last process has left them.
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,6 +41,16 @@ namespace {
 
 // How long a guardian waits for the launch's last process to leave a cgroup it made.
 constexpr auto kCgroupWait = std::chrono::seconds(30);
+// How often a guardian looks at the page while it waits for changes; how long a failed
+// harden waits for the guardian (which may have died) at most.
+constexpr int kGuardPollMs = 10;
+constexpr long kFinishWaitNs = 10'000'000;
+constexpr int kFinishWaits = 500;  // 5 s
+
+long futex(std::atomic<uint32_t>& word, int op, uint32_t value, const timespec* timeout) {
+  // Not FUTEX_PRIVATE_FLAG: the word lives in a MAP_SHARED page of two processes.
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), op, value, timeout, nullptr, 0);
+}
 
 void say(std::string_view text) {
   while (!text.empty()) {
@@ -109,7 +121,7 @@ void close_all_but(int a, int b) {
   syscall(SYS_close_range, high + 1, ~0U, 0U);
 }
 
-[[noreturn]] void guard(int records, int done, const std::atomic<uint32_t>& exec_started) {
+[[noreturn]] void guard(int records, int done, HostGuardPage& page) {
   // Out of the caller's session and process group: a Ctrl-C or a kill of the group stops
   // the launch, never its undoing.
   ::setsid();
@@ -125,16 +137,26 @@ void close_all_but(int a, int b) {
   std::vector<HostChange> changes;
   std::string buffer;
   char chunk[4096];
+  bool failed = false;
   for (;;) {
-    const ssize_t n = ::read(records, chunk, sizeof chunk);
+    // Once harden says it failed, take what is left in the socket and stop reading.
+    failed = page.failed.load(std::memory_order_acquire) != 0;
+    pollfd readable{records, POLLIN, 0};
+    if (!failed && ::poll(&readable, 1, kGuardPollMs) == 0) continue;
+    const ssize_t n = ::recv(records, chunk, sizeof chunk, failed ? MSG_DONTWAIT : 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) break;  // EOF (an execve or an exit), or drained after a failure
     buffer.append(chunk, static_cast<size_t>(n));
     decode(buffer, changes);
   }
-  if (exec_started.load(std::memory_order_acquire) != 0) _exit(0);  // the target runs
+  if (!failed && page.exec_started.load(std::memory_order_acquire) != 0) _exit(0);  // it runs
   RealSys sys;
-  for (const std::string& error : enforce::rollback::undo(sys, changes, [&] { ::close(done); })) {
+  const auto undone = [&] {
+    ::close(done);
+    page.done.store(1, std::memory_order_release);
+    futex(page.done, FUTEX_WAKE, 1, nullptr);
+  };
+  for (const std::string& error : enforce::rollback::undo(sys, changes, undone)) {
     say("harden: the launch failed and " + error + "; undo it by hand (harden down)\n");
   }
   _exit(0);
@@ -169,12 +191,13 @@ int RealSys::host_guard_start(int& record_fd, int& done_fd) {
     errno = error;
     return -1;
   }
-  void* page = ::mmap(nullptr, sizeof(std::atomic<uint32_t>), PROT_READ | PROT_WRITE,
+  void* page = ::mmap(nullptr, sizeof(HostGuardPage), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page != MAP_FAILED) new (page) HostGuardPage;
   const pid_t middle = page == MAP_FAILED ? -1 : ::fork();
   if (middle == 0) {
     if (::fork() != 0) _exit(0);  // the guardian is the grandchild
-    guard(records[0], done[1], *static_cast<std::atomic<uint32_t>*>(page));
+    guard(records[0], done[1], *static_cast<HostGuardPage*>(page));
   }
   const int error = errno;
   ::close(records[0]);
@@ -187,7 +210,7 @@ int RealSys::host_guard_start(int& record_fd, int& done_fd) {
     // SIGCHLD ignored, and then the middle's status is gone.)
     pollfd alive{done[0], POLLIN, 0};
     if (::poll(&alive, 1, 0) == 0) {
-      exec_started_ = new (page) std::atomic<uint32_t>(0);
+      guard_page_ = static_cast<HostGuardPage*>(page);
       record_fd = records[1];
       done_fd = done[0];
       return 0;
@@ -195,7 +218,7 @@ int RealSys::host_guard_start(int& record_fd, int& done_fd) {
   }
   ::close(records[1]);
   ::close(done[0]);
-  if (page != MAP_FAILED) ::munmap(page, sizeof(std::atomic<uint32_t>));
+  if (page != MAP_FAILED) ::munmap(page, sizeof(HostGuardPage));
   errno = middle < 0 ? error : EAGAIN;
   return -1;
 }
@@ -212,15 +235,17 @@ int RealSys::host_guard_note(int record_fd, const HostChange& change) {
   return 0;
 }
 
-int RealSys::host_guard_finish(int record_fd, int done_fd) {
-  ::close(record_fd);
-  char byte;
-  ssize_t n;
-  while ((n = ::read(done_fd, &byte, 1)) != 0) {
-    if (n < 0 && errno != EINTR) break;  // a filter refusing read: the guardian goes on alone
+int RealSys::host_guard_finish(int, int) {
+  // No close or read: this may run under the target's filter (an execve that failed), and
+  // what it does not allow could kill harden or hide its exit status.
+  if (!guard_page_) return -1;
+  guard_page_->failed.store(1, std::memory_order_release);
+  for (int i = 0; i < kFinishWaits; ++i) {
+    if (guard_page_->done.load(std::memory_order_acquire) != 0) return 0;
+    const timespec wait{0, kFinishWaitNs};
+    futex(guard_page_->done, FUTEX_WAIT, 0, &wait);
   }
-  ::close(done_fd);
-  return n == 0 ? 0 : -1;
+  return -1;  // the guardian died (or is stuck): it undoes nothing more from here
 }
 
 int RealSys::undo_host_change(const HostChange& change, std::string& error) {
@@ -309,8 +334,8 @@ void after_failure(Sys& sys, ExecContext& ctx) {
   HostRollback& host = ctx.host;
   if (host.record_fd >= 0) {
     // The guardian undoes; wait for it, so whoever started harden finds the host as it was.
-    // (Should the wait itself fail, under a filter that refuses read, the guardian goes on.)
-    // A guardian that died has undone nothing: do what can be done from here.
+    // A guardian that could not be told a change (it died) cannot undo it: harden does
+    // what it can itself.
     sys.host_guard_finish(host.record_fd, host.done_fd);
     host.record_fd = host.done_fd = -1;
     if (!host.guardian_lost) return;

@@ -76,7 +76,7 @@ struct LaunchOptions {
 struct HostRollback {
   std::vector<HostChange> changes;  // in the order made
   int record_fd = -1;               // to the guardian (close-on-exec); -1 without one
-  int done_fd = -1;                 // from the guardian: EOF once it has undone them
+  int done_fd = -1;                 // from the guardian: hangs up when it is gone
   bool guardian_lost = false;       // a note could not reach it: harden undoes by itself
 };
 

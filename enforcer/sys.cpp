@@ -118,10 +118,10 @@ int RealSys::seccomp_load_listener(std::span<const sock_filter> program, unsigne
 int RealSys::execve(const char* path, char* const argv[], char* const envp[]) {
   // Tells a rollback guardian that the EOF it is about to see is this execve's (close-on-exec),
   // not an exit; a failed execve takes it back. Memory only: no syscall a filter could refuse.
-  if (exec_started_) exec_started_->store(1, std::memory_order_release);
+  if (guard_page_) guard_page_->exec_started.store(1, std::memory_order_release);
   const int rc = ::execve(path, argv, envp);
   const int error = errno;
-  if (exec_started_) exec_started_->store(0, std::memory_order_release);
+  if (guard_page_) guard_page_->exec_started.store(0, std::memory_order_release);
   errno = error;
   return rc;
 }

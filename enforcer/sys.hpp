@@ -60,6 +60,15 @@ struct HostChange {
   bool operator==(const HostChange&) const = default;
 };
 
+// A page harden shares with its rollback guardian (rollback.cpp). Plain words and futex, so
+// that harden can use it under any seccomp filter (futex is in @default; close and read are
+// not).
+struct HostGuardPage {
+  std::atomic<uint32_t> exec_started{0};  // 1 while an execve is under way (RealSys::execve)
+  std::atomic<uint32_t> failed{0};        // the launch failed: undo now
+  std::atomic<uint32_t> done{0};          // the guardian has undone all but the cgroups
+};
+
 class Sys {
  public:
   virtual ~Sys() = default;
@@ -115,11 +124,12 @@ class Sys {
   virtual int undo_host_change(const HostChange& change, std::string& error) = 0;
   // The rollback guardian (rollback.cpp): a process forked now that keeps harden's
   // privileges, learns each change through `record_fd` and, unless this process (or the
-  // child that carries on the launch) reaches execve, undoes them all; `done_fd` reads EOF once
-  // it has (cgroup directories excepted: they go when the launch's last process has left).
+  // child that carries on the launch) reaches execve, undoes them all (cgroup directories once
+  // the launch's last process has left them). `done_fd` hangs up when the guardian is gone.
   virtual int host_guard_start(int& record_fd, int& done_fd) = 0;
   virtual int host_guard_note(int record_fd, const HostChange& change) = 0;
-  // The launch failed: tells the guardian (closes record_fd) and waits for done_fd's EOF.
+  // The launch failed: tells the guardian and waits (a bounded time) until it has undone all
+  // but the cgroups. Uses only what every seccomp filter allows.
   virtual int host_guard_finish(int record_fd, int done_fd) = 0;
   // 1 when this process shares PID 1's network namespace (the host's), 0 when not.
   virtual int in_initial_netns() = 0;
@@ -308,9 +318,9 @@ class RealSys : public Sys {
  private:
   // In a supervised child: the page shared with the supervisor for the listener hand-over.
   SupervisorLink* link_ = nullptr;
-  // With a rollback guardian: a word in a page shared with it, 1 while execve is under way
-  // (execve() sets and clears it), so the guardian can tell an execve from an exit.
-  std::atomic<uint32_t>* exec_started_ = nullptr;
+  // With a rollback guardian: the page shared with it. execve() sets exec_started while it
+  // runs, so the guardian can tell an execve from an exit.
+  HostGuardPage* guard_page_ = nullptr;
 };
 
 }  // namespace harden

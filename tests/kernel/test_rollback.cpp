@@ -67,6 +67,13 @@ std::vector<Failure> failures(const std::string& probe) {
        {},
        probe + ".no-such-program",
        exit_code::kNotFound},
+      // A filter that allows little more than execve: waiting for the guardian must need
+      // nothing else (close or read would be killed, and the exit status lost).
+      {"a program that cannot be found, under a filter that kills nearly everything",
+       "[seccomp]\ndefault_action = \"kill-process\"\nallow = [\"@default\", \"write\"]\n",
+       {},
+       probe + ".no-such-program",
+       exit_code::kNotFound},
       {"a program that cannot be executed (no execute permission)",
        "",
        {},
