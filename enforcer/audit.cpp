@@ -236,6 +236,21 @@ std::expected<void, std::string> delete_rule(const AuditSocket& audit, const Ker
   return {};
 }
 
+std::string bytes_of(const audit_rule_data& rule) {
+  return std::string(reinterpret_cast<const char*>(&rule), rule_size(rule));
+}
+
+// A rule back from bytes_of(); null when the bytes are not one.
+RuleData rule_from(const std::string& bytes) {
+  if (bytes.size() < sizeof(audit_rule_data)) return nullptr;
+  audit_rule_data header{};
+  std::memcpy(&header, bytes.data(), sizeof header);
+  if (rule_size(header) != bytes.size()) return nullptr;
+  auto* rule = static_cast<audit_rule_data*>(std::malloc(bytes.size()));
+  if (rule) std::memcpy(rule, bytes.data(), bytes.size());
+  return RuleData(rule);
+}
+
 std::expected<AuditSocket*, std::string> open_checked(AuditSocket& audit) {
   if (!audit) return std::unexpected("cannot open the audit netlink socket: " + errno_text(0));
   return &audit;
@@ -256,7 +271,8 @@ std::expected<std::vector<ListedAuditRule>, std::string> audit_list_rules() {
   return listed;
 }
 
-std::expected<AuditSync, std::string> audit_replace(const AuditPlan& plan, uint32_t audit_arch) {
+std::expected<AuditSync, std::string> audit_replace(const AuditPlan& plan, uint32_t audit_arch,
+                                                    std::vector<HostChange>* changes) {
   AuditSocket audit;
   if (auto ok = open_checked(audit); !ok) return std::unexpected(ok.error());
   std::vector<std::pair<RuleData, Described>> wanted;
@@ -284,6 +300,9 @@ std::expected<AuditSync, std::string> audit_replace(const AuditPlan& plan, uint3
     }
     if (auto done = delete_rule(audit, rule); !done) return std::unexpected(done.error());
     ++sync.removed;
+    if (changes)
+      changes->push_back(
+          {HostChange::Kind::audit_rule_removed, bytes_of(*rule.data), std::nullopt});
   }
   for (size_t i = 0; i < wanted.size(); ++i) {
     if (present[i]) continue;
@@ -295,8 +314,34 @@ std::expected<AuditSync, std::string> audit_replace(const AuditPlan& plan, uint3
                              "': " + errno_text(rc));
     }
     ++sync.added;
+    // Only what this launch added is its to take back: not a rule that was there already.
+    if (changes && rc >= 0)
+      changes->push_back({HostChange::Kind::audit_rule_added, bytes_of(*rule), std::nullopt});
   }
   return sync;
+}
+
+std::expected<void, std::string> audit_undo(const HostChange& change) {
+  const RuleData rule = rule_from(change.text);
+  if (!rule) return std::unexpected("a recorded audit rule is malformed");
+  AuditSocket audit;
+  if (auto ok = open_checked(audit); !ok) return std::unexpected(ok.error());
+  const std::string text = describe(*rule).text;
+  if (change.kind == HostChange::Kind::audit_rule_added) {
+    const int rc = audit_delete_rule_data(audit.fd(), rule.get(), static_cast<int>(rule->flags),
+                                          static_cast<int>(rule->action));
+    // ENOENT: someone (harden down) removed it meanwhile; the host is as it was.
+    if (rc < 0 && rc != -ENOENT) {
+      return std::unexpected("cannot delete audit rule '" + text + "': " + errno_text(rc));
+    }
+    return {};
+  }
+  const int rc = audit_add_rule_data(audit.fd(), rule.get(), static_cast<int>(rule->flags),
+                                     static_cast<int>(rule->action));
+  if (rc < 0 && rc != -EEXIST) {
+    return std::unexpected("cannot add back audit rule '" + text + "': " + errno_text(rc));
+  }
+  return {};
 }
 
 std::expected<int, std::string> audit_remove_owned(std::string_view owner_key) {
@@ -315,8 +360,9 @@ std::expected<int, std::string> audit_remove_owned(std::string_view owner_key) {
 
 }  // namespace host
 
-int RealSys::audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error) {
-  auto done = host::audit_replace(audit, audit_arch);
+int RealSys::audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
+                                 std::vector<HostChange>& changes) {
+  auto done = host::audit_replace(audit, audit_arch, &changes);
   if (done) return 0;
   error = done.error();
   errno = 0;
@@ -329,12 +375,23 @@ bool wanted(const PlanData& plan) {
   return !plan.audit.rules.empty();
 }
 
-StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   std::string error;
-  if (sys.audit_replace_rules(plan.audit, plan.audit_arch, error) != 0) {
-    return step_failed(errno, "installing " + std::to_string(plan.audit.rules.size()) +
-                                  " audit rule(s) for " + plan.audit.owner_key +
-                                  (error.empty() ? "" : ": " + error));
+  std::vector<HostChange> changes;
+  const int rc = sys.audit_replace_rules(plan.audit, plan.audit_arch, error, changes);
+  const int saved_errno = errno;
+  // Recorded even when a later rule failed: the earlier ones are on the host. Every one is
+  // recorded, even after a note failed, so that harden can undo them itself.
+  StepResult noted_all;
+  for (HostChange& change : changes) {
+    StepResult noted = rollback::note(sys, ctx, std::move(change));
+    if (!noted && noted_all) noted_all = std::move(noted);
+  }
+  if (!noted_all) return noted_all;
+  if (rc != 0) {
+    return step_failed(saved_errno, "installing " + std::to_string(plan.audit.rules.size()) +
+                                        " audit rule(s) for " + plan.audit.owner_key +
+                                        (error.empty() ? "" : ": " + error));
   }
   return {};
 }

@@ -126,8 +126,13 @@ std::vector<Setting> settings_for(const CgroupPlan& plan, bool memory, bool pids
   return out;
 }
 
-StepResult make_dir(Sys& sys, const std::string& path) {
-  if (sys.mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+// Makes a directory unless it exists; one it makes is this launch's to remove should the
+// launch stop before execve.
+StepResult make_dir(Sys& sys, ExecContext& ctx, const std::string& path) {
+  if (sys.mkdir(path.c_str(), 0755) == 0) {
+    return rollback::note(sys, ctx, {HostChange::Kind::cgroup_dir, path, std::nullopt});
+  }
+  if (errno != EEXIST) {
     const bool denied = errno == EACCES || errno == EPERM || errno == EROFS;
     return step_failed(errno, "mkdir(" + path + ")" +
                                   (denied ? " (cgroup limits need root, or a cgroup delegated "
@@ -138,6 +143,31 @@ StepResult make_dir(Sys& sys, const std::string& path) {
 }
 
 }  // namespace
+
+std::string systemd_unit_of(std::string_view proc_self_cgroup, std::string_view pid1_comm) {
+  if (pid1_comm != "systemd") return {};
+  for (std::string_view line : lines_of(proc_self_cgroup)) {
+    const size_t first = line.find(':');
+    const size_t second = line.find(':', first + 1);
+    if (first == std::string_view::npos || second == std::string_view::npos) continue;
+    // The hierarchies systemd manages: the unified one (v2, or hybrid's "0::") and v1's own
+    // named hierarchy. A v1 controller's path means nothing to systemd.
+    const std::string_view controllers = line.substr(first + 1, second - first - 1);
+    if (!controllers.empty() && controllers != "name=systemd") continue;
+    std::string_view path = line.substr(second + 1);
+    // The innermost unit: harden may run in a subgroup of a unit that has Delegate=yes.
+    while (!path.empty()) {
+      const size_t slash = path.rfind('/');
+      const std::string_view name = path.substr(slash == std::string_view::npos ? 0 : slash + 1);
+      const bool unit = (name.size() > 8 && name.ends_with(".service")) ||
+                        (name.size() > 6 && name.ends_with(".scope"));
+      if (unit) return std::string(name);
+      if (slash == std::string_view::npos) break;
+      path = path.substr(0, slash);
+    }
+  }
+  return {};
+}
 
 CgroupLayout detect_layout(char* const* environ) {
   CgroupLayout layout;
@@ -152,24 +182,23 @@ CgroupLayout detect_layout(char* const* environ) {
     }
   }
   std::vector<std::pair<std::string, std::string>> own;  // (controllers, path)
-  {
-    const std::string membership = read_proc_text("/proc/self/cgroup");
-    for (std::string_view line : lines_of(membership)) {
-      const size_t first = line.find(':');
-      const size_t second = line.find(':', first + 1);
-      if (first == std::string::npos || second == std::string::npos) continue;
-      own.emplace_back(line.substr(first + 1, second - first - 1), line.substr(second + 1));
-      const std::string& path = own.back().second;
-      // A systemd service: the unit's cgroup is systemd's.
-      const size_t service = path.find(".service");
-      if (layout.systemd_unit.empty() && service != std::string::npos) {
-        const size_t slash = path.rfind('/', service);
-        layout.systemd_unit = path.substr(slash + 1, service + 8 - slash - 1);
-      }
-    }
+  const std::string membership = read_proc_text("/proc/self/cgroup");
+  for (std::string_view line : lines_of(membership)) {
+    const size_t first = line.find(':');
+    const size_t second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    own.emplace_back(line.substr(first + 1, second - first - 1), line.substr(second + 1));
   }
+  layout.systemd_unit = systemd_unit_of(membership, first_line(read_proc_text("/proc/1/comm")));
+  // INVOCATION_ID is only the caller's word: anyone can set it. It decides nothing; when it
+  // disagrees with the facts, say that the limits are applied all the same.
   for (char* const* e = environ; e && *e && layout.systemd_unit.empty(); ++e) {
-    if (std::strncmp(*e, "INVOCATION_ID=", 14) == 0) layout.systemd_unit = "(INVOCATION_ID set)";
+    if (std::strncmp(*e, "INVOCATION_ID=", 14) != 0) continue;
+    static constexpr std::string_view kNote =
+        "harden: warning: INVOCATION_ID is set, but harden is not in a unit's cgroup under "
+        "systemd as PID 1; [cgroup] limits are applied by harden\n";
+    (void)!::write(STDERR_FILENO, kNote.data(), kNote.size());
+    break;
   }
   layout.memory = find("memory", mounts, own);
   layout.pids = find("pids", mounts, own);
@@ -191,8 +220,20 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
                                   ", whose cgroup belongs to systemd; set MemoryMax=, TasksMax= "
                                   "and CPUQuota= on the unit with [cgroup] systemd = \"leave\", "
                                   "or Delegate=yes with systemd = \"nest\"");
-      case CgroupPlan::UnderSystemd::kLeave:
+      case CgroupPlan::UnderSystemd::kLeave: {
+        // Never drop a limit without saying so: the unit must carry them.
+        std::string limits;
+        if (cgroup.memory_max) limits += ", memory (MemoryMax=)";
+        if (cgroup.pids_max) limits += ", pids (TasksMax=)";
+        if (cgroup.cpu_quota_us) limits += ", cpu (CPUQuota=)";
+        const std::string note =
+            "harden: warning: [cgroup] systemd = \"leave\": harden runs in "
+            "systemd unit " +
+            layout.systemd_unit + " and sets none of the policy's limits (" + limits.substr(2) +
+            "); the unit must set them\n";
+        (void)!::write(STDERR_FILENO, note.data(), note.size());
         return {};
+      }
       case CgroupPlan::UnderSystemd::kNest:
         break;
     }
@@ -235,7 +276,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
       enable += (enable.empty() ? "+" : " +") + std::string(c);
     }
     const std::string base = h->own_dir + "/harden";
-    if (auto r = make_dir(sys, base); !r) return r;
+    if (auto r = make_dir(sys, ctx, base); !r) return r;
     if (h->v2) {
       // Controllers reach a child only when every ancestor enables them for its subtree.
       // The kernel refuses this (EBUSY) in a non-root cgroup that has processes of its own.
@@ -252,7 +293,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     }
     remove_stale(sys, base, name);
     const std::string dir = base + "/" + name;
-    if (auto r = make_dir(sys, dir); !r) return r;
+    if (auto r = make_dir(sys, ctx, dir); !r) return r;
     for (const Setting& s : settings_for(cgroup, memory, pids, cpu, h->v2)) {
       const std::string file = dir + "/" + s.file;
       if (sys.write_file(file.c_str(), s.value) != 0 && !(s.optional && errno == ENOENT)) {

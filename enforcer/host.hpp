@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/plan/plan.hpp"
+#include "enforcer/sys.hpp"
 
 namespace harden::host {
 
@@ -43,8 +44,13 @@ struct AuditSync {
 };
 
 // Makes the policy's owned rules exactly the plan's: adds what is missing, keeps identical
-// rules, removes the owner's rules the plan no longer has.
-std::expected<AuditSync, std::string> audit_replace(const AuditPlan& plan, uint32_t audit_arch);
+// rules, removes the owner's rules the plan no longer has. With `changes`, appends each rule it
+// added (not one already there) and removed.
+std::expected<AuditSync, std::string> audit_replace(const AuditPlan& plan, uint32_t audit_arch,
+                                                    std::vector<HostChange>* changes = nullptr);
+
+// Undoes an audit_rule_added (deletes it) or audit_rule_removed (adds it back) change.
+std::expected<void, std::string> audit_undo(const HostChange& change);
 
 // Removes every rule carrying `owner_key`; returns how many.
 std::expected<int, std::string> audit_remove_owned(std::string_view owner_key);

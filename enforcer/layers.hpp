@@ -2,6 +2,8 @@
 // wanted(plan) says whether the policy asks for the layer, apply(plan, sys, ctx) does it.
 #pragma once
 
+#include <functional>
+
 #include "enforcer/steps.hpp"
 
 namespace harden::enforce {
@@ -14,6 +16,7 @@ namespace harden::enforce {
 
 HARDEN_LAYER(verify)             // steps.cpp
 HARDEN_LAYER(loginuid)           // loginuid.cpp
+HARDEN_LAYER(host_guard)         // rollback.cpp
 HARDEN_LAYER(audit)              // audit.cpp
 HARDEN_LAYER(nftables)           // nftables.cpp: scope uid and cgroup, in the host's netns
 HARDEN_LAYER(namespaces)         // namespaces.cpp
@@ -32,6 +35,7 @@ HARDEN_LAYER(no_new_privs)       // process.cpp
 HARDEN_LAYER(mdwe)               // process.cpp: memory_deny_write_execute
 HARDEN_LAYER(working_directory)  // process.cpp
 HARDEN_LAYER(fds)                // fds.cpp
+HARDEN_LAYER(signals)            // process.cpp
 HARDEN_LAYER(seccomp)            // seccomp.cpp
 HARDEN_LAYER(cgroup)             // cgroup.cpp
 HARDEN_LAYER(landlock)           // landlock.cpp
@@ -42,6 +46,18 @@ namespace environment {
 // Builds the target's environment from the plan and harden's own environment.
 void build(const PlanData& plan, char* const* environ, ExecContext& ctx);
 }  // namespace environment
+
+namespace rollback {
+// Records a change a host step made (and tells the guardian, when there is one).
+StepResult note(Sys& sys, ExecContext& ctx, HostChange change);
+// Undoes `changes` newest first: everything but cgroup directories, then `before_cgroups()`,
+// then those. Returns what could not be undone.
+std::vector<std::string> undo(Sys& sys, std::span<const HostChange> changes,
+                              const std::function<void()>& before_cgroups);
+// After a failed step or execve: has the guardian undo this launch's changes and waits for it,
+// or (without a guardian) undoes them itself.
+void after_failure(Sys& sys, ExecContext& ctx);
+}  // namespace rollback
 
 namespace exec {
 // execve the target, searching ctx.search_path for a bare name. Returns only on failure:
@@ -62,6 +78,10 @@ namespace cgroup {
 // Where each controller lives (v2 or v1) and whether harden runs in a systemd service.
 // Only reads /proc; the step decides what to do with it.
 CgroupLayout detect_layout(char* const* environ);
+// The systemd unit (a .service or .scope) whose cgroup the process is in, from facts a caller
+// cannot set by itself: its membership in a hierarchy systemd manages (the text of
+// /proc/self/cgroup) and systemd being PID 1 (/proc/1/comm). Empty when it is not in one.
+std::string systemd_unit_of(std::string_view proc_self_cgroup, std::string_view pid1_comm);
 }  // namespace cgroup
 
 namespace session {

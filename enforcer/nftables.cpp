@@ -6,10 +6,15 @@
 // Two steps use it. Scope "uid" and "cgroup" rules live in the host's network namespace and
 // are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
 // namespace and are installed right after it exists.
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
+#include <optional>
 
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
@@ -42,11 +47,37 @@ std::string error_messages(const char* text) {
   return out.empty() ? trimmed(text) : out;
 }
 
+// libnftables opens its netlink socket lazily and, when it cannot (no NETLINK_NETFILTER in a
+// restricted container, a seccomp filter, an exhausted fd table), prints "mnl.c:NN: Unable to
+// initialize Netlink socket" and calls exit(3) from inside the library: harden would end with
+// a code it does not document, without its own message, and before undoing anything. So the
+// same socket is opened (and bound, as libmnl does) first; only when that works is libnftables
+// handed control.
+std::expected<void, std::string> netfilter_netlink_usable() {
+  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) {
+    return std::unexpected(std::string("cannot open a netfilter netlink socket (socket(AF_NETLINK, "
+                                       "NETLINK_NETFILTER): ") +
+                           std::strerror(errno) + "); nftables is not reachable from here");
+  }
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  const int error = errno;
+  ::close(fd);
+  if (bound != 0) {
+    return std::unexpected(std::string("cannot bind a netfilter netlink socket: ") +
+                           std::strerror(error) + "; nftables is not reachable from here");
+  }
+  return {};
+}
+
 }  // namespace
 
 namespace host {
 
 std::expected<std::string, std::string> nft_run(const std::string& script) {
+  if (auto usable = netfilter_netlink_usable(); !usable) return std::unexpected(usable.error());
   const auto library = load_nft_library();
   if (!library) return std::unexpected(library.error());
   // Freed by the library it came from.
@@ -90,6 +121,20 @@ int RealSys::nft_replace_table(const std::string& table, const std::string& rule
   return -1;
 }
 
+int RealSys::nft_save_table(const std::string& table, std::optional<std::string>& saved,
+                            std::string& error) {
+  saved.reset();
+  auto listed = host::nft_run("list table inet " + table);
+  if (listed) {
+    saved = *listed + "\n";
+    return 0;
+  }
+  if (listed.error().find("No such file or directory") != std::string::npos) return 0;  // none
+  error = listed.error();
+  errno = 0;
+  return -1;
+}
+
 // The host's namespace is PID 1's. Some init systems make /proc/1/ns unreadable even to root;
 // kthreadd (PID 2 in the initial PID namespace) always lives in the initial one too.
 int RealSys::in_initial_netns() {
@@ -109,8 +154,22 @@ namespace enforce {
 
 namespace {
 
-StepResult install(const PlanData& plan, Sys& sys) {
+// `record`: the table outlives the launch (the host's namespace, or one harden did not make),
+// so what it replaces is saved first, to be put back should the launch stop before execve.
+StepResult install(const PlanData& plan, Sys& sys, ExecContext& ctx, bool record) {
   std::string error;
+  if (record) {
+    std::optional<std::string> saved;
+    if (sys.nft_save_table(plan.network.table, saved, error) != 0) {
+      return step_failed(errno, "reading table inet " + plan.network.table +
+                                    " as it is, to restore it should the launch fail" +
+                                    (error.empty() ? "" : ": " + error));
+    }
+    // Noted before the transaction: one that fails changes nothing, and putting back what was
+    // there is then harmless.
+    HostChange change{HostChange::Kind::nft_table, plan.network.table, std::move(saved)};
+    if (auto noted = rollback::note(sys, ctx, std::move(change)); !noted) return noted;
+  }
   if (sys.nft_replace_table(plan.network.table, plan.network.ruleset, error) != 0) {
     return step_failed(errno, "installing nftables table inet " + plan.network.table +
                                   (error.empty() ? "" : ": " + error));
@@ -124,8 +183,8 @@ namespace nftables {
 bool wanted(const PlanData& plan) {
   return plan.network.enabled && plan.network.scope != NetworkScope::netns;
 }
-StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
-  return install(plan, sys);
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  return install(plan, sys, ctx, true);
 }
 }  // namespace nftables
 
@@ -133,7 +192,7 @@ namespace nftables_netns {
 bool wanted(const PlanData& plan) {
   return plan.network.enabled && plan.network.scope == NetworkScope::netns;
 }
-StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   // Scope netns filters everything in the namespace; in the host's namespace that would be
   // the whole machine's firewall, which a service policy must never replace by accident.
   const int initial = sys.in_initial_netns();
@@ -143,7 +202,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
                        "harden runs in the host's; start it in the sandbox's namespace, or use "
                        "scope = \"uid\" or \"cgroup\"");
   }
-  return install(plan, sys);
+  // A namespace harden made ends with the launch, and its table with it.
+  return install(plan, sys, ctx, !plan.namespaces.net);
 }
 }  // namespace nftables_netns
 

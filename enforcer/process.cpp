@@ -1,5 +1,5 @@
 // Process attributes that are one call each: umask, no_new_privs, memory-deny-write-execute,
-// working directory.
+// working directory, signal dispositions and mask.
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -91,5 +91,15 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext&) {
   return {};
 }
 }  // namespace working_directory
+
+namespace signals {
+bool wanted(const PlanData&) {
+  return true;
+}
+StepResult apply(const PlanData&, Sys& sys, ExecContext&) {
+  if (sys.reset_signals() != 0) return step_failed(errno, "resetting signal dispositions and mask");
+  return {};
+}
+}  // namespace signals
 
 }  // namespace harden::enforce

@@ -18,11 +18,16 @@ namespace {
 using namespace enforce;
 
 // THE ORDER. Each row says why it stands where it does.
-constexpr std::array<Step, 23> kSteps{{
+constexpr std::array<Step, 25> kSteps{{
     {"verify-plan",
      "refuse a plan built for another architecture or schema, or holding an id the kernel "
      "reads as 'unchanged' ((id_t)-1), before anything changes",
      exit_code::kVerifyPlan, verify::wanted, verify::apply},
+    {"host-guard",
+     "before the first host step, and outside the launch's cgroup: a process that keeps the "
+     "privileges to undo what the host steps add should the launch stop before execve (after "
+     "the uid change or a user namespace, harden cannot)",
+     exit_code::kHostGuard, host_guard::wanted, host_guard::apply},
     {"loginuid",
      "settled while harden holds CAP_AUDIT_CONTROL in the initial user namespace (the "
      "namespaces step may take it away) and before the fork, so the target cannot set an "
@@ -114,6 +119,12 @@ constexpr std::array<Step, 23> kSteps{{
      "after the uid change, so the target user must really be able to reach it; opened "
      "inside the root without following magic links, then fchdir",
      exit_code::kWorkingDirectory, working_directory::wanted, working_directory::apply},
+    {"signals",
+     "ignored dispositions and the signal mask survive execve: a caller's ignored SIGINT or "
+     "blocked SIGTERM would make the target deaf to them; reset after every fork (the "
+     "supervisor blocks what it forwards before forking) and before seccomp, whose filter need "
+     "not allow rt_sigaction",
+     exit_code::kSignals, signals::wanted, signals::apply},
     {"seccomp",
      "last before execve: from here on only the policy's syscalls (plus execve "
      "itself, in @default) are possible",
@@ -175,6 +186,7 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
       }
       message += " (policy " + data.policy_file + "); the target was not started\n";
       report(message);
+      rollback::after_failure(sys, ctx);
       return step.exit_code;
     }
   }
@@ -183,6 +195,7 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
   report("harden: cannot execute '" + (ctx.argv_storage.empty() ? "" : ctx.argv_storage[0]) +
          "': " + error.detail +
          (error.error ? std::string(": ") + std::strerror(error.error) : "") + "\n");
+  rollback::after_failure(sys, ctx);
   return code;
 }
 

@@ -44,6 +44,8 @@ inline constexpr int kMemoryDenyWriteExecute = 220;
 inline constexpr int kKillReports = 223;  // never used: the step cannot fail the launch
 inline constexpr int kLoginuid = 221;
 inline constexpr int kKeyring = 222;
+inline constexpr int kSignals = 224;
+inline constexpr int kHostGuard = 225;
 }  // namespace exit_code
 
 // A file the exec lock lets the target execute: the target itself and its interpreters,
@@ -62,7 +64,7 @@ struct CgroupHierarchy {
 
 struct CgroupLayout {
   std::optional<CgroupHierarchy> memory, pids, cpu;  // absent: the host lacks the controller
-  std::string systemd_unit;                          // the .service harden runs in, empty when none
+  std::string systemd_unit;  // the .service or .scope harden runs in (systemd_unit_of), or empty
 };
 
 // How to launch, besides the plan: choices of the caller, not of the policy.
@@ -72,15 +74,26 @@ struct LaunchOptions {
   bool supervise = false;
 };
 
+// What this launch changed on the host, and the guardian that undoes it if the launch
+// stops before execve (rollback.cpp).
+struct HostRollback {
+  std::vector<HostChange> changes;  // in the order made
+  int record_fd = -1;               // to the guardian (close-on-exec); -1 without one
+  int done_fd = -1;                 // from the guardian: hangs up when it is gone
+  bool guardian_lost = false;       // a note could not reach it: harden undoes by itself
+};
+
 // Everything the steps need besides the plan, prepared before the first step so the steps
 // themselves allocate nothing on the success path.
 struct ExecContext {
   std::vector<std::string> argv_storage;
   std::vector<char*> argv;  // null-terminated
   std::vector<std::string> env_storage;
-  std::vector<char*> envp;        // null-terminated
-  std::string search_path;        // PATH used to find a bare command name
-  std::vector<int> keep_fds;      // sorted: fds besides 0-2 that survive (declared + LISTEN_FDS)
+  std::vector<char*> envp;  // null-terminated
+  std::string search_path;  // PATH used to find a bare command name
+  // sorted: fds besides 0-2 that the fds step leaves open (declared + LISTEN_FDS, and the
+  // rollback guardian's, which are close-on-exec)
+  std::vector<int> keep_fds;
   int kernel_last_cap = 40;       // /proc/sys/kernel/cap_last_cap, or probed (prepare.cpp)
   bool supervise = false;         // LaunchOptions::supervise: fork a supervisor in any case
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
@@ -103,6 +116,7 @@ struct ExecContext {
   // Room for the credentials step to read back the supplementary groups (the plan's count
   // plus one, so one group too many shows), allocated before the steps.
   std::vector<gid_t> groups_readback;
+  HostRollback host;
 };
 
 struct StepError {

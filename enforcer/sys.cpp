@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 
 namespace harden {
@@ -154,7 +155,31 @@ int RealSys::seccomp_load_listener(std::span<const sock_filter> program, unsigne
 }
 
 int RealSys::execve(const char* path, char* const argv[], char* const envp[]) {
-  return ::execve(path, argv, envp);
+  // Tells a rollback guardian that the EOF it is about to see is this execve's (close-on-exec),
+  // not an exit; a failed execve takes it back. Memory only: no syscall a filter could refuse.
+  if (guard_page_) guard_page_->exec_started.store(1, std::memory_order_release);
+  const int rc = ::execve(path, argv, envp);
+  const int error = errno;
+  if (guard_page_) guard_page_->exec_started.store(0, std::memory_order_release);
+  errno = error;
+  return rc;
+}
+
+int RealSys::reset_signals() {
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    // The C library keeps the first real-time signals for itself (glibc's SIGCANCEL and
+    // SIGSETXID) and refuses to change them; they have handlers, never SIG_IGN, and execve
+    // resets handlers to the default anyway.
+    if (::sigaction(sig, &default_action, nullptr) != 0 && !(errno == EINVAL && sig < SIGRTMIN))
+      return -1;
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  return ::sigprocmask(SIG_SETMASK, &empty, nullptr);
 }
 
 void OwnedFd::reset() {

@@ -9,9 +9,12 @@
 
 #include <csignal>
 
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <string_view>
 #include <utility>
@@ -59,6 +62,30 @@ struct LandlockRulesetAttr {
   uint64_t handled_access_fs = 0;
   uint64_t handled_access_net = 0;
   uint64_t scoped = 0;
+};
+
+// One thing a launch changed on the host, recorded so that a launch that does not reach
+// execve can put it back (rollback.cpp).
+struct HostChange {
+  enum class Kind : uint8_t {
+    audit_rule_added,    // `text`: the rule as libaudit sent it (audit_rule_data bytes)
+    audit_rule_removed,  // `text`: a rule of the policy's owner removed as stale, as above
+    nft_table,           // `text`: table name; `previous`: the table as it was, or none
+    cgroup_dir,          // `text`: a cgroup directory this launch made
+  };
+  Kind kind = Kind::cgroup_dir;
+  std::string text;
+  std::optional<std::string> previous;
+  bool operator==(const HostChange&) const = default;
+};
+
+// A page harden shares with its rollback guardian (rollback.cpp). Plain words and futex, so
+// that harden can use it under any seccomp filter (futex is in @default; close and read are
+// not).
+struct HostGuardPage {
+  std::atomic<uint32_t> exec_started{0};  // 1 while an execve is under way (RealSys::execve)
+  std::atomic<uint32_t> failed{0};        // the launch failed: undo now
+  std::atomic<uint32_t> done{0};          // the guardian has undone all but the cgroups
 };
 
 class Sys {
@@ -114,13 +141,33 @@ class Sys {
   // denied call would wait for an answer that never comes) and the supervisor says why.
   virtual int hand_over_listener(int listener) = 0;
   virtual int execve(const char* path, char* const argv[], char* const envp[]) = 0;
+  // Every signal's disposition to SIG_DFL (1..NSIG-1 but SIGKILL and SIGSTOP, and the C
+  // library's own, which execve resets anyway) and an empty signal mask.
+  virtual int reset_signals() = 0;
 
   // Host-level state, through libnftables and libaudit. Besides errno, `error` gets the
   // library's own message where it says more (nft's parser points into the ruleset).
   virtual int nft_replace_table(const std::string& table, const std::string& ruleset,
                                 std::string& error) = 0;
-  virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
-                                  std::string& error) = 0;
+  // The table as `nft list table` prints it (a script that recreates it) in `saved`, or
+  // nullopt when there is no such table.
+  virtual int nft_save_table(const std::string& table, std::optional<std::string>& saved,
+                             std::string& error) = 0;
+  // Appends to `changes` each rule it added (not those already present) and removed.
+  virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
+                                  std::vector<HostChange>& changes) = 0;
+  // Undoes one change: deletes an added audit rule, adds back a removed one, restores or
+  // deletes an nft table, removes a cgroup directory (EBUSY while a process is in it).
+  virtual int undo_host_change(const HostChange& change, std::string& error) = 0;
+  // The rollback guardian (rollback.cpp): a process forked now that keeps harden's
+  // privileges, learns each change through `record_fd` and, unless this process (or the
+  // child that carries on the launch) reaches execve, undoes them all (cgroup directories once
+  // the launch's last process has left them). `done_fd` hangs up when the guardian is gone.
+  virtual int host_guard_start(int& record_fd, int& done_fd) = 0;
+  virtual int host_guard_note(int record_fd, const HostChange& change) = 0;
+  // The launch failed: tells the guardian and waits (a bounded time) until it has undone all
+  // but the cgroups. Uses only what every seccomp filter allows.
+  virtual int host_guard_finish(int record_fd, int done_fd) = 0;
   // 1 when this process shares PID 1's network namespace (the host's), 0 when not.
   virtual int in_initial_netns() = 0;
   // 1 when the LSM is active; 0 when it is not, with the evidence in `why`.
@@ -275,13 +322,20 @@ class RealSys : public Sys {
   int seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) override;
   int hand_over_listener(int listener) override;
   int execve(const char* path, char* const argv[], char* const envp[]) override;
+  int reset_signals() override;
   int nft_replace_table(const std::string& table, const std::string& ruleset,
                         std::string& error) override;  // nftables.cpp
-  int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch,
-                          std::string& error) override;                // audit.cpp
-  int in_initial_netns() override;                                     // nftables.cpp
-  int lsm_enabled(Lsm lsm, std::string& why) override;                 // lsm.cpp
-  int lsm_set_exec_label(Lsm lsm, const std::string& label) override;  // lsm.cpp
+  int nft_save_table(const std::string& table, std::optional<std::string>& saved,
+                     std::string& error) override;  // nftables.cpp
+  int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
+                          std::vector<HostChange>& changes) override;           // audit.cpp
+  int undo_host_change(const HostChange& change, std::string& error) override;  // rollback.cpp
+  int host_guard_start(int& record_fd, int& done_fd) override;                  // rollback.cpp
+  int host_guard_note(int record_fd, const HostChange& change) override;        // rollback.cpp
+  int host_guard_finish(int record_fd, int done_fd) override;                   // rollback.cpp
+  int in_initial_netns() override;                                              // nftables.cpp
+  int lsm_enabled(Lsm lsm, std::string& why) override;                          // lsm.cpp
+  int lsm_set_exec_label(Lsm lsm, const std::string& label) override;           // lsm.cpp
   uid_t geteuid() override;
   gid_t getegid() override;
   int unshare(int flags) override;
@@ -327,6 +381,9 @@ class RealSys : public Sys {
   // The kill-record reader the supervisor keeps (open_kill_record_reader()).
   int kill_record_fd_ = -1;
   std::string kill_record_missing_;  // why there is no reader
+  // With a rollback guardian: the page shared with it. execve() sets exec_started while it
+  // runs, so the guardian can tell an execve from an exit.
+  HostGuardPage* guard_page_ = nullptr;
 };
 
 }  // namespace harden

@@ -383,6 +383,37 @@ TEST_CASE("the target leads a new session", "[core][root]") {
   }
 }
 
+TEST_CASE("signals a calling script ignored or blocked are reset for the target", "[core][root]") {
+  require_root();
+  Sandbox box;
+  const std::string policy = box.policy(Policy{});
+  // Control: the caller really ignores SIGINT and SIGQUIT and blocks SIGTERM, and all three
+  // survive an execve that does not reset them.
+  const RunResult control = run_probe({"signals-exec", box.probe, "status"});
+  INFO(control.describe());
+  REQUIRE(control.exited(kProbeExitOk));
+  const auto bit = [](int sig) { return std::uint64_t{1} << (sig - 1); };
+  const auto mask_of = [](const std::string& hex) { return std::stoull(hex, nullptr, 16); };
+  auto c = parse_probe(control.out);
+  REQUIRE((mask_of(c["SigIgn"]) & (bit(SIGINT) | bit(SIGQUIT))) == (bit(SIGINT) | bit(SIGQUIT)));
+  REQUIRE((mask_of(c["SigBlk"]) & bit(SIGTERM)) == bit(SIGTERM));
+
+  // Without and with a supervisor (whose child inherits the mask it had before it blocked
+  // the forwarded signals).
+  for (const bool supervised : {false, true}) {
+    INFO("supervised: " << supervised);
+    std::vector<std::string> argv{probe_binary(), "signals-exec", harden_binary()};
+    if (supervised) argv.emplace_back("--supervise");
+    argv.insert(argv.end(), {"--policy", policy, "--", box.probe, "status"});
+    const RunResult r = run(argv, {.timeout = kTimeout});
+    INFO(r.describe());
+    REQUIRE(r.exited(kProbeExitOk));
+    auto s = parse_probe(r.out);
+    CHECK(s["SigIgn"] == "0000000000000000");
+    CHECK(s["SigBlk"] == "0000000000000000");
+  }
+}
+
 TEST_CASE("umask, working directory and rlimits come from the policy", "[core][root]") {
   require_root();
   Sandbox box;

@@ -332,6 +332,37 @@ egress = "drop"
   CHECK(harden_tables_in(ns).empty());  // all or nothing
 }
 
+TEST_CASE("without a netfilter netlink socket the launch ends with harden's nftables code",
+          "[nftables]") {
+  require_root();
+  TestNetns ns;
+  TempDir dir;
+  dir.chmod(0755);
+  const std::string marker = dir.file("target-ran");
+  const std::string name = unique_name("nft");
+  const std::string policy = write_policy(dir, "nonl", "[policy]\nname = \"" + name + R"("
+[identity]
+user = "65534"
+group = "65534"
+[network]
+scope = "uid"
+egress = "drop"
+)");
+  // As in a restricted container: socket(AF_NETLINK, ..., NETLINK_NETFILTER = 12) is refused
+  // (EPERM) by a filter the probe loads before it runs harden. libnftables would exit(3).
+  std::vector<std::string> argv = ns.nsenter_prefix();
+  argv.insert(argv.end(), {probe_binary(), "deny-netlink", "12", harden_binary(), "--policy",
+                           policy, "--", probe_binary(), "touch", marker});
+  const RunResult result = run(argv);
+  INFO(result.describe());
+  CHECK(result.exited(harden::exit_code::kNftables));
+  CHECK(result.err.find("harden: step 'nftables' failed") != std::string::npos);
+  CHECK(result.err.find("NETLINK_NETFILTER): Operation not permitted") != std::string::npos);
+  CHECK(result.err.find("mnl.c") == std::string::npos);
+  CHECK_FALSE(path_exists(marker));
+  CHECK(harden_tables_in(ns).empty());
+}
+
 TEST_CASE("scope netns refuses to run in the host's network namespace", "[nftables]") {
   require_root();
   TempDir dir;

@@ -388,3 +388,48 @@ TEST_CASE("the native export of policies/strict.toml runs its static program in 
     CHECK(seen["mprotect_exec"] == "errno EPERM");
   }
 }
+
+TEST_CASE("cgroup limits in a real systemd unit are refused by default or left to it by name",
+          "[systemd][cgroup][root]") {
+  BootedSystemd sd;
+  TempDir dir{"harden-sd-cg"};
+  dir.chmod(0755);
+  const std::string probe = dir.file("probe");
+  copy_file(probe_binary(), probe);
+  const std::string limits = "[policy]\nname = \"sd-cg\"\n[cgroup]\npids = 8\nmemory = \"64M\"\n";
+  struct Case {
+    std::string unit, policy_text, status;
+  };
+  const std::vector<Case> cases{
+      {"harden-cg-fail.service", limits, "214"},
+      {"harden-cg-leave.service", limits + "systemd = \"leave\"\n", "0"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.unit);
+    const std::string policy = write_policy(dir, c.unit, c.policy_text);
+    const std::string output = dir.file(c.unit + ".out");
+    sd.install_unit(c.unit,
+                    "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\n"
+                    "StandardOutput=append:" +
+                        output + "\nStandardError=append:" + output +
+                        "\nExecStart=" + harden_binary() + " --policy " + policy + " -- " + probe +
+                        " cat /proc/self/cgroup\n");
+    (void)sd.systemctl({"start", c.unit});
+    INFO(sd.console());
+    CHECK(sd.property(c.unit, "ExecMainStatus") == c.status);
+    const std::string out = path_exists(output) ? read_file(output) : "";
+    INFO(out);
+    if (c.status == "214") {
+      CHECK(out.find("step 'cgroup' failed: harden runs in systemd unit " + c.unit) !=
+            std::string::npos);
+      CHECK(out.find("0::") == std::string::npos);  // the target never ran
+    } else {
+      // No limit is dropped without a word, and the target stays in the unit's own cgroup.
+      CHECK(out.find("harden: warning: [cgroup] systemd = \"leave\": harden runs in systemd unit " +
+                     c.unit) != std::string::npos);
+      CHECK(out.find("memory (MemoryMax=), pids (TasksMax=)") != std::string::npos);
+      CHECK(out.find("/" + c.unit + "\n") != std::string::npos);
+      CHECK(out.find("/harden/") == std::string::npos);
+    }
+  }
+}

@@ -16,8 +16,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -106,8 +109,9 @@ static int usage_error(const char* message) {
 
 /* ---- status ---------------------------------------------------------------------------- */
 
-static const char* const kStatusKeys[] = {"Uid",    "Gid",    "Groups", "CapInh",     "CapPrm",
-                                          "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"};
+static const char* const kStatusKeys[] = {"Uid",    "Gid",    "Groups",     "CapInh",
+                                          "CapPrm", "CapEff", "CapBnd",     "CapAmb",
+                                          "SigBlk", "SigIgn", "NoNewPrivs", "Seccomp"};
 #define STATUS_KEY_COUNT (sizeof kStatusKeys / sizeof kStatusKeys[0])
 
 /* Copies the interesting lines of /proc/self/status as they are. Returns 0 if /proc was
@@ -558,6 +562,74 @@ static int cmd_exec(int argc, char** argv) {
   (void)argc;
   fflush(stdout);
   execv(argv[0], argv);
+  return fail_errno("exec", errno);
+}
+
+/* Runs PATH as a careless calling script would: SIGINT and SIGQUIT ignored, SIGTERM blocked.
+ * Both survive execve, so whatever PATH starts inherits them unless it resets them. */
+static int cmd_signals_exec(int argc, char** argv) {
+  (void)argc;
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, NULL);
+  fflush(stdout);
+  execv(argv[0], argv);
+  return fail_errno("exec", errno);
+}
+
+/* Runs PATH where socket(AF_NETLINK, *, PROTOCOL) fails with EPERM, as in a restricted
+ * container: a seccomp filter (root may load one without no_new_privs). */
+static int cmd_deny_netlink(int argc, char** argv) {
+  (void)argc;
+  long protocol;
+  if (parse_long(argv[0], &protocol) != 0) return usage_error("deny-netlink: numeric PROTOCOL");
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)protocol, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+  };
+  struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+    return fail_errno("seccomp", errno);
+  fflush(stdout);
+  execv(argv[1], argv + 1);
+  return fail_errno("exec", errno);
+}
+
+/* Runs PATH under a filter that kills the whole process at its first call of syscall NR:
+ * a way to end a program at a known point, without its own clean-up (root may load a filter
+ * without no_new_privs). */
+static int cmd_kill_on_syscall(int argc, char** argv) {
+  (void)argc;
+  long nr;
+  if (parse_long(argv[0], &nr) != 0) return usage_error("kill-on-syscall: numeric NR");
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+    return fail_errno("seccomp", errno);
+  fflush(stdout);
+  execv(argv[1], argv + 1);
   return fail_errno("exec", errno);
 }
 
@@ -1243,6 +1315,9 @@ static const struct command kCommands[] = {
     {"ls", 1, 1, cmd_ls, "ls DIR"},
     {"write-stdout", 1, 1, cmd_write_stdout, "write-stdout TEXT"},
     {"exec", 1, -1, cmd_exec, "exec PATH [ARG...]"},
+    {"signals-exec", 1, -1, cmd_signals_exec, "signals-exec PATH [ARG...]"},
+    {"deny-netlink", 2, -1, cmd_deny_netlink, "deny-netlink PROTOCOL PATH [ARG...]"},
+    {"kill-on-syscall", 2, -1, cmd_kill_on_syscall, "kill-on-syscall NR PATH [ARG...]"},
     {"kill", 2, 2, cmd_kill, "kill PID SIG"},
     {"socket", 2, 2, cmd_socket, "socket DOMAIN TYPE"},
     {"connect-tcp", 2, 2, cmd_connect_tcp, "connect-tcp HOST PORT"},

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -143,16 +144,61 @@ class RecordingSys final : public Sys {
     errno = ENOENT;
     return -1;
   }
+  int reset_signals() override { return record("reset_signals"); }
   int nft_replace_table(const std::string& table, const std::string&, std::string& error) override {
     const int rc = record("nft_replace_table " + table);
     if (rc != 0) error = "recorded failure";
     return rc;
   }
-  int audit_replace_rules(const AuditPlan& audit, uint32_t, std::string& error) override {
+  // What the recorded audit_replace_rules reports as added (the real one: rules not there yet).
+  std::vector<HostChange> audit_changes;
+  int audit_replace_rules(const AuditPlan& audit, uint32_t, std::string& error,
+                          std::vector<HostChange>& changes) override {
     const int rc =
         record("audit_replace_rules " + audit.owner_key + " " + std::to_string(audit.rules.size()));
+    changes.insert(changes.end(), audit_changes.begin(), audit_changes.end());
     if (rc != 0) error = "recorded failure";
     return rc;
+  }
+  std::optional<std::string> nft_saved;  // what nft_save_table finds
+  int nft_save_table(const std::string& table, std::optional<std::string>& saved,
+                     std::string& error) override {
+    const int rc = record("nft_save_table " + table);
+    saved = nft_saved;
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  static std::string describe(const HostChange& change) {
+    switch (change.kind) {
+      case HostChange::Kind::audit_rule_added:
+        return "audit+ " + change.text;
+      case HostChange::Kind::audit_rule_removed:
+        return "audit- " + change.text;
+      case HostChange::Kind::nft_table:
+        return "nft " + change.text + (change.previous ? " =" + *change.previous : " (none)");
+      case HostChange::Kind::cgroup_dir:
+        return "cgroup " + change.text;
+    }
+    return "?";
+  }
+  int undo_host_change(const HostChange& change, std::string& error) override {
+    const int rc = record("undo " + describe(change));
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  bool guard = true;  // host_guard_start succeeds (fds 90 and 91); false: it fails
+  int host_guard_start(int& record_fd, int& done_fd) override {
+    const int rc = record("host_guard_start");
+    if (rc != 0 || !guard) return -1;
+    record_fd = 90;
+    done_fd = 91;
+    return 0;
+  }
+  int host_guard_note(int record_fd, const HostChange& change) override {
+    return record("host_guard_note " + std::to_string(record_fd) + " " + describe(change));
+  }
+  int host_guard_finish(int record_fd, int done_fd) override {
+    return record("host_guard_finish " + std::to_string(record_fd) + " " + std::to_string(done_fd));
   }
   bool initial_netns = false;  // what in_initial_netns answers
   int in_initial_netns() override {

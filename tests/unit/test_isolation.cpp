@@ -412,8 +412,8 @@ TEST_CASE("mounts into a chroot: beneath the jail, before the chroot", "[mounts]
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
   const unsigned long proc = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   const std::vector<std::string> expected{
-      "unshare " + hex(CLONE_NEWNS), "mount_propagation / " + hex(MS_REC | MS_PRIVATE),
-      "open_path /jail",
+      "write /proc/self/loginuid 0", "unshare " + hex(CLONE_NEWNS),
+      "mount_propagation / " + hex(MS_REC | MS_PRIVATE), "join_session_keyring", "open_path /jail",
       // The jail is opened once; the target beneath it without following a symlink.
       "open_beneath 1000 proc =100", "new_mount proc " + hex(proc) + " =101", "move_mount 101 100",
       "chdir /jail", "chroot .", "chdir /"};

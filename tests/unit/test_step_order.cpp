@@ -68,17 +68,22 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
 
   const unsigned long keep = 1UL << 10;
   const unsigned long with_setpcap = keep | (1UL << 8);
-  std::vector<std::string> expected{"write /proc/self/loginuid 65534",
+  std::vector<std::string> expected{"host_guard_start",
+                                    "write /proc/self/loginuid 65534",
                                     "mkdir /cg/memory/own/harden",
+                                    "host_guard_note 90 cgroup /cg/memory/own/harden",
                                     "mkdir /cg/memory/own/harden/order-100",
+                                    "host_guard_note 90 cgroup /cg/memory/own/harden/order-100",
                                     "write /cg/memory/own/harden/order-100/memory.limit_in_bytes "
                                     "67108864",
                                     "write /cg/memory/own/harden/order-100/"
                                     "memory.memsw.limit_in_bytes 67108864",
                                     "mkdir /cg/unified/harden",
+                                    "host_guard_note 90 cgroup /cg/unified/harden",
                                     "write /cg/unified/cgroup.subtree_control +pids",
                                     "write /cg/unified/harden/cgroup.subtree_control +pids",
                                     "mkdir /cg/unified/harden/order-100",
+                                    "host_guard_note 90 cgroup /cg/unified/harden/order-100",
                                     "write /cg/unified/harden/order-100/pids.max 32",
                                     "write /cg/memory/own/harden/order-100/cgroup.procs 100",
                                     "write /cg/unified/harden/order-100/cgroup.procs 100",
@@ -112,8 +117,11 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
        "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset",
        // Every leaked fd is closed before the working directory is resolved, and it is opened
        // inside the root without magic links, then entered by fd.
-       "close_range 3 4", "close_range 6 4294967295", "open_path /", "open_in_root / /work =100",
-       "fchdir 100", "seccomp 1 0", "execve /bin/target"});
+       "close_range 3 4", "close_range 6 89", "close_range 92 4294967295", "open_path /",
+       "open_in_root / /work =100", "fchdir 100", "reset_signals", "seccomp 1 0",
+       "execve /bin/target",
+       // The recorder's execve fails: the rollback guardian is told, and undoes.
+       "host_guard_finish 90 91"});
   CHECK(sys.calls == expected);
 }
 
@@ -137,6 +145,8 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("fds") < at("seccomp"));
   CHECK(at("fds") < at("working-directory"));          // no leaked directory fd to resolve through
   CHECK(at("credentials") < at("working-directory"));  // reached as the target user
+  CHECK(at("session") < at("signals"));        // after every fork: the supervisor blocks before it
+  CHECK(at("signals") < at("seccomp"));        // the filter need not allow rt_sigaction
   CHECK(at("cgroup") < at("namespaces"));      // host pid and root; a cgroup ns rooted at it
   CHECK(at("cgroup") < at("session"));         // a supervisor stays within the limits
   CHECK(at("cgroup") < at("mounts"));          // /sys/fs/cgroup is still visible
@@ -146,6 +156,8 @@ TEST_CASE("the step table is in the order the design requires", "[steps]") {
   CHECK(at("mdwe") < at("seccomp"));           // the filter need not allow prctl
   CHECK(at("landlock") < at("seccomp"));
   CHECK(at("audit") < at("namespaces"));
+  CHECK(at("host-guard") < at("audit"));   // before the first host change
+  CHECK(at("host-guard") < at("cgroup"));  // outside the launch's cgroup, which it removes
   CHECK(at("nftables") < at("namespaces"));
   CHECK(at("namespaces") < at("nftables-netns"));
   CHECK(at("nftables-netns") < at("session"));
@@ -193,7 +205,8 @@ TEST_CASE("memory_deny_write_execute: PR_SET_MDWE after no_new_privs, before sec
     sys.fail_errno = EINVAL;
     ExecContext ctx = context_for(plan.data());
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kMemoryDenyWriteExecute);
-    CHECK(sys.calls.back() == mdwe);
+    CHECK(sys.calls.at(sys.calls.size() - 2) == mdwe);
+    CHECK(sys.calls.back() == "host_guard_finish 90 91");  // the cgroup is undone
   }
   {
     // Off, the default: no such call.
@@ -211,7 +224,8 @@ TEST_CASE("a failing step stops everything after it and names its exit code", "[
   RecordingSys sys;
   sys.fail_call = "setresuid";
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCredentials);
-  CHECK(sys.calls.back() == "setresuid 65534");
+  CHECK(sys.calls.at(sys.calls.size() - 2) == "setresuid 65534");
+  CHECK(sys.calls.back() == "host_guard_finish 90 91");  // the cgroup is undone
   CHECK(std::none_of(sys.calls.begin(), sys.calls.end(), [](const std::string& c) {
     return c.rfind("execve", 0) == 0 || c.rfind("seccomp", 0) == 0;
   }));
@@ -239,9 +253,9 @@ TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][se
   const auto fork = std::find(sys.calls.begin(), sys.calls.end(), "fork_supervised");
   REQUIRE(fork != sys.calls.end());
   CHECK(*(fork - 1) == "write /cg/unified/harden/order-100/cgroup.procs 100");
-  CHECK(
-      std::vector<std::string>(fork, sys.calls.end()) ==
-      std::vector<std::string>{"fork_supervised", "setsid", "join_session_keyring", "chdir /jail"});
+  CHECK(std::vector<std::string>(fork, sys.calls.end()) ==
+        std::vector<std::string>{"fork_supervised", "setsid", "join_session_keyring", "chdir /jail",
+                                 "host_guard_finish 90 91"});  // the cgroup is undone
   CHECK(ctx.under_supervisor);
 }
 
@@ -389,10 +403,12 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
     CHECK(calls_until_chroot(sys.calls) ==
           std::vector<std::string>{
-              "write /proc/self/loginuid 65534", "audit_replace_rules harden:order 2",
-              "nft_replace_table harden_order", "setsid", "join_session_keyring",
-              "lsm_enabled apparmor", "lsm_set_exec_label apparmor harden-order",
-              "lsm_enabled selinux", "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
+              "host_guard_start", "write /proc/self/loginuid 65534",
+              "audit_replace_rules harden:order 2", "nft_save_table harden_order",
+              "host_guard_note 90 nft harden_order (none)", "nft_replace_table harden_order",
+              "setsid", "join_session_keyring", "lsm_enabled apparmor",
+              "lsm_set_exec_label apparmor harden-order", "lsm_enabled selinux",
+              "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
   }
   // Scope netns: inside the sandbox's new network namespace, so after the unshare.
   PlanData data = host_plan(NetworkScope::netns);
@@ -407,9 +423,12 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
            sys.calls.begin();
   };
-  CHECK(sys.calls[0] == "write /proc/self/loginuid 65534");
-  CHECK(sys.calls[1] == "audit_replace_rules harden:order 2");
+  CHECK(sys.calls.front() == "host_guard_start");
+  CHECK(sys.calls.at(1) == "write /proc/self/loginuid 65534");
+  CHECK(sys.calls.at(2) == "audit_replace_rules harden:order 2");
   CHECK(index("unshare") < index("in_initial_netns"));
+  // A namespace harden made ends with the launch, its table with it: nothing to save.
+  CHECK(index("nft_save_table") == static_cast<long>(sys.calls.size()));
   CHECK(index("in_initial_netns") < index("nft_replace_table harden_order"));
   CHECK(index("nft_replace_table") < index("setsid"));
   CHECK(index("setsid") < index("lsm_enabled"));
@@ -424,7 +443,8 @@ TEST_CASE("scope netns refuses to replace the host's own firewall", "[steps][hos
   sys.lsm_active = true;
   sys.initial_netns = true;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNftablesNetns);
-  CHECK(sys.calls.back() == "in_initial_netns");
+  CHECK(sys.calls.at(sys.calls.size() - 2) == "in_initial_netns");
+  CHECK(sys.calls.back() == "host_guard_finish 90 91");
 }
 
 TEST_CASE("a failing host step stops the launch with its own exit code", "[steps][host]") {
@@ -439,7 +459,8 @@ TEST_CASE("a failing host step stops the launch with its own exit code", "[steps
     sys.lsm_active = true;
     sys.fail_call = call;
     CHECK(enforce_and_exec(plan, ctx, sys) == code);
-    CHECK(sys.calls.back().rfind(call, 0) == 0);
+    CHECK(sys.calls.at(sys.calls.size() - 2).rfind(call, 0) == 0);
+    CHECK(sys.calls.back() == "host_guard_finish 90 91");
     CHECK(std::none_of(sys.calls.begin(), sys.calls.end(),
                        [](const std::string& c) { return c.rfind("execve", 0) == 0; }));
   }
@@ -453,7 +474,8 @@ TEST_CASE("an inactive LSM refuses the launch unless the label is optional", "[s
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;  // both LSMs inactive
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kLsm);
-    CHECK(sys.calls.back() == "lsm_enabled apparmor");
+    CHECK(sys.calls.at(sys.calls.size() - 2) == "lsm_enabled apparmor");
+    CHECK(sys.calls.back() == "host_guard_finish 90 91");
   }
   data.lsm.optional = true;
   const Plan plan = PlanFactory::make(data);
