@@ -28,7 +28,7 @@ constexpr const char* kDescription =
     "  harden steps                              the enforcement order and exit codes\n"
     "  harden export --format apparmor svc.toml  the policy as an AppArmor profile\n"
     "  harden status / harden down --policy P    host state harden owns / remove it\n\n"
-    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-222 an\n"
+    "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-225 an\n"
     "enforcement step failed (see 'harden steps'), 126/127 target not executable/not found,\n"
     "otherwise the target's own status. See harden(1) and harden.toml(5).";
 

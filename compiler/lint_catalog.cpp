@@ -48,6 +48,17 @@ constexpr LintRule kRules[] = {
      "code into it, proxy settings that redirect its traffic.",
      "Remove clear = false and list what the service needs in keep and set.",
      check_environment},
+    {"exec-lock-interpreter", "ExecLockInterpreter", Severity::warning, 1,
+     "Programs listed in [landlock] execute reopen the exec lock to the ELF interpreter",
+     "With no program listed, harden refuses every execve after the target's own start. A "
+     "listed program must be allowed to run later, so execve stays open and Landlock alone "
+     "limits it to the listed files and their interpreters. The kernel needs the execute right "
+     "on a dynamic program's interpreter (ld.so), and that interpreter started as a program "
+     "loads any file the target can read as code: Landlock does not govern mmap.",
+     "Remove [landlock] execute if the service does not start other programs. Otherwise keep "
+     "what may be read (and so loaded) narrow, list only static programs, or accept the "
+     "residual with [lint] allow = [{ rule = \"exec-lock-interpreter\", reason = \"...\" }].",
+     check_exec_lock_interpreter},
     {"exec-lock-off", "ExecLockOff", Severity::warning, 3,
      "The exec lock is off: the target may run any program",
      "With Landlock restricting the file system, harden's exec lock lets the target execute "

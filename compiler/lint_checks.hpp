@@ -31,6 +31,7 @@ void check_network(const LintInput& in, std::vector<LintFinding>& out);
 void check_writable_executable(const LintInput& in, std::vector<LintFinding>& out);
 void check_landlock(const LintInput& in, std::vector<LintFinding>& out);
 void check_exec_lock(const LintInput& in, std::vector<LintFinding>& out);
+void check_exec_lock_interpreter(const LintInput& in, std::vector<LintFinding>& out);
 
 // lint_rules_sensitive.cpp
 void check_sensitive_paths(const LintInput& in, std::vector<LintFinding>& out);

@@ -141,4 +141,20 @@ void check_exec_lock(const LintInput& in, std::vector<LintFinding>& out) {
                    "exec"));
 }
 
+// A listed program may be executed after the target's start, so the exec lock cannot refuse
+// execve any more; the kernel loads a listed program's ELF interpreter with the execute
+// right, and that interpreter started as a program maps any readable file as code, which
+// Landlock does not govern (see harden(1), landlock).
+void check_exec_lock_interpreter(const LintInput& in, std::vector<LintFinding>& out) {
+  const LandlockPlan& landlock = in.plan.landlock;
+  if (!landlock.enabled || !landlock.restrict_fs || in.policy.landlock.execute.empty()) return;
+  const LocatedString& first = in.policy.landlock.execute.front();
+  out.push_back(make_finding(
+      "exec-lock-interpreter", first.pos,
+      "[landlock] execute lists '" + first.value +
+          "': the target may execute programs after its start, and a listed program's ELF "
+          "interpreter (ld.so), run as a program, would load any file it can read as code",
+      first.value));
+}
+
 }  // namespace harden::lint

@@ -322,7 +322,7 @@ TEST_CASE("rollback: harden killed before execve leaves no audit rule and no cgr
     }
   } cleanup{name};
   // The attacker's timing, made exact: a parent filter kills harden (SIGSYS, no clean-up of
-  // its own runs) at its first chdir(2), the working-directory step, after the uid change.
+  // its own runs) at its first fchdir(2), the working-directory step, after the uid change.
   const std::string policy =
       write_policy(box.dir, "killed",
                    "[policy]\nname = \"" + name + "\"\n" + kIdentity +
@@ -332,7 +332,7 @@ TEST_CASE("rollback: harden killed before execve leaves no audit rule and no cgr
   const std::string audit_before = auditctl_list();
   const std::vector<std::string> tree_before = cgroup_tree(name);
   const RunResult r =
-      run({probe_binary(), "kill-on-syscall", std::to_string(SYS_chdir), harden_binary(),
+      run({probe_binary(), "kill-on-syscall", std::to_string(SYS_fchdir), harden_binary(),
            "--policy", policy, "--", box.probe, "touch", box.marker},
           {.timeout = kTimeout});
   INFO(r.describe());
