@@ -39,7 +39,7 @@ seccomp_notif notification(uint32_t nr, uint32_t arch = native_audit_arch()) {
 
 }  // namespace
 
-TEST_CASE("only errno answers become notifications; kills stay the kernel's", "[supervise]") {
+TEST_CASE("only errno answers become notifications, kills stay the kernel's", "[supervise]") {
   const std::vector<sock_filter> program{
       ret(SECCOMP_RET_ALLOW),         ret(SECCOMP_RET_KILL_PROCESS),
       ret(SECCOMP_RET_ERRNO | EPERM), ret(SECCOMP_RET_ERRNO | ENOSYS),
