@@ -3,19 +3,15 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
+#include "compiler/policy_files.hpp"
 #include "compiler/sections.hpp"
 #include "compiler/toml_section.hpp"
 
 namespace harden {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr size_t kMaxExtendsDepth = 16;
 
@@ -46,57 +42,72 @@ void merge_into(toml::table& base, toml::table&& overlay) {
 
 class Loader {
  public:
-  explicit Loader(Diagnostics& diags) : diags_(diags) {}
+  Loader(Diagnostics& diags, PolicyFileSystem& files, std::vector<std::string> search_path)
+      : diags_(diags), resolver_(files, std::move(search_path)) {}
 
-  std::optional<toml::table> load_file(const std::string& path, SourcePos included_from) {
-    std::error_code ec;
-    const fs::path canonical = fs::weakly_canonical(path, ec);
-    const std::string key = ec ? path : canonical.string();
-    if (std::find(stack_.begin(), stack_.end(), key) != stack_.end()) {
-      std::string cycle;
-      for (const auto& f : stack_)
-        cycle += f + " -> ";
-      diags_.error(included_from, "'extends' cycle: " + cycle + key,
-                   "remove one of the 'extends' entries so the chain ends");
+  std::optional<toml::table> load_main(const std::string& path) {
+    auto source = resolver_.open_main(path);
+    if (!source) {
+      diags_.error(SourcePos{path, 0, 0},
+                   "cannot read policy file '" + path + "': " + source.error(),
+                   "name a regular policy file of at most 1 MiB");
       return std::nullopt;
     }
-    if (stack_.size() >= kMaxExtendsDepth) {
-      diags_.error(included_from, "'extends' chain is deeper than 16 files");
-      return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      diags_.error(included_from.file.empty() ? SourcePos{path, 0, 0} : included_from,
-                   "cannot read policy file '" + path + "': " + std::strerror(errno),
-                   "check the path and its permissions");
-      return std::nullopt;
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return load_text(buffer.str(), path, key);
+    return load(std::move(*source));
   }
 
-  std::optional<toml::table> load_text(const std::string& text, const std::string& name,
-                                       const std::string& key) {
-    toml::table table;
-    try {
-      table = toml::parse(text, name);
-    } catch (const toml::parse_error& err) {
-      diags_.error(pos_of(err.source()), std::string(err.description()),
-                   "see harden.toml(5) for the policy syntax");
-      return std::nullopt;
-    }
-    chain_.push_back(name);
-    stack_.push_back(key);
-    std::optional<toml::table> merged = resolve_extends(std::move(table), name);
-    stack_.pop_back();
-    return merged;
+  std::optional<toml::table> load_text(std::string text, const std::string& name) {
+    return load(resolver_.adopt_text(std::move(text), name));
   }
 
   const std::vector<std::string>& chain() const { return chain_; }
 
  private:
-  std::optional<toml::table> resolve_extends(toml::table table, const std::string& name) {
+  std::optional<toml::table> load(PolicySource source) {
+    toml::table table;
+    try {
+      table = toml::parse(source.text, source.name);
+    } catch (const toml::parse_error& err) {
+      // No excerpt: a file that is not a policy is never quoted (it may be a secret).
+      diags_.error(pos_of(err.source()), std::string(err.description()),
+                   "see harden.toml(5) for the policy syntax");
+      return std::nullopt;
+    }
+    diags_.add_source(source.name, source.text);
+    source.text.clear();
+    chain_.push_back(source.name);
+    stack_.push_back(source.key);
+    std::optional<toml::table> merged = resolve_extends(std::move(table), source);
+    stack_.pop_back();
+    return merged;
+  }
+
+  std::optional<toml::table> load_base(const std::string& entry, const PolicySource& from,
+                                       SourcePos included_from) {
+    if (stack_.size() >= kMaxExtendsDepth) {
+      diags_.error(included_from, "'extends' chain is deeper than 16 files");
+      return std::nullopt;
+    }
+    auto source = resolver_.open_base(entry, from);
+    if (!source) {
+      diags_.error(included_from, "cannot read base policy '" + entry + "': " + source.error(),
+                   "a base must be a regular file (at most 1 MiB) in this policy's directory "
+                   "tree or in the search path (HARDEN_POLICY_PATH, default " +
+                       std::string(kDefaultPolicySearchPath) + "); see harden.toml(5)");
+      return std::nullopt;
+    }
+    if (std::find(stack_.begin(), stack_.end(), source->key) != stack_.end()) {
+      std::string cycle;
+      for (const auto& f : stack_)
+        cycle += f + " -> ";
+      diags_.error(included_from, "'extends' cycle: " + cycle + source->key,
+                   "remove one of the 'extends' entries so the chain ends");
+      return std::nullopt;
+    }
+    return load(std::move(*source));
+  }
+
+  std::optional<toml::table> resolve_extends(toml::table table, const PolicySource& from) {
     toml::node* policy = table.get("policy");
     toml::node* extends =
         policy && policy->is_table() ? policy->as_table()->get("extends") : nullptr;
@@ -111,7 +122,6 @@ class Loader {
     }
     toml::table merged;
     bool ok = true;
-    const fs::path dir = fs::path(name).parent_path();
     for (const toml::node& element : *list) {
       const auto* file = element.as_string();
       if (!file) {
@@ -119,9 +129,7 @@ class Loader {
         ok = false;
         continue;
       }
-      const fs::path base_path =
-          fs::path(file->get()).is_absolute() ? fs::path(file->get()) : dir / file->get();
-      std::optional<toml::table> base = load_file(base_path.string(), pos_of(element));
+      std::optional<toml::table> base = load_base(file->get(), from, pos_of(element));
       if (!base) {
         ok = false;
         continue;
@@ -135,7 +143,8 @@ class Loader {
   }
 
   Diagnostics& diags_;
-  std::vector<std::string> stack_;  // canonical paths being loaded, for cycle detection
+  PolicyResolver resolver_;
+  std::vector<std::string> stack_;  // keys of the files being loaded, for cycle detection
   std::vector<std::string> chain_;  // every file read, in order
 };
 
@@ -179,16 +188,29 @@ std::optional<Policy> parse_sections(toml::table& merged, const std::string& fil
 }  // namespace
 
 std::optional<Policy> read_policy(const std::string& path, Diagnostics& diags) {
-  Loader loader(diags);
-  std::optional<toml::table> merged = loader.load_file(path, SourcePos{});
+  RealPolicyFileSystem files;
+  return read_policy(path, diags, files, policy_search_path_from_environment());
+}
+
+std::optional<Policy> read_policy(const std::string& path, Diagnostics& diags,
+                                  PolicyFileSystem& files, std::vector<std::string> search_path) {
+  Loader loader(diags, files, std::move(search_path));
+  std::optional<toml::table> merged = loader.load_main(path);
   if (!merged) return std::nullopt;
   return parse_sections(*merged, path, loader.chain(), diags);
 }
 
 std::optional<Policy> read_policy_text(const std::string& text, const std::string& name,
                                        Diagnostics& diags) {
-  Loader loader(diags);
-  std::optional<toml::table> merged = loader.load_text(text, name, name);
+  RealPolicyFileSystem files;
+  return read_policy_text(text, name, diags, files, policy_search_path_from_environment());
+}
+
+std::optional<Policy> read_policy_text(const std::string& text, const std::string& name,
+                                       Diagnostics& diags, PolicyFileSystem& files,
+                                       std::vector<std::string> search_path) {
+  Loader loader(diags, files, std::move(search_path));
+  std::optional<toml::table> merged = loader.load_text(text, name);
   if (!merged) return std::nullopt;
   return parse_sections(*merged, name, loader.chain(), diags);
 }
