@@ -16,6 +16,12 @@ bool wanted(const PlanData& plan) {
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const std::vector<sock_filter>& program = plan.seccomp.program;
   if (program.empty()) return step_failed(EINVAL, "the seccomp program is empty");
+  // The kernel's length field is 16 bits: a longer program must never reach it (truncated).
+  if (program.size() > BPF_MAXINSNS) {
+    return step_failed(E2BIG, "the seccomp program has " + std::to_string(program.size()) +
+                                  " instructions, more than the kernel's " +
+                                  std::to_string(BPF_MAXINSNS));
+  }
   if (ctx.under_supervisor && seccomp_notify::wanted(plan.seccomp)) {
     const std::vector<sock_filter> notifying = seccomp_notify::notifying_program(program);
     const int listener = sys.seccomp_load_listener(notifying, plan.seccomp.flags);
