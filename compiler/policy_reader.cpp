@@ -64,6 +64,19 @@ class Loader {
 
  private:
   std::optional<toml::table> load(PolicySource source) {
+    // TOML is text: a NUL byte is never valid, and toml++'s own checks (its debug
+    // assertions) do not expect one. Refused here with its position, unquoted.
+    if (const size_t nul = source.text.find('\0'); nul != std::string::npos) {
+      const std::string_view before = std::string_view(source.text).substr(0, nul);
+      const size_t line_start = before.rfind('\n');
+      const auto line = static_cast<uint32_t>(std::count(before.begin(), before.end(), '\n') + 1);
+      const auto column = static_cast<uint32_t>(
+          nul - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1);
+      diags_.error(SourcePos{source.name, line, column},
+                   "a NUL byte: this is not a policy (policies are TOML text)",
+                   "see harden.toml(5) for the policy syntax");
+      return std::nullopt;
+    }
     toml::table table;
     try {
       table = toml::parse(source.text, source.name);

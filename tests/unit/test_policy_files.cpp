@@ -210,3 +210,16 @@ TEST_CASE("extends: the resolver runs on a fake file set", "[policy][extends][in
   REQUIRE(policy);
   CHECK(policy->meta.extends_chain.front() == "/usr/share/harden/policies/common.toml");
 }
+
+TEST_CASE("a NUL byte is refused at its position, never passed to the TOML parser",
+          "[policy][input]") {
+  // Found by the policy_reader fuzzer: toml++ asserts on "[\0" in a debug build.
+  Diagnostics diags;
+  FakePolicyFileSystem files;
+  CHECK_FALSE(read_policy_text(std::string("[policy]\nname = \"x\"\n[\0\0\x02", 24), "/p/nul.toml",
+                               diags, files, {}));
+  REQUIRE(diags.all().size() == 1);
+  CHECK(diags.all()[0].pos.line == 3);
+  CHECK(diags.all()[0].pos.column == 2);
+  CHECK(diags.all()[0].message.find("NUL byte") != std::string::npos);
+}
