@@ -189,8 +189,8 @@ std::optional<std::string> args_toml(const json& args, std::string& error) {
 
 }  // namespace
 
-std::optional<std::string> import_oci_seccomp(const std::string& json_text,
-                                              const ImportOptions& options, Diagnostics& diags) {
+std::optional<std::string> import_profile(const std::string& json_text,
+                                          const ImportOptions& options, Diagnostics& diags) {
   const SourcePos at{options.source_name, 0, 0};
   json profile = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (profile.is_discarded() || !profile.is_object()) {
@@ -374,6 +374,20 @@ std::optional<std::string> import_oci_seccomp(const std::string& json_text,
     out += "action = \"" + rule.action + "\"\n";
   }
   return out;
+}
+
+std::optional<std::string> import_oci_seccomp(const std::string& json_text,
+                                              const ImportOptions& options, Diagnostics& diags) {
+  // A member of the wrong JSON type anywhere the importer reads one ("architecture": [...])
+  // is a malformed profile, not a crash (found by the oci_seccomp fuzzer).
+  try {
+    return import_profile(json_text, options, diags);
+  } catch (const json::exception& err) {
+    diags.error(SourcePos{options.source_name, 0, 0},
+                std::string("malformed seccomp profile: ") + err.what(),
+                "each member must have the type the OCI runtime spec gives it");
+    return std::nullopt;
+  }
 }
 
 }  // namespace harden

@@ -3,7 +3,7 @@
 // it, so the fuzzer explores the decoder rather than the SHA-256. Properties: nothing crashes
 // or allocates without bound (libFuzzer's -rss_limit_mb and -malloc_limit_mb); a plan that
 // decodes re-encodes to bytes that decode to the same plan; its seccomp program, checked on
-// load, runs in the evaluator without error.
+// load, runs in the evaluator without crashing.
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 
@@ -55,7 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     probe.arch = native_audit_arch();
     for (const int nr : {0, 1, 59, 257, 1000}) {
       probe.nr = nr;
-      HARDEN_FUZZ_CHECK(evaluate_seccomp_program(program, probe).has_value());
+      // An error is allowed (the evaluator refuses, e.g., a shift by X >= 32 at run time,
+      // which harden's compiler never emits); a crash or a read out of bounds is not.
+      (void)evaluate_seccomp_program(program, probe);
     }
   }
   return 0;

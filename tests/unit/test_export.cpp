@@ -539,3 +539,13 @@ TEST_CASE("import quotes a profile's odd names in comments without breaking the 
   CHECK(read_policy_text("[policy]\nname = \"odd\"\n" + *section, "odd.toml", parsed));
   INFO(render_all(parsed));
 }
+
+TEST_CASE("import reports a member of the wrong JSON type instead of crashing",
+          "[export][oci][input]") {
+  // Found by the oci_seccomp fuzzer: "architecture": [...] threw out of harden import.
+  Diagnostics diags;
+  CHECK_FALSE(import_oci_seccomp(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","archMap":[{"architecture":["SCMP_ARCH_X86_64"]}],"syscalls":[]})",
+      {"typed.json", {}}, diags));
+  CHECK(render_all(diags).find("malformed seccomp profile") != std::string::npos);
+}

@@ -223,3 +223,13 @@ TEST_CASE("a NUL byte is refused at its position, never passed to the TOML parse
   CHECK(diags.all()[0].pos.column == 2);
   CHECK(diags.all()[0].message.find("NUL byte") != std::string::npos);
 }
+
+TEST_CASE("'[:' is a syntax error, not an abort in toml++", "[policy][input]") {
+  // Found by the policy_reader fuzzer: a toml++ debug assertion aborted the sanitizer build.
+  Diagnostics diags;
+  FakePolicyFileSystem files;
+  CHECK_FALSE(read_policy_text("[:seccomp]\n", "/p/colon.toml", diags, files, {}));
+  REQUIRE(diags.all().size() == 1);
+  CHECK(diags.all()[0].pos.line == 1);
+  CHECK(diags.all()[0].pos.column == 2);
+}
