@@ -40,6 +40,68 @@ void merge_into(toml::table& base, toml::table&& overlay) {
   }
 }
 
+struct Unparsable {
+  size_t offset = 0;
+  std::string what;
+};
+
+// The first NUL byte, or non-ASCII byte outside a string or a comment (TOML 1.0 allows
+// non-ASCII text only in those), or nullopt.
+std::optional<Unparsable> first_unparsable(std::string_view text) {
+  enum class In { code, comment, basic, literal, multi_basic, multi_literal };
+  In in = In::code;
+  const auto at = [&](size_t i, std::string_view what) {
+    return text.substr(i, what.size()) == what;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\0')
+      return Unparsable{i, "a NUL byte: this is not a policy (policies are TOML text)"};
+    switch (in) {
+      case In::code:
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          return Unparsable{i, "a non-ASCII character outside a string or a comment"};
+        }
+        if (c == '#') {
+          in = In::comment;
+        } else if (at(i, "\"\"\"")) {
+          in = In::multi_basic, i += 2;
+        } else if (at(i, "'''")) {
+          in = In::multi_literal, i += 2;
+        } else if (c == '"') {
+          in = In::basic;
+        } else if (c == '\'') {
+          in = In::literal;
+        }
+        break;
+      case In::comment:
+        if (c == '\n') in = In::code;
+        break;
+      case In::basic:
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"' || c == '\n') {
+          in = In::code;
+        }
+        break;
+      case In::literal:
+        if (c == '\'' || c == '\n') in = In::code;
+        break;
+      case In::multi_basic:
+        if (c == '\\') {
+          ++i;
+        } else if (at(i, "\"\"\"")) {
+          in = In::code, i += 2;
+        }
+        break;
+      case In::multi_literal:
+        if (at(i, "'''")) in = In::code, i += 2;
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
 class Loader {
  public:
   Loader(Diagnostics& diags, PolicyFileSystem& files, std::vector<std::string> search_path)
@@ -64,16 +126,17 @@ class Loader {
 
  private:
   std::optional<toml::table> load(PolicySource source) {
-    // TOML is text: a NUL byte is never valid, and toml++'s own checks (its debug
-    // assertions) do not expect one. Refused here with its position, unquoted.
-    if (const size_t nul = source.text.find('\0'); nul != std::string::npos) {
-      const std::string_view before = std::string_view(source.text).substr(0, nul);
+    // Bytes TOML never allows where toml++ (3.3) mishandles them are refused first, with their
+    // position and unquoted: a NUL (a debug assertion), and a non-ASCII character outside a
+    // string or a comment (it reaches __builtin_unreachable in toml++'s whitespace table).
+    // Both found by the policy_reader fuzzer.
+    if (const auto bad = first_unparsable(source.text)) {
+      const std::string_view before = std::string_view(source.text).substr(0, bad->offset);
       const size_t line_start = before.rfind('\n');
       const auto line = static_cast<uint32_t>(std::count(before.begin(), before.end(), '\n') + 1);
       const auto column = static_cast<uint32_t>(
-          nul - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1);
-      diags_.error(SourcePos{source.name, line, column},
-                   "a NUL byte: this is not a policy (policies are TOML text)",
+          bad->offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1);
+      diags_.error(SourcePos{source.name, line, column}, bad->what,
                    "see harden.toml(5) for the policy syntax");
       return std::nullopt;
     }
