@@ -8,6 +8,9 @@ packages=(
   nlohmann-json3-dev libnftables-dev libcap-ng-dev
   nftables auditd apparmor iproute2 python3 curl
   systemd crun passwd util-linux
+  # The fuzz targets (tests/fuzz): libFuzzer with ASan + UBSan. Debian 12's default clang (14)
+  # cannot compile libstdc++'s <expected>; clang 19 (bookworm) can.
+  clang-19 libclang-rt-19-dev
 )
 missing=()
 for p in "${packages[@]}"; do

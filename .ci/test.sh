@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, builds with warnings as errors, runs every
-# test through CTest, then builds the ASan+UBSan configuration and runs the suite again.
+# test through CTest, then builds the ASan+UBSan configuration and runs the suite again, having
+# run each libFuzzer target for a bounded time in between (HARDEN_FUZZ_SECONDS each, default 45).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps.sh
@@ -29,9 +30,15 @@ cmake --build build -j"$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j1 --timeout 300)
 
+echo "== fuzz targets (libFuzzer, ASan+UBSan), ${HARDEN_FUZZ_SECONDS:-45}s each"
+for target in policy_reader extends_resolver plan_decoder oci_seccomp; do
+  HARDEN_FUZZ_JOBS="$jobs" bash tests/fuzz/run.sh "$target" "${HARDEN_FUZZ_SECONDS:-45}"
+done
+
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DHARDEN_WERROR=ON -DHARDEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under sanitizers"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure -j1 --timeout 300)
+

@@ -2,10 +2,10 @@
 // Another tool's policy as a harden policy section, printed for review (never applied).
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "compiler/export.hpp"
+#include "compiler/policy_files.hpp"
 
 namespace harden::cli {
 
@@ -36,12 +36,17 @@ Subcommand add_import_command(CLI::App& parent) {
               std::fprintf(stderr, "harden import: takes no command after --\n");
               return kUsageError;
             }
-            std::ifstream in(options->file);
-            std::stringstream text;
-            text << in.rdbuf();
+            // Like a policy: a regular file of at most 1 MiB, opened without blocking.
+            RealPolicyFileSystem files;
+            auto text = files.read_main(options->file);
+            if (!text) {
+              std::fprintf(stderr, "harden import: cannot read %s: %s\n", options->file.c_str(),
+                           text.error().why.c_str());
+              return 1;
+            }
             Diagnostics diags;
             const std::optional<std::string> section =
-                import_oci_seccomp(text.str(), {options->file, options->caps}, diags);
+                import_oci_seccomp(*text, {options->file, options->caps}, diags);
             print_diagnostics(diags);
             if (!section) return 1;
             if (options->output.empty() || options->output == "-") {

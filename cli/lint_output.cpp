@@ -90,7 +90,8 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
         d.severity = Severity::note;
         d.message = "suppressed: " + d.message;
         d.hint.clear();
-        out += render_diagnostic(d, colour) + "  reason: " + finding.reason + "\n";
+        out +=
+            render_diagnostic(d, report.diagnostics, colour) + "  reason: " + finding.reason + "\n";
         continue;
       } else {
         ++counts[static_cast<int>(finding.severity)];
@@ -98,7 +99,7 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
           if (const LintRule* rule = find_lint_rule(finding.rule)) d.hint = rule->fix;
         }
       }
-      out += render_diagnostic(d, colour);
+      out += render_diagnostic(d, report.diagnostics, colour);
     }
     const bool fails = report_fails(report, settings);
     failing += fails ? 1 : 0;

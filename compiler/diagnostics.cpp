@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 
 namespace harden {
 
@@ -32,15 +31,6 @@ void Diagnostics::note(SourcePos pos, std::string message) {
 }
 
 namespace {
-
-std::string read_line(const std::string& file, uint32_t line) {
-  std::ifstream in(file);
-  std::string text;
-  for (uint32_t n = 1; n <= line && std::getline(in, text); ++n) {
-    if (n == line) return text;
-  }
-  return {};
-}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -78,7 +68,27 @@ std::string_view nearest_in(std::string_view word, const Range& candidates) {
 
 }  // namespace
 
-std::string render_diagnostic(const Diagnostic& d, bool colour) {
+void Diagnostics::add_source(const std::string& file, std::string text) {
+  sources_.insert_or_assign(file, std::make_shared<const std::string>(std::move(text)));
+}
+
+std::string_view Diagnostics::source_line(const std::string& file, uint32_t line) const {
+  const auto it = sources_.find(file);
+  if (it == sources_.end() || line == 0) return {};
+  std::string_view text = *it->second;
+  for (uint32_t n = 1; n < line; ++n) {
+    const size_t newline = text.find('\n');
+    if (newline == std::string_view::npos) return {};
+    text.remove_prefix(newline + 1);
+  }
+  text = text.substr(0, text.find('\n'));
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
+
+namespace {
+
+std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour) {
   std::string out;
   if (!d.pos.file.empty()) {
     out += d.pos.file;
@@ -96,10 +106,12 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
   out += colour ? "\033[0m: " : ": ";
   out += d.message;
   out += '\n';
-  if (d.pos.line > 0 && !d.pos.file.empty()) {
-    const std::string line = read_line(d.pos.file, d.pos.line);
+  if (sources && d.pos.line > 0 && !d.pos.file.empty()) {
+    const std::string_view line = sources->source_line(d.pos.file, d.pos.line);
     if (!line.empty()) {
-      out += "  " + line + "\n  ";
+      out += "  ";
+      out += line;
+      out += "\n  ";
       for (uint32_t i = 1; i < d.pos.column && i <= line.size(); ++i)
         out += line[i - 1] == '\t' ? '\t' : ' ';
       out += "^\n";
@@ -109,10 +121,20 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
   return out;
 }
 
+}  // namespace
+
+std::string render_diagnostic(const Diagnostic& d, const Diagnostics& sources, bool colour) {
+  return render(d, &sources, colour);
+}
+
+std::string render_diagnostic(const Diagnostic& d, bool colour) {
+  return render(d, nullptr, colour);
+}
+
 std::string render_all(const Diagnostics& diags, bool colour) {
   std::string out;
   for (const auto& d : diags.all())
-    out += render_diagnostic(d, colour);
+    out += render_diagnostic(d, diags, colour);
   return out;
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,13 +40,21 @@ class Diagnostics {
   size_t error_count() const { return error_count_; }
   const std::vector<Diagnostic>& all() const { return items_; }
 
+  // The text of a file that parsed as a policy: only such a file's lines are ever quoted in
+  // a message (a base that is really /etc/shadow must not end up in a CI log).
+  void add_source(const std::string& file, std::string text);
+  // Line `line` (1-based) of a file given to add_source(), or empty.
+  std::string_view source_line(const std::string& file, uint32_t line) const;
+
  private:
   std::vector<Diagnostic> items_;
   size_t error_count_ = 0;
+  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> sources_;
 };
 
-// Renders one diagnostic with its source line and a caret under the column. Reads the file
-// again to show the line; a file that cannot be read just loses the excerpt.
+// Renders one diagnostic with its source line (from `sources`, never read from disk again) and
+// a caret under the column. Without `sources` there is no excerpt.
+std::string render_diagnostic(const Diagnostic& d, const Diagnostics& sources, bool colour = false);
 std::string render_diagnostic(const Diagnostic& d, bool colour = false);
 std::string render_all(const Diagnostics& diags, bool colour = false);
 

@@ -189,8 +189,8 @@ std::optional<std::string> args_toml(const json& args, std::string& error) {
 
 }  // namespace
 
-std::optional<std::string> import_oci_seccomp(const std::string& json_text,
-                                              const ImportOptions& options, Diagnostics& diags) {
+std::optional<std::string> import_profile(const std::string& json_text,
+                                          const ImportOptions& options, Diagnostics& diags) {
   const SourcePos at{options.source_name, 0, 0};
   json profile = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (profile.is_discarded() || !profile.is_object()) {
@@ -303,14 +303,32 @@ std::optional<std::string> import_oci_seccomp(const std::string& json_text,
     // Nothing to remove from: the rules alone carry the profile.
   }
 
+  // Comments quote the profile's own words (names, capabilities, the file name): a control
+  // character or a byte that is not ASCII there is written as \xNN, so a name holding a
+  // newline can neither inject a line into the section nor make it invalid TOML.
+  auto comment = [](const std::string& text) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string line = "# ";
+    for (const char c : text) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 || byte >= 0x7f) {
+        line += "\\x";
+        line += kDigits[byte >> 4];
+        line += kDigits[byte & 15];
+      } else {
+        line += c;
+      }
+    }
+    return line + "\n";
+  };
   std::string out =
-      "# Imported by harden import --from oci-seccomp from " + options.source_name + "\n";
+      comment("Imported by harden import --from oci-seccomp from " + options.source_name);
   std::string kept_caps;
   for (const std::string& cap : caps)
     kept_caps += (kept_caps.empty() ? "" : " ") + cap;
-  out += "# Resolved for " + std::string(native_arch().harden) + ", kernel " +
-         std::to_string(kernel_version()[0]) + "." + std::to_string(kernel_version()[1]) +
-         ", capabilities: " + (kept_caps.empty() ? "none" : kept_caps) + "\n";
+  out += comment("Resolved for " + std::string(native_arch().harden) + ", kernel " +
+                 std::to_string(kernel_version()[0]) + "." + std::to_string(kernel_version()[1]) +
+                 ", capabilities: " + (kept_caps.empty() ? "none" : kept_caps));
   auto name_list = [](const std::set<std::string>& names) {
     std::string text;
     for (const std::string& n : names)
@@ -318,13 +336,13 @@ std::optional<std::string> import_oci_seccomp(const std::string& json_text,
     return text;
   };
   for (const auto& [why, names] : skipped) {
-    out += "# left out (" + why + "): " + name_list(names) + "\n";
+    out += comment("left out (" + why + "): " + name_list(names));
   }
   if (!unknown.empty()) {
-    out += "# left out (no such syscall on these architectures): " + name_list(unknown) + "\n";
+    out += comment("left out (no such syscall on these architectures): " + name_list(unknown));
   }
   for (const std::string& note : notes)
-    out += "# left out: " + note + "\n";
+    out += comment("left out: " + note);
   out += "[seccomp]\n";
   out += "default_action = \"" + *default_action + "\"\n";
   out += "architectures = [";
@@ -356,6 +374,20 @@ std::optional<std::string> import_oci_seccomp(const std::string& json_text,
     out += "action = \"" + rule.action + "\"\n";
   }
   return out;
+}
+
+std::optional<std::string> import_oci_seccomp(const std::string& json_text,
+                                              const ImportOptions& options, Diagnostics& diags) {
+  // A member of the wrong JSON type anywhere the importer reads one ("architecture": [...])
+  // is a malformed profile, not a crash (found by the oci_seccomp fuzzer).
+  try {
+    return import_profile(json_text, options, diags);
+  } catch (const json::exception& err) {
+    diags.error(SourcePos{options.source_name, 0, 0},
+                std::string("malformed seccomp profile: ") + err.what(),
+                "each member must have the type the OCI runtime spec gives it");
+    return std::nullopt;
+  }
 }
 
 }  // namespace harden

@@ -10,6 +10,18 @@
 
 namespace harden::enforce::seccomp {
 
+namespace {
+
+// The kernel's length field is 16 bits: a longer program must never reach it (truncated).
+StepResult check_length(std::span<const sock_filter> program) {
+  if (program.size() <= BPF_MAXINSNS) return {};
+  return step_failed(E2BIG, "the seccomp program has " + std::to_string(program.size()) +
+                                " instructions, more than the kernel's " +
+                                std::to_string(BPF_MAXINSNS));
+}
+
+}  // namespace
+
 // The total exec lock needs a filter even when the policy has no [seccomp].
 bool wanted(const PlanData& plan) {
   return plan.seccomp.enabled || seccomp_notify::exec_lock_total(plan);
@@ -25,6 +37,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
         plan.seccomp.enabled ? std::span<const sock_filter>(program)
                              : std::span<const sock_filter>(),
         {ctx.notify_errno_answers, ctx.notify_exec_calls});
+    if (auto too_long = check_length(notifying); !too_long) return too_long;
     const int listener = sys.seccomp_load_listener(notifying, plan.seccomp.flags);
     if (listener < 0) {
       return step_failed(errno, "seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER, " +
@@ -41,6 +54,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     // closed should it ever.
     return step_failed(EINVAL, "the exec lock needs a supervisor to mediate execve");
   }
+  if (auto too_long = check_length(program); !too_long) return too_long;
   if (sys.seccomp_load(program, plan.seccomp.flags) != 0) {
     return step_failed(errno, "seccomp(SECCOMP_SET_MODE_FILTER, " + std::to_string(program.size()) +
                                   " instructions)");

@@ -142,12 +142,21 @@ int RealSys::close_range(unsigned first, unsigned last) {
 }
 
 int RealSys::seccomp_load(std::span<const sock_filter> program, unsigned flags) {
+  // sock_fprog's length is an unsigned short: a longer program would load truncated.
+  if (program.size() > BPF_MAXINSNS) {
+    errno = E2BIG;
+    return -1;
+  }
   sock_fprog prog{static_cast<unsigned short>(program.size()),
                   const_cast<sock_filter*>(program.data())};
   return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog));
 }
 
 int RealSys::seccomp_load_listener(std::span<const sock_filter> program, unsigned flags) {
+  if (program.size() > BPF_MAXINSNS) {
+    errno = E2BIG;
+    return -1;
+  }
   sock_fprog prog{static_cast<unsigned short>(program.size()),
                   const_cast<sock_filter*>(program.data())};
   return static_cast<int>(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,

@@ -46,12 +46,7 @@ int refuse(std::string_view program, std::string_view why, int code) {
 // The wrapper's own file: /proc/self/exe is the very inode the kernel executed, so nothing can
 // swap the plan between execve and this open (a path from argv[0] or AT_EXECFN could be).
 std::expected<Plan, std::string> own_plan() {
-  const UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-  if (!self) {
-    return std::unexpected(std::string("cannot open /proc/self/exe to read the sealed plan: ") +
-                           std::strerror(errno) + " (is /proc mounted?)");
-  }
-  auto bytes = read_sealed_plan(self.get());
+  auto bytes = read_own_sealed_plan();
   if (!bytes) return std::unexpected(bytes.error());
   return plan_from_bytes({reinterpret_cast<const unsigned char*>(bytes->data()), bytes->size()});
 }

@@ -24,7 +24,14 @@ inline constexpr size_t kSealFooterSize = 24;
 // a file others may write (plan_file_distrust) and a footer that does not fit the file.
 [[nodiscard]] std::expected<std::string, std::string> read_sealed_plan(int fd);
 
-// A whole plan file, with the same trust check.
+// The plan sealed into the running wrapper (/proc/self/exe), after the checks of
+// read_sealed_plan() and, through the path it was started from, of every directory above it
+// (as read_plan_file()); the file at that path must be the one the kernel executed.
+[[nodiscard]] std::expected<std::string, std::string> read_own_sealed_plan();
+
+// A whole plan file of at most 16 MiB, when it may be trusted: plan_file_distrust() (a regular
+// file owned by root or the caller, writable by no one else) and every directory from it up to
+// / owned by root or the caller and writable by neither its group nor others unless sticky.
 [[nodiscard]] std::expected<std::string, std::string> read_plan_file(const std::string& path);
 
 }  // namespace harden

@@ -1,7 +1,9 @@
 #include "compiler/plan/plan_io.hpp"
 
 #include <linux/audit.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <map>
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/plan/bpf_eval.hpp"
 #include "compiler/plan/sha256.hpp"
 
 #ifndef HARDEN_VERSION
@@ -130,7 +133,57 @@ constexpr uint64_t layout_of_plan() {
   return fnv1a(signature);
 }
 
+#if defined(__clang__) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE < 13
+// clang cannot evaluate libstdc++ 12's std::string in a constant expression (the fuzz build):
+// there the fingerprint is computed once at start-up, from the same signature.
+const uint64_t kLayout = layout_of_plan();
+#else
 constexpr uint64_t kLayout = layout_of_plan();
+#endif
+
+// ---- bounds ------------------------------------------------------------------------------
+
+// The fewest payload bytes one T takes (an empty string or vector still has its length), so a
+// count n is possible only when n × min_encoded_size ≤ the bytes left.
+template <class T>
+constexpr size_t min_encoded_size();
+
+struct MinSizeVisitor {
+  size_t total = 0;
+  template <class T>
+  constexpr void operator()(const char*, T&) {
+    total += min_encoded_size<T>();
+  }
+};
+
+template <class T>
+constexpr size_t min_encoded_size() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return 1;
+  } else if constexpr (std::is_enum_v<T>) {
+    return sizeof(std::underlying_type_t<T>);
+  } else if constexpr (std::is_integral_v<T>) {
+    return sizeof(T);
+  } else if constexpr (std::is_same_v<T, std::string> || IsVector<T>::value || IsMap<T>::value) {
+    return sizeof(uint32_t);
+  } else if constexpr (IsOptional<T>::value) {
+    return 1;
+  } else if constexpr (IsPair<T>::value) {
+    return min_encoded_size<typename T::first_type>() + min_encoded_size<typename T::second_type>();
+  } else if constexpr (Visitable<T>) {
+    T instance{};
+    MinSizeVisitor visitor;
+    visit_fields(instance, visitor);
+    return visitor.total;
+  } else {
+    static_assert(kUnsupported<T>, "plan member type not supported by plan_io.cpp: add it there");
+    return 0;
+  }
+}
+
+// What decoding one plan may allocate in all (the elements of every vector, map and string,
+// at their in-memory size): a real plan needs kilobytes; a crafted count cannot cost more.
+constexpr size_t kMaxDecodedBytes = size_t{64} << 20;
 
 // ---- writing ----------------------------------------------------------------------------
 
@@ -208,19 +261,22 @@ class Reader {
     } else if constexpr (std::is_integral_v<T>) {
       raw(&value, sizeof value);
     } else if constexpr (std::is_same_v<T, std::string>) {
-      const uint32_t size = count();
+      const uint32_t size = count(1, 1);
       if (failed()) return;
       value.assign(reinterpret_cast<const char*>(at_), size);
       at_ += size;
     } else if constexpr (IsVector<T>::value) {
-      const uint32_t size = count();
+      using Element = typename T::value_type;
+      const uint32_t size = count(min_encoded_size<Element>(), sizeof(Element));
       if (failed()) return;
       value.clear();
       value.resize(size);
       for (auto& element : value)
         get(element);
     } else if constexpr (IsMap<T>::value) {
-      const uint32_t size = count();
+      using Entry = std::pair<typename T::key_type, typename T::mapped_type>;
+      // A map node holds the entry and three pointers and a colour.
+      const uint32_t size = count(min_encoded_size<Entry>(), sizeof(Entry) + 4 * sizeof(void*));
       value.clear();
       for (uint32_t i = 0; i < size && !failed(); ++i) {
         std::pair<typename T::key_type, typename T::mapped_type> entry;
@@ -252,13 +308,25 @@ class Reader {
   }
 
  private:
-  // An element count or string length; never more than the bytes left (every element takes
-  // at least one byte), so a corrupt count cannot make us allocate gigabytes.
-  uint32_t count() {
+  // An element count or string length, for elements that take at least `min_size` bytes
+  // encoded and `memory` bytes decoded: n × min_size must fit in the bytes left, and all the
+  // memory of one decode stays under kMaxDecodedBytes, so a crafted count costs nothing.
+  uint32_t count(size_t min_size, size_t memory) {
     uint32_t n = 0;
     get(n);
-    if (!failed() && n > static_cast<size_t>(end_ - at_)) fail("a length runs past the end");
-    return failed() ? 0 : n;
+    if (failed()) return 0;
+    const size_t left = static_cast<size_t>(end_ - at_);
+    if (min_size > 0 && n > left / min_size) {
+      fail("a length runs past the end");
+      return 0;
+    }
+    const size_t cost = size_t{n} * std::max<size_t>(memory, 1);
+    if (cost > kMaxDecodedBytes - allocated_) {
+      fail("the plan would take more memory than any real plan");
+      return 0;
+    }
+    allocated_ += cost;
+    return n;
   }
   void raw(void* out, size_t size) {
     if (static_cast<size_t>(end_ - at_) < size) return fail("the payload ends early");
@@ -273,6 +341,7 @@ class Reader {
   const unsigned char* end_;
   const char* error_ = nullptr;
   std::string field_;
+  size_t allocated_ = 0;
 };
 
 template <class T>
@@ -433,11 +502,22 @@ std::expected<Plan, std::string> plan_from_bytes(std::span<const unsigned char> 
   if (std::string refusal = plan_contents_refusal(data); !refusal.empty()) {
     return std::unexpected(std::move(refusal));
   }
+  // The program goes to the kernel as is: check it as the kernel would (length at most
+  // BPF_MAXINSNS, known instructions, jumps inside, a return at the end) before trusting it.
+  if (data.seccomp.enabled || !data.seccomp.program.empty()) {
+    if (auto checked = check_seccomp_program(data.seccomp.program); !checked) {
+      return std::unexpected("the plan's seccomp program is invalid: " + checked.error());
+    }
+  }
   return PlanFactory::make(std::move(data));
 }
 
 std::string plan_file_distrust(const struct stat& st) {
   if (!S_ISREG(st.st_mode)) return "it is not a regular file";
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    return "it is owned by uid " + std::to_string(st.st_uid) +
+           ", neither root nor the caller, so its owner could have replaced the plan";
+  }
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     return "it is writable by its group or by others (mode " +
            std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +

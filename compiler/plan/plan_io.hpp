@@ -16,8 +16,11 @@
 //
 // The checksum catches corruption and truncation, not an attacker: anyone who can rewrite the
 // file can recompute it. A plan's integrity comes from its file's owner and mode (written by
-// root, not writable by anyone else; plan_file_is_trusted() refuses group- or world-writable
-// files), exactly like the binaries it wraps.
+// root, not writable by anyone else; plan_file_distrust() refuses other owners and group- or
+// world-writable files, and plan_file.hpp checks the directories above), exactly like the
+// binaries it wraps. The decoder trusts no count: each is bounded by the bytes its elements
+// need and all of a decode's memory by a fixed ceiling, and the seccomp program is checked
+// as the kernel would before the plan is returned.
 #pragma once
 
 #include <sys/stat.h>
@@ -74,8 +77,9 @@ struct PlanHeader {
 // The name of an AUDIT_ARCH_* value ("x86_64", "aarch64", "i386", or hex).
 [[nodiscard]] std::string audit_arch_name(uint32_t arch);
 
-// Empty when a file with this status may be trusted to hold a plan; otherwise why not. A file
-// anyone but its owner may write could have been swapped for a weaker plan.
+// Empty when a file with this status may be trusted to hold a plan; otherwise why not: a
+// regular file owned by root or the caller (geteuid) that neither its group nor others may
+// write. Anyone else who may write it could have swapped it for a weaker plan.
 [[nodiscard]] std::string plan_file_distrust(const struct stat& st);
 
 }  // namespace harden

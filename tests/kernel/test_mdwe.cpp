@@ -82,10 +82,12 @@ TEST_CASE("the shipped strict policy runs a static program in its jail", "[mdwe]
   const std::string jail = d.dir.mkdir("jail");
   copy_file(probe_binary(), jail + "/probe", 0755);
   // policies/strict.toml as shipped, with its chroot moved from /srv to the test's jail.
-  const std::string policy =
-      write_policy(d.dir, "strict-here",
-                   "[policy]\nname = \"strict-here\"\nextends = [\"" + source_dir() +
-                       "/policies/strict.toml\"]\n[filesystem]\nchroot = \"" + jail + "\"\n");
+  // A base must lie in the policy's directory tree (or the search path): copy it there.
+  copy_file(source_dir() + "/policies/strict.toml", d.dir.file("strict.toml"), 0644);
+  const std::string policy = write_policy(
+      d.dir, "strict-here",
+      "[policy]\nname = \"strict-here\"\nextends = [\"strict.toml\"]\n[filesystem]\nchroot = \"" +
+          jail + "\"\n");
 
   const RunResult ids = run_harden({"--policy", policy, "--", "/probe", "ids"});
   INFO(ids.describe());

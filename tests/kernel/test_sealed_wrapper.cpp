@@ -5,6 +5,7 @@
 #include <linux/audit.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -212,6 +213,25 @@ TEST_CASE("a damaged, foreign or unprotected plan never starts the target", "[se
   }
   SECTION("a wrapper others may write") {
     check_refused(run_wrapper(wrapper_bytes, 0777), marker, "writable by its group or by others");
+  }
+  SECTION("a wrapper or plan owned by nobody, or in a directory others may write") {
+    const std::string theirs = box.dir.file("theirs-wrapper");
+    write_file(theirs, wrapper_bytes, 0755);
+    REQUIRE(::chown(theirs.c_str(), 65534, 65534) == 0);
+    std::vector<std::string> argv{theirs, "--"};
+    argv.insert(argv.end(), touch.begin(), touch.end());
+    check_refused(run(argv, {.timeout = kTimeout}), marker, "owned by uid 65534");
+    const std::string open_dir = box.dir.mkdir("open", 0777);
+    REQUIRE(::chmod(open_dir.c_str(), 0777) == 0);
+    const std::string exposed = open_dir + "/svc-wrapper";
+    write_file(exposed, wrapper_bytes, 0755);
+    argv[0] = exposed;
+    check_refused(run(argv, {.timeout = kTimeout}), marker, "not sticky");
+    const std::string exposed_plan = open_dir + "/svc.plan";
+    write_file(exposed_plan, plan_bytes, 0644);
+    std::vector<std::string> plan_argv{"run", "--plan", exposed_plan, "--"};
+    plan_argv.insert(plan_argv.end(), touch.begin(), touch.end());
+    check_refused(run_harden(plan_argv, {.timeout = kTimeout}), marker, "not sticky");
   }
   SECTION("a plan for another architecture") {
     std::string bytes = plan_bytes;

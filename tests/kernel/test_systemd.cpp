@@ -284,10 +284,12 @@ struct NativeStrictUnit {
     jail = dir.mkdir("jail");
     copy_file(probe_binary(), jail + "/probe", 0755);
     output = dir.file("output");
-    policy =
-        write_policy(dir, "strict-native",
-                     "[policy]\nname = \"strict-native\"\nextends = [\"" + source_dir() +
-                         "/policies/strict.toml\"]\n[filesystem]\nchroot = \"" + jail + "\"\n");
+    // A base must lie in the policy's directory tree (or the search path): copy it there.
+    copy_file(source_dir() + "/policies/strict.toml", dir.file("strict.toml"), 0644);
+    policy = write_policy(dir, "strict-native",
+                          "[policy]\nname = \"strict-native\"\nextends = "
+                          "[\"strict.toml\"]\n[filesystem]\nchroot = \"" +
+                              jail + "\"\n");
   }
 
   // Installs the unit for `args` (ExecStart inside the jail) and returns the drop-in.

@@ -636,3 +636,33 @@ TEST_CASE("systemd --native: a user of its own, outside a jail", "[export][syste
   CHECK(unit.find("harden export --format nft") != std::string::npos);
   CHECK(unit.find("harden export --format auditctl") != std::string::npos);
 }
+
+TEST_CASE("import quotes a profile's odd names in comments without breaking the TOML",
+          "[export][oci][input]") {
+  // Found by the oci_seccomp fuzzer: a name with a control character made the section invalid
+  // TOML, and one with a newline could add a line of its own to it.
+  Diagnostics diags;
+  const auto section = import_oci_seccomp(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","x\n[identity]\nuser = \"root\"","y\u0001"],"action":"SCMP_ACT_ALLOW"}]})",
+      {"odd\nname.json", {}}, diags);
+  INFO(render_all(diags));
+  REQUIRE(section);
+  INFO(*section);
+  CHECK(section->find("\n[identity]") == std::string::npos);
+  CHECK(section->find("x\\x0a[identity]\\x0auser = \"root\"") != std::string::npos);
+  CHECK(section->find("y\\x01") != std::string::npos);
+  CHECK(section->find("odd\\x0aname.json") != std::string::npos);
+  Diagnostics parsed;
+  CHECK(read_policy_text("[policy]\nname = \"odd\"\n" + *section, "odd.toml", parsed));
+  INFO(render_all(parsed));
+}
+
+TEST_CASE("import reports a member of the wrong JSON type instead of crashing",
+          "[export][oci][input]") {
+  // Found by the oci_seccomp fuzzer: "architecture": [...] threw out of harden import.
+  Diagnostics diags;
+  CHECK_FALSE(import_oci_seccomp(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","archMap":[{"architecture":["SCMP_ARCH_X86_64"]}],"syscalls":[]})",
+      {"typed.json", {}}, diags));
+  CHECK(render_all(diags).find("malformed seccomp profile") != std::string::npos);
+}

@@ -4,10 +4,13 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "compiler/plan/plan_file.hpp"
@@ -45,7 +48,10 @@ PlanData busy_plan() {
   plan.capabilities = {(1ULL << 10) | (1ULL << 40), 40};
   plan.seccomp.enabled = true;
   plan.seccomp.flags = 2;
-  plan.seccomp.program = {{0x20, 0, 0, 4}, {0x15, 1, 0, 0xc000003e}, {0x06, 0, 0, 0x7fff0000}};
+  plan.seccomp.program = {{0x20, 0, 0, 4},
+                          {0x15, 1, 0, 0xc000003e},
+                          {0x06, 0, 0, 0x80000000},
+                          {0x06, 0, 0, 0x7fff0000}};
   plan.seccomp.default_action_origin = {"/etc/harden/busy.toml", 12, 18};
   plan.limits = {{7, 64, 128}, {4, 0, 0}};
   plan.environment = {false, {"LANG", "TZ"}, {"PATH=/usr/bin:/bin", "EMPTY="}};
@@ -114,7 +120,7 @@ TEST_CASE("a plan survives the round trip unchanged", "[plan]") {
   CHECK_FALSE(d.no_new_privs);
   CHECK(d.credentials.supplementary_groups == std::vector<gid_t>{4, 27, 100});
   CHECK(d.capabilities.keep == ((1ULL << 10) | (1ULL << 40)));
-  REQUIRE(d.seccomp.program.size() == 3);
+  REQUIRE(d.seccomp.program.size() == 4);
   CHECK(d.seccomp.program[1].code == 0x15);
   CHECK(d.seccomp.program[1].jt == 1);
   CHECK(d.seccomp.program[1].k == 0xc000003e);
@@ -280,4 +286,164 @@ TEST_CASE("a plan file others may write is refused", "[plan]") {
   auto refused = read_plan_file(path);
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().find("mode 664") != std::string::npos);
+}
+
+namespace {
+
+// A plan with its payload grown by `extra` zero bytes at the end (header and checksum fixed),
+// so a corrupt count has room to look plausible against the bytes left.
+std::string padded(std::string bytes, size_t extra) {
+  const uint64_t payload = bytes.size() - kPlanHeaderSize - kPlanChecksumSize + extra;
+  bytes.insert(bytes.size() - kPlanChecksumSize, extra, '\0');
+  std::memcpy(bytes.data() + 40, &payload, 8);
+  return resealed(std::move(bytes));
+}
+
+// Runs `decode` in a child and returns how much its peak resident set grew, in KiB.
+long peak_growth_kib(const std::function<void()>& decode) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    rusage before{}, after{};
+    ::getrusage(RUSAGE_SELF, &before);
+    decode();
+    ::getrusage(RUSAGE_SELF, &after);
+    const long growth = after.ru_maxrss - before.ru_maxrss;
+    (void)!::write(fds[1], &growth, sizeof growth);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  long growth = -1;
+  const ssize_t n = ::read(fds[0], &growth, sizeof growth);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(n == static_cast<ssize_t>(sizeof growth));
+  REQUIRE(WIFEXITED(status));
+  return growth;
+}
+
+}  // namespace
+
+TEST_CASE("a crafted count is refused before it costs memory", "[plan][input]") {
+  // The count of filesystem.view sits just before the first mount's kind (1 byte) and its
+  // target's length (4 bytes): find it by a marker target.
+  PlanData data = busy_plan();
+  data.filesystem.view = {{ViewKind::tmpfs, "/MARKER-VIEW", "", false, false, 0, 0755, {}}};
+  std::string bytes = padded(sealed(data), size_t{4} << 20);
+  const size_t marker = bytes.find("/MARKER-VIEW");
+  REQUIRE(marker != std::string::npos);
+  const size_t at = marker - 4 - 1 - 4;
+  uint32_t one = 0;
+  std::memcpy(&one, bytes.data() + at, 4);
+  REQUIRE(one == 1);
+  // Fewer elements than bytes left, so "every element takes a byte" let it through, and
+  // each decoded ViewMount is far larger than a byte.
+  const uint32_t count = 4'000'000;
+  std::memcpy(bytes.data() + at, &count, 4);
+  bytes = resealed(std::move(bytes));
+  const long growth = peak_growth_kib([&] {
+    auto plan = plan_from_bytes(span_of(bytes));
+    if (plan) ::_exit(3);
+  });
+  INFO(refusal(bytes));
+  CHECK(refusal(bytes).find("runs past the end (in 'view')") != std::string::npos);
+  INFO("peak RSS grew by " << growth << " KiB");
+  CHECK(growth < 64 * 1024);
+}
+
+TEST_CASE("a crafted plan's every count stays cheap", "[plan][input]") {
+  // Each 4-byte window of a real payload set to a large count in turn: refused or not, no
+  // decode may grow the peak resident set by more than the decoder's ceiling.
+  const std::string base = padded(sealed(busy_plan()), size_t{256} << 10);
+  const size_t payload_end = base.size() - kPlanChecksumSize - (size_t{256} << 10);
+  const long growth = peak_growth_kib([&] {
+    for (size_t at = kPlanHeaderSize; at + 4 <= payload_end; ++at) {
+      std::string bytes = base;
+      const uint32_t count = 200'000;
+      std::memcpy(bytes.data() + at, &count, 4);
+      (void)plan_from_bytes(span_of(resealed(std::move(bytes))));
+    }
+  });
+  INFO("peak RSS grew by " << growth << " KiB");
+  CHECK(growth < 64 * 1024);
+}
+
+TEST_CASE("a plan's seccomp program is checked again on load", "[plan][input]") {
+  PlanData data = busy_plan();
+  SECTION("longer than the kernel's BPF_MAXINSNS (its length field would truncate it)") {
+    data.seccomp.program.assign(BPF_MAXINSNS + 1, sock_filter{0x06, 0, 0, 0x7fff0000});
+    CHECK(refusal(sealed(data)).find("seccomp program is invalid: program has 4097") !=
+          std::string::npos);
+  }
+  SECTION("a jump out of the program") {
+    data.seccomp.program = {{0x20, 0, 0, 4}, {0x15, 9, 0, 0xc000003e}, {0x06, 0, 0, 0}};
+    CHECK(refusal(sealed(data)).find("seccomp program is invalid") != std::string::npos);
+  }
+  SECTION("no return at the end") {
+    data.seccomp.program = {{0x06, 0, 0, 0x7fff0000}, {0x20, 0, 0, 4}};
+    CHECK(refusal(sealed(data)).find("seccomp program is invalid") != std::string::npos);
+  }
+  SECTION("enabled with no program") {
+    data.seccomp.program.clear();
+    CHECK(refusal(sealed(data)).find("seccomp program is invalid: empty") != std::string::npos);
+  }
+}
+
+TEST_CASE("a plan file is trusted only from its owner's and root's hands", "[plan][input]") {
+  test::TempDir dir;  // 0700 under /tmp: sticky, so /tmp itself is no reason to refuse
+  const std::string plan = sealed(busy_plan());
+  const std::string path = dir.file("svc.plan");
+  test::write_file(path, plan, 0644);
+  REQUIRE(read_plan_file(path).has_value());
+  const auto refused_with = [&](const std::string& file, const std::string& what) {
+    auto bytes = read_plan_file(file);
+    REQUIRE_FALSE(bytes.has_value());
+    INFO(bytes.error());
+    CHECK(bytes.error().find(what) != std::string::npos);
+  };
+  SECTION("a group-writable directory above it") {
+    const std::string sub = dir.mkdir("shared", 0775);
+    test::write_file(sub + "/svc.plan", plan, 0644);
+    refused_with(sub + "/svc.plan", "the directory " + sub + " is writable by its group");
+  }
+  SECTION("a world-writable directory without the sticky bit") {
+    const std::string sub = dir.mkdir("open", 0777);
+    ::chmod(sub.c_str(), 0777);
+    test::write_file(sub + "/svc.plan", plan, 0644);
+    refused_with(sub + "/svc.plan", "(mode 777, not sticky)");
+  }
+  SECTION("a sticky world-writable directory with the plan root's or the caller's") {
+    const std::string sub = dir.mkdir("sticky", 0777);
+    ::chmod(sub.c_str(), 01777);
+    test::write_file(sub + "/svc.plan", plan, 0644);
+    CHECK(read_plan_file(sub + "/svc.plan").has_value());
+  }
+  SECTION("a symbolic link is judged by what it leads to") {
+    const std::string sub = dir.mkdir("open", 0777);
+    ::chmod(sub.c_str(), 0777);
+    test::write_file(sub + "/svc.plan", plan, 0644);
+    REQUIRE(::symlink((sub + "/svc.plan").c_str(), dir.file("link.plan").c_str()) == 0);
+    refused_with(dir.file("link.plan"), "not sticky");
+  }
+  SECTION("larger than any plan") {
+    test::write_file(path, "", 0644);
+    REQUIRE(::truncate(path.c_str(), off_t{17} << 20) == 0);
+    refused_with(path, "too large to be a plan");
+  }
+  if (::geteuid() == 0) {
+    SECTION("owned by nobody") {
+      REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);
+      refused_with(path, "owned by uid 65534, neither root nor the caller");
+    }
+    SECTION("in a directory owned by nobody") {
+      const std::string sub = dir.mkdir("theirs", 0755);
+      test::write_file(sub + "/svc.plan", plan, 0644);
+      REQUIRE(::chown(sub.c_str(), 65534, 65534) == 0);
+      refused_with(sub + "/svc.plan", "the directory " + sub + " is owned by uid 65534");
+    }
+  }
 }
