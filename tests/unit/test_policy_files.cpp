@@ -224,7 +224,8 @@ TEST_CASE("a NUL byte is refused at its position, never passed to the TOML parse
   CHECK(diags.all()[0].message.find("NUL byte") != std::string::npos);
 }
 
-TEST_CASE("'[:' is a syntax error, not an abort in toml++", "[policy][input]") {
+TEST_CASE("an unclosed table header with a colon is a syntax error, not an abort in toml++",
+          "[policy][input]") {
   // Found by the policy_reader fuzzer: a toml++ debug assertion aborted the sanitizer build.
   Diagnostics diags;
   FakePolicyFileSystem files;
