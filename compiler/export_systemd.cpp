@@ -201,9 +201,16 @@ std::string wrapper(const Policy& policy, const PlanData& plan, const ExportOpti
     unit.comment("[exec] pass_notify_socket = false: Type=notify cannot work");
     unit.line("NotifyAccess=none");
   }
-  // harden execs the target in its own process, so the target is the unit's main process:
-  // the default NotifyAccess=main accepts its READY=1, systemctl's signals reach it directly,
-  // and the exit status systemd records is the target's.
+  if (plan.exec.pass_notify_socket && (plan.namespaces.pid || exec_lock_total(plan.landlock))) {
+    // harden stays as the target's supervisor, so the target is not the unit's main process
+    // and NotifyAccess=main would drop its READY=1; signals still reach it through harden.
+    unit.comment("harden stays as the target's supervisor (PID namespace or the total exec lock):");
+    unit.comment("the target's sd_notify() comes from a child of the main process");
+    unit.line("NotifyAccess=all");
+  }
+  // Otherwise harden execs the target in its own process, so the target is the unit's main
+  // process: the default NotifyAccess=main accepts its READY=1, systemctl's signals reach it
+  // directly, and the exit status systemd records is the target's.
   (void)policy;
   return unit.text("# harden export --format systemd --wrapper: policy '" + plan.policy_name +
                    "'\n# Install as /etc/systemd/system/UNIT.service.d/harden.conf, then run\n"

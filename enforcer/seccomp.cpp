@@ -33,10 +33,8 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     return step_failed(EINVAL, "the seccomp program is empty");
   }
   if (ctx.under_supervisor && (ctx.notify_errno_answers || ctx.notify_exec_calls)) {
-    const std::vector<sock_filter> notifying = seccomp_notify::notifying_program(
-        plan.seccomp.enabled ? std::span<const sock_filter>(program)
-                             : std::span<const sock_filter>(),
-        {ctx.notify_errno_answers, ctx.notify_exec_calls});
+    // Built by the session step, before any limit (ExecContext::notifying_program).
+    const std::vector<sock_filter>& notifying = ctx.notifying_program;
     if (auto too_long = check_length(notifying); !too_long) return too_long;
     const int listener = sys.seccomp_load_listener(notifying, plan.seccomp.flags);
     if (listener < 0) {

@@ -47,12 +47,8 @@ bool has_errno_answers(const SeccompPlan& plan) {
 }
 
 bool exec_lock_total(const PlanData& plan) {
-  const LandlockPlan& landlock = plan.landlock;
-  if (!landlock.enabled || !landlock.restrict_fs) return false;
-  for (const LandlockPathRule& rule : landlock.paths) {
-    if (rule.access & landlock_abi::kFsExecute) return false;  // the policy lists programs
-  }
-  return true;
+  static_assert(landlock_abi::kFsExecute == 1ULL << 0);  // what plan.hpp's check assumes
+  return harden::exec_lock_total(plan.landlock);
 }
 
 std::vector<sock_filter> notifying_program(std::span<const sock_filter> program,

@@ -142,6 +142,12 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const SessionChoice choice = choose(plan, sys, ctx);
   ctx.notify_errno_answers = choice.errno_answers;
   ctx.notify_exec_calls = choice.exec_lock;
+  if (choice.errno_answers || choice.exec_lock) {
+    ctx.notifying_program = seccomp_notify::notifying_program(
+        plan.seccomp.enabled ? std::span<const sock_filter>(plan.seccomp.program)
+                             : std::span<const sock_filter>(),
+        {choice.errno_answers, choice.exec_lock});
+  }
   SupervisorSetup target;
   target.plan = &plan;
   target.listener = choice.errno_answers || choice.exec_lock;

@@ -1,6 +1,7 @@
 #include "enforcer/steps.hpp"
 
 #include <linux/audit.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -192,15 +193,27 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
   }
   StepError error;
   const int code = exec::run(sys, ctx, error);
-  report("harden: cannot execute '" + (ctx.argv_storage.empty() ? "" : ctx.argv_storage[0]) +
-         "': " + error.detail +
-         (error.error ? std::string(": ") + std::strerror(error.error) : "") + "\n");
+  // Piece by piece, allocating nothing: the filter is loaded and may not allow the calls a
+  // memory allocator (or a sanitizer's) would make.
+  report("harden: cannot execute '");
+  report(ctx.argv_storage.empty() ? std::string_view() : std::string_view(ctx.argv_storage[0]));
+  report("': ");
+  report(error.detail);
+  if (error.error) {
+    report(": ");
+    report(std::strerror(error.error));
+  }
+  report("\n");
   rollback::after_failure(sys, ctx);
   return code;
 }
 
 void enforce_exec_or_exit(const Plan& plan, ExecContext& ctx, Sys& sys) {
-  _exit(enforce_and_exec(plan, ctx, sys));
+  const int code = enforce_and_exec(plan, ctx, sys);
+  // exit_group itself, not _exit(): a sanitizer intercepts _exit to run its leak check, whose
+  // calls the loaded filter would kill (losing the exit status).
+  syscall(SYS_exit_group, code);
+  _exit(code);  // not reached
 }
 
 }  // namespace harden

@@ -113,6 +113,9 @@ struct ExecContext {
   // What the target's filter sends to its supervisor (session step; seccomp_notify.hpp).
   bool notify_errno_answers = false;
   bool notify_exec_calls = false;
+  // The program the seccomp step loads with a listener, built by the session step (before the
+  // limits step, whose address-space limit may leave no room to build it later).
+  std::vector<sock_filter> notifying_program;
   // Room for the credentials step to read back the supplementary groups (the plan's count
   // plus one, so one group too many shows), allocated before the steps.
   std::vector<gid_t> groups_readback;

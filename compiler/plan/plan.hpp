@@ -151,6 +151,19 @@ struct LandlockPlan {
   PlanOrigin origin;    // the [landlock] (or [ipc]) table
 };
 
+// The exec lock is total when Landlock restricts the file system and no rule grants execute:
+// nothing may run after harden's own execve of the target, which a supervisor mediates
+// (enforcer/seccomp_notify.hpp). Exporters need it too: the target is then not the unit's
+// main process.
+inline bool exec_lock_total(const LandlockPlan& landlock) {
+  if (!landlock.enabled || !landlock.restrict_fs) return false;
+  constexpr uint64_t kFsExecute = 1ULL << 0;  // LANDLOCK_ACCESS_FS_EXECUTE
+  for (const LandlockPathRule& rule : landlock.paths) {
+    if (rule.access & kFsExecute) return false;  // the policy lists programs
+  }
+  return true;
+}
+
 // Limits enforced through a cgroup created for the launch (v2 where the controller is
 // there, else v1), nested under harden's own cgroup so no outer limit is ever escaped.
 struct CgroupPlan {

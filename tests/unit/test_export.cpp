@@ -361,6 +361,29 @@ TEST_CASE("systemd --wrapper: ExecStart runs the target through harden, quoted f
   CHECK(no_command.has_errors());
 }
 
+TEST_CASE("systemd --wrapper: a supervised target gets NotifyAccess=all, an exec'd one not",
+          "[export][systemd]") {
+  ExportOptions options;
+  options.harden_path = "/usr/bin/harden";
+  options.policy_path = "/etc/harden/wrap.toml";
+  options.command = {"/usr/sbin/daemon"};
+  const auto unit_of = [&](const std::string& body) {
+    const Compiled c = compile_text("[policy]\nname = \"wrap\"\n" + body);
+    Diagnostics diags;
+    const auto unit = export_systemd(c.policy, c.plan, options, diags);
+    REQUIRE(unit);
+    return *unit;
+  };
+  // The total exec lock keeps harden as the supervisor: READY=1 comes from its child.
+  CHECK(unit_of("[landlock]\nread = [\"/\"]\n").find("\nNotifyAccess=all\n") != std::string::npos);
+  CHECK(unit_of("[namespaces]\npid = true\nmount = true\n").find("\nNotifyAccess=all\n") !=
+        std::string::npos);
+  // With programs listed, or without Landlock, harden execs the target in its own process.
+  CHECK(unit_of("[landlock]\nread = [\"/\"]\nexecute = [\"/bin/sh\"]\n").find("NotifyAccess") ==
+        std::string::npos);
+  CHECK(unit_of("").find("NotifyAccess") == std::string::npos);
+}
+
 TEST_CASE("k8s export: identity, capabilities and the seccomp profile", "[export][k8s]") {
   const Compiled c = compile_text(R"([policy]
 name = "kube"
