@@ -104,10 +104,11 @@ RunResult launch(const std::vector<std::string>& prefix, const std::string& poli
 }
 
 // Polls until `now()` equals `before` (the guardian removes a cgroup once the launch's last
-// process has left it); returns the last value seen.
+// process has left it); returns the last value seen. Generous: under a sanitizer and a busy
+// machine the launch's processes take seconds to exit (ASan's exit work) and leave it.
 std::vector<std::string> settled(const std::vector<std::string>& before,
                                  const std::function<std::vector<std::string>()>& now) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   auto seen = now();
   while (seen != before && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
