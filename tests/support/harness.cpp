@@ -651,7 +651,7 @@ std::vector<int> parse_fd_list(std::string_view value) {
   return fds;
 }
 
-AuditingOn::AuditingOn() {
+AuditingOn::AuditingOn(bool on) {
   const RunResult status = run({"auditctl", "-s"});
   if (!status.exited(0)) throw std::runtime_error("auditctl -s failed: " + status.describe());
   std::istringstream lines(status.out);
@@ -659,8 +659,8 @@ AuditingOn::AuditingOn() {
     if (key == "enabled") previous_ = value;
   }
   if (previous_.empty()) throw std::runtime_error("auditctl -s names no 'enabled' state");
-  if (previous_ != "2" && !run({"auditctl", "-e", "1"}).exited(0)) {
-    throw std::runtime_error("auditctl -e 1 failed");
+  if (previous_ != "2" && !run({"auditctl", "-e", on ? "1" : "0"}).exited(0)) {
+    throw std::runtime_error("auditctl -e failed");
   }
 }
 

@@ -126,11 +126,13 @@ struct RunResult {
 
 // ---- host state -----------------------------------------------------------------------------
 
-// Turns kernel auditing on (`auditctl -e 1`) for the life of the object and restores the
-// previous state afterwards; a locked configuration (enabled 2) is left as it is.
+// Turns kernel auditing on (`auditctl -e 1`, or off with `on` false) for the life of the
+// object and restores the previous state afterwards; a locked configuration (enabled 2) is left
+// as it is (locked()).
 class AuditingOn {
  public:
-  AuditingOn();
+  explicit AuditingOn(bool on = true);
+  [[nodiscard]] bool locked() const { return previous_ == "2"; }
   ~AuditingOn();
   AuditingOn(const AuditingOn&) = delete;
   AuditingOn& operator=(const AuditingOn&) = delete;
