@@ -23,6 +23,7 @@
 
 #include "enforcer/host.hpp"
 #include "enforcer/steps.hpp"
+#include "tests/kernel/audit_support.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/netns.hpp"
 
@@ -41,18 +42,6 @@ std::vector<std::string> audit_lines_with(const std::string& needle) {
   }
   return lines;
 }
-
-// Removes the policy's rules whatever happens in the test.
-class AuditRulesGuard {
- public:
-  explicit AuditRulesGuard(std::string name) : name_(std::move(name)) {}
-  ~AuditRulesGuard() { (void)harden::host::audit_remove_owned("harden:" + name_); }
-  AuditRulesGuard(const AuditRulesGuard&) = delete;
-  AuditRulesGuard& operator=(const AuditRulesGuard&) = delete;
-
- private:
-  std::string name_;
-};
 
 // The kernel's read-only audit multicast group: every record, as text.
 class AuditMulticast {

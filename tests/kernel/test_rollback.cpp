@@ -23,6 +23,7 @@
 #include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/steps.hpp"
+#include "tests/kernel/audit_support.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/netns.hpp"
 
@@ -136,17 +137,6 @@ std::string auditctl_list() {
   REQUIRE(listed.exited(0));
   return listed.out;
 }
-
-class AuditRulesGuard {
- public:
-  explicit AuditRulesGuard(std::string name) : name_(std::move(name)) {}
-  ~AuditRulesGuard() { (void)harden::host::audit_remove_owned("harden:" + name_); }
-  AuditRulesGuard(const AuditRulesGuard&) = delete;
-  AuditRulesGuard& operator=(const AuditRulesGuard&) = delete;
-
- private:
-  std::string name_;
-};
 
 // ---- cgroup --------------------------------------------------------------------------------
 
