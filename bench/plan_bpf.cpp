@@ -5,7 +5,7 @@
 #include <iterator>
 #include <string>
 
-#include "compiler/plan/plan_io.hpp"
+#include "plan/plan_io.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 3) return 64;

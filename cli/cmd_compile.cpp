@@ -15,10 +15,10 @@
 
 #include "cli/commands.hpp"
 #include "compiler/compile.hpp"
-#include "compiler/plan/plan_file.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/plan/unique_fd.hpp"
 #include "enforcer/layers.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/plan_io.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden::cli {
 

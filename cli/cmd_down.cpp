@@ -7,9 +7,9 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "compiler/plan/nft_script.hpp"
-#include "compiler/policy_reader.hpp"
 #include "enforcer/host.hpp"
+#include "plan/nft_script.hpp"
+#include "policy/policy_reader.hpp"
 
 namespace harden::cli {
 

@@ -1,6 +1,6 @@
 // harden export --format FORMAT POLICY [--wrapper|--native] [-o FILE] [-- CMD...]
 // One validated policy in another tool's language. The formats are a table: name, what it
-// is, and the pure function (compiler/export_<format>.cpp) that writes it.
+// is, and the pure function (export/<format>.cpp) that writes it.
 #include <unistd.h>
 
 #include <array>
@@ -12,8 +12,8 @@
 
 #include "cli/commands.hpp"
 #include "compiler/compile.hpp"
-#include "compiler/export.hpp"
-#include "compiler/policy_reader.hpp"
+#include "export/export.hpp"
+#include "policy/policy_reader.hpp"
 
 namespace harden::cli {
 

@@ -4,8 +4,8 @@
 #include <fstream>
 
 #include "cli/commands.hpp"
-#include "compiler/export.hpp"
-#include "compiler/policy_files.hpp"
+#include "export/export.hpp"
+#include "policy/policy_files.hpp"
 
 namespace harden::cli {
 

@@ -8,7 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/lint_output.hpp"
-#include "compiler/lint.hpp"
+#include "lint/lint.hpp"
 
 namespace harden::cli {
 

@@ -6,9 +6,9 @@
 
 #include "cli/commands.hpp"
 #include "compiler/compile.hpp"
-#include "compiler/plan/plan_file.hpp"
-#include "compiler/plan/plan_io.hpp"
 #include "enforcer/steps.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/plan_io.hpp"
 
 extern char** environ;
 

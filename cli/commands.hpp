@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/diagnostics.hpp"
+#include "policy/diagnostics.hpp"
 
 namespace harden::cli {
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "compiler/dangerous.hpp"
+#include "lint/dangerous.hpp"
 
 namespace harden::cli {
 

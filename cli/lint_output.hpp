@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/lint.hpp"
+#include "lint/lint.hpp"
 
 namespace harden::cli {
 

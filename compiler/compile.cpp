@@ -6,9 +6,9 @@
 #include <string_view>
 
 #include "compiler/compile_layers.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/policy_reader.hpp"
 #include "compiler/seccomp.hpp"
+#include "plan/plan_io.hpp"
+#include "policy/policy_reader.hpp"
 
 namespace harden {
 

@@ -5,9 +5,9 @@
 #include <optional>
 #include <string>
 
-#include "compiler/diagnostics.hpp"
-#include "compiler/plan/plan.hpp"
-#include "compiler/policy.hpp"
+#include "plan/plan.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/policy.hpp"
 
 namespace harden {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "compiler/compile_layers.hpp"
-#include "compiler/plan/landlock_abi.hpp"
+#include "plan/landlock_abi.hpp"
 
 namespace harden {
 

@@ -3,9 +3,9 @@
 
 #include <string_view>
 
-#include "compiler/diagnostics.hpp"
-#include "compiler/plan/plan.hpp"
-#include "compiler/policy.hpp"
+#include "plan/plan.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/policy.hpp"
 
 namespace harden {
 

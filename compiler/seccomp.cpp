@@ -46,10 +46,10 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/constants.hpp"
 #include "compiler/seccomp_bpf.hpp"
 #include "compiler/syscall_groups.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/constants.hpp"
 
 namespace harden {
 namespace {

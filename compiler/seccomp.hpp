@@ -2,9 +2,9 @@
 // names, actions, argument rules) and builds the BPF program with libseccomp.
 #pragma once
 
-#include "compiler/diagnostics.hpp"
-#include "compiler/plan/plan.hpp"
-#include "compiler/policy.hpp"
+#include "plan/plan.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/policy.hpp"
 
 namespace harden {
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <string>
 
-#include "compiler/plan/constants.hpp"
 #include "compiler/seccomp_bpf.hpp"
+#include "plan/constants.hpp"
 
 namespace harden::seccomp_bpf {
 namespace {

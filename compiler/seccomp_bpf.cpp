@@ -12,7 +12,7 @@
 #include <map>
 #include <optional>
 
-#include "compiler/plan/bpf_eval.hpp"
+#include "plan/bpf_eval.hpp"
 
 namespace harden::seccomp_bpf {
 namespace {

@@ -16,8 +16,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "compiler/diagnostics.hpp"
-#include "compiler/policy.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/policy.hpp"
 
 namespace harden::seccomp_bpf {
 

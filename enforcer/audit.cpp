@@ -11,9 +11,9 @@
 #include <cstring>
 #include <memory>
 
-#include "compiler/plan/constants.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
+#include "plan/constants.hpp"
 
 namespace harden {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/plan/plan.hpp"
 #include "enforcer/sys.hpp"
+#include "plan/plan.hpp"
 
 namespace harden::host {
 

@@ -11,8 +11,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "compiler/plan/unique_fd.hpp"
 #include "enforcer/sys.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden {
 

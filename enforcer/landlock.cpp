@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "compiler/plan/landlock_abi.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/seccomp_notify.hpp"
+#include "plan/landlock_abi.hpp"
 
 namespace harden::enforce::landlock {
 

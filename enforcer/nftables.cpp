@@ -1,7 +1,7 @@
 // nftables layer: installs the policy's "table inet harden_<policy>" through libnftables, the
 // library nft itself is built on (no shelling out, no parsing of a command's output for
 // errors), loaded only when a plan needs it (nft_library.hpp). The whole table is replaced in one
-// transaction (see compiler/plan/nft_script.hpp).
+// transaction (see plan/nft_script.hpp).
 //
 // Two steps use it. Scope "uid" and "cgroup" rules live in the host's network namespace and
 // are installed before any namespace is entered; scope "netns" rules live in the sandbox's own
@@ -16,11 +16,11 @@
 #include <memory>
 #include <optional>
 
-#include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/nft_library.hpp"
 #include "enforcer/proc_text.hpp"
+#include "plan/nft_script.hpp"
 
 namespace harden {
 

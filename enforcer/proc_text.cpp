@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "compiler/plan/unique_fd.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden {
 

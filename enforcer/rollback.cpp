@@ -30,10 +30,10 @@
 #include <new>
 #include <thread>
 
-#include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/proc_text.hpp"
+#include "plan/nft_script.hpp"
 
 namespace harden {
 

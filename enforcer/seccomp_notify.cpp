@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/landlock_abi.hpp"
-#include "compiler/plan/plan_io.hpp"
 #include "enforcer/syscall_names.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/landlock_abi.hpp"
+#include "plan/plan_io.hpp"
 
 namespace harden::enforce::seccomp_notify {
 

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/plan/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace harden::enforce::seccomp_notify {
 

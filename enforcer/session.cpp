@@ -29,10 +29,10 @@
 #include <csignal>
 #include <new>
 
-#include "compiler/plan/landlock_abi.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/supervisor.hpp"
+#include "plan/landlock_abi.hpp"
 
 namespace harden {
 

@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "compiler/plan/plan_io.hpp"
 #include "enforcer/layers.hpp"
+#include "plan/plan_io.hpp"
 
 namespace harden {
 

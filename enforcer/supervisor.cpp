@@ -33,10 +33,10 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/plan/unique_fd.hpp"
 #include "enforcer/kill_reports.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/steps.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden {
 

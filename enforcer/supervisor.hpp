@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/plan/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace harden {
 

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/plan/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace harden {
 

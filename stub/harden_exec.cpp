@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/plan/plan_file.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/plan/unique_fd.hpp"
 #include "enforcer/steps.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/plan_io.hpp"
+#include "plan/unique_fd.hpp"
 
 extern char** environ;
 

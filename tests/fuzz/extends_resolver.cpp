@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/policy_reader.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace harden;

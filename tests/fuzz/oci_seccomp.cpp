@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/export.hpp"
+#include "export/export.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace harden;

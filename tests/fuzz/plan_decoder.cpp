@@ -12,9 +12,9 @@
 #include <cstring>
 #include <string>
 
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/plan/sha256.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/plan_io.hpp"
+#include "plan/sha256.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace harden;

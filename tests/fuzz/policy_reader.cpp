@@ -6,8 +6,8 @@
 #include <string>
 
 #include "compiler/compile.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/policy_reader.hpp"
+#include "plan/plan_io.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace harden;

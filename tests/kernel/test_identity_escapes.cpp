@@ -15,7 +15,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/plan/plan_io.hpp"
+#include "plan/plan_io.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;

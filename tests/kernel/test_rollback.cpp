@@ -20,9 +20,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/plan/nft_script.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/steps.hpp"
+#include "plan/nft_script.hpp"
 #include "tests/kernel/audit_support.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/netns.hpp"

@@ -14,9 +14,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/plan/plan_file.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/plan/sha256.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/plan_io.hpp"
+#include "plan/sha256.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;

@@ -14,8 +14,8 @@
 #include <cerrno>
 #include <cstddef>
 
-#include "compiler/plan/bpf_eval.hpp"
 #include "compiler/seccomp.hpp"
+#include "plan/bpf_eval.hpp"
 
 using namespace harden;
 

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "compiler/compile.hpp"
-#include "compiler/lint.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/policy_reader.hpp"
 #include "enforcer/steps.hpp"
+#include "lint/lint.hpp"
+#include "plan/plan_io.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/recording_sys.hpp"
 
 using namespace harden;

@@ -14,10 +14,10 @@
 #include <tuple>
 
 #include "compiler/compile.hpp"
-#include "compiler/export.hpp"
-#include "compiler/plan/nft_script.hpp"
-#include "compiler/policy_reader.hpp"
 #include "compiler/syscall_groups.hpp"
+#include "export/export.hpp"
+#include "plan/nft_script.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden;

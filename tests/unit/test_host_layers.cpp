@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include "compiler/compile.hpp"
-#include "compiler/export.hpp"
-#include "compiler/policy_reader.hpp"
+#include "export/export.hpp"
+#include "policy/policy_reader.hpp"
 
 using namespace harden;
 

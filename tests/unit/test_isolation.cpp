@@ -10,8 +10,8 @@
 #include <filesystem>
 
 #include "compiler/compile.hpp"
-#include "compiler/policy_reader.hpp"
 #include "enforcer/steps.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/recording_sys.hpp"
 

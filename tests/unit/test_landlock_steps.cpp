@@ -10,9 +10,9 @@
 
 #include "compiler/compile.hpp"
 #include "compiler/compile_layers.hpp"
-#include "compiler/plan/landlock_abi.hpp"
-#include "compiler/policy_reader.hpp"
 #include "enforcer/layers.hpp"
+#include "plan/landlock_abi.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/recording_sys.hpp"
 

@@ -17,9 +17,9 @@
 #include <sstream>
 
 #include "compiler/compile.hpp"
-#include "compiler/dangerous.hpp"
-#include "compiler/lint.hpp"
-#include "compiler/policy_reader.hpp"
+#include "lint/dangerous.hpp"
+#include "lint/lint.hpp"
+#include "policy/policy_reader.hpp"
 
 namespace fs = std::filesystem;
 using namespace harden;

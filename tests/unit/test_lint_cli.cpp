@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "compiler/lint.hpp"
+#include "lint/lint.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;

@@ -13,10 +13,10 @@
 #include <functional>
 #include <string>
 
-#include "compiler/plan/plan_file.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/plan/sha256.hpp"
-#include "compiler/plan/unique_fd.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/plan_io.hpp"
+#include "plan/sha256.hpp"
+#include "plan/unique_fd.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden;

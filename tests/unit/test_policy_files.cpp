@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "compiler/policy_files.hpp"
-#include "compiler/policy_reader.hpp"
+#include "policy/policy_files.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden;

@@ -13,11 +13,11 @@
 #include <signal.h>
 
 #include "compiler/compile.hpp"
-#include "compiler/lint.hpp"
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/policy_reader.hpp"
 #include "compiler/seccomp.hpp"
-#include "compiler/toml_section.hpp"
+#include "lint/lint.hpp"
+#include "plan/bpf_eval.hpp"
+#include "policy/policy_reader.hpp"
+#include "policy/toml_section.hpp"
 
 namespace fs = std::filesystem;
 using namespace harden;

@@ -15,10 +15,10 @@
 #include <algorithm>
 #include <random>
 
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/constants.hpp"
 #include "compiler/seccomp.hpp"
 #include "compiler/syscall_groups.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/constants.hpp"
 
 using namespace harden;
 

@@ -11,11 +11,11 @@
 #include <cerrno>
 
 #include "compiler/compile.hpp"
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/plan_io.hpp"
-#include "compiler/policy_reader.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/syscall_names.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/plan_io.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden;

@@ -14,10 +14,10 @@
 #include <optional>
 #include <random>
 
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/constants.hpp"
-#include "compiler/policy_reader.hpp"
 #include "compiler/seccomp.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/constants.hpp"
+#include "policy/policy_reader.hpp"
 
 using namespace harden;
 namespace fs = std::filesystem;

@@ -8,8 +8,8 @@
 #include <set>
 #include <string>
 
-#include "compiler/plan/constants.hpp"
 #include "compiler/syscall_groups.hpp"
+#include "plan/constants.hpp"
 
 using namespace harden;
 

@@ -1,0 +1,70 @@
+// Exporters: one validated policy written in another tool's language (a systemd unit
+// drop-in, the OCI seccomp JSON, a Kubernetes securityContext, an nft script, an audit rules
+// file), and the OCI seccomp importer.
+// Pure functions of (Policy, Plan) to text: they never touch the system. What a format cannot
+// express is said twice: as a comment in the output and as a warning in `diags` pointing at
+// the policy line, so nobody mistakes a partial translation for the policy.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/plan.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/policy.hpp"
+
+namespace harden {
+
+struct ExportOptions {
+  std::string policy_path;           // absolute: the wrapper's ExecStart names it
+  std::string harden_path;           // absolute path of the harden binary (--wrapper)
+  std::vector<std::string> command;  // `-- CMD`; overrides the policy's [exec] command
+  bool systemd_native = false;       // --native: systemd's own directives; else --wrapper
+  std::string seccomp_profile;       // k8s: localhostProfile path (relative to the kubelet's
+                                     // seccomp directory); default "harden/<name>.json"
+};
+
+// A unit drop-in ([Service] section). --wrapper: ExecStart through harden. --native: the
+// policy translated into systemd.exec(5) directives, never wider than the policy: what
+// systemd cannot express exactly is either left stricter (a syscall whose arguments the
+// policy filters is not allowed at all) or reported as missing.
+std::optional<std::string> export_systemd(const Policy& policy, const Plan& plan,
+                                          const ExportOptions& options, Diagnostics& diags);
+
+// The `linux.seccomp` object of an OCI runtime config (runc, crun, Docker, Podman), which is
+// also a Kubernetes seccomp profile file.
+std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& plan,
+                                              const ExportOptions& options, Diagnostics& diags);
+
+// A Pod spec fragment: pod and container securityContext for the policy.
+std::optional<std::string> export_k8s(const Policy& policy, const Plan& plan,
+                                      const ExportOptions& options, Diagnostics& diags);
+
+// The policy's nftables table as an `nft -f` script: the same transaction harden runs (the
+// plan's ruleset, replacing the table as a whole), with a header saying how to load, check
+// and remove it, and what depends on where and when it is loaded. An error without [network].
+std::optional<std::string> export_nft(const Policy& policy, const Plan& plan,
+                                      const ExportOptions& options, Diagnostics& diags);
+
+// The policy's audit rules as an audit.rules(7) file for auditctl -R or augenrules: the
+// rules harden adds, with the user's key and the owner key. An error without [audit] rules.
+std::optional<std::string> export_auditctl(const Policy& policy, const Plan& plan,
+                                           const ExportOptions& options, Diagnostics& diags);
+
+// An AppArmor profile equivalent to the policy, ready for apparmor_parser(8).
+std::string export_apparmor_profile(const Policy& policy, const Plan& plan);
+
+struct ImportOptions {
+  std::string source_name;        // for comments and messages
+  std::vector<std::string> caps;  // capabilities the target keeps: profile entries that are
+                                  // conditional on them (includes/excludes caps) follow these
+};
+
+// An OCI/Docker seccomp profile (JSON text) as a [seccomp] policy section (TOML text).
+// Entries for other architectures or for capabilities the target does not keep are left
+// out, as are names no architecture of the filter knows; the output lists them in comments.
+std::optional<std::string> import_oci_seccomp(const std::string& json_text,
+                                              const ImportOptions& options, Diagnostics& diags);
+
+}  // namespace harden

@@ -1,0 +1,156 @@
+#include "policy/diagnostics.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace harden {
+
+std::string_view severity_name(Severity severity) {
+  switch (severity) {
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
+  }
+  return "error";
+}
+
+void Diagnostics::error(SourcePos pos, std::string message, std::string hint) {
+  items_.push_back({Severity::error, std::move(pos), std::move(message), std::move(hint)});
+  ++error_count_;
+}
+
+void Diagnostics::warning(SourcePos pos, std::string message, std::string hint) {
+  items_.push_back({Severity::warning, std::move(pos), std::move(message), std::move(hint)});
+}
+
+void Diagnostics::note(SourcePos pos, std::string message) {
+  items_.push_back({Severity::note, std::move(pos), std::move(message), {}});
+}
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+template <typename Range>
+std::string_view nearest_in(std::string_view word, const Range& candidates) {
+  std::string_view best;
+  size_t best_distance = SIZE_MAX;
+  for (const auto& candidate : candidates) {
+    const size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  // A typo is a few keystrokes away; anything further is a different word.
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  return best_distance <= limit ? best : std::string_view{};
+}
+
+}  // namespace
+
+void Diagnostics::add_source(const std::string& file, std::string text) {
+  sources_.insert_or_assign(file, std::make_shared<const std::string>(std::move(text)));
+}
+
+std::string_view Diagnostics::source_line(const std::string& file, uint32_t line) const {
+  const auto it = sources_.find(file);
+  if (it == sources_.end() || line == 0) return {};
+  std::string_view text = *it->second;
+  for (uint32_t n = 1; n < line; ++n) {
+    const size_t newline = text.find('\n');
+    if (newline == std::string_view::npos) return {};
+    text.remove_prefix(newline + 1);
+  }
+  text = text.substr(0, text.find('\n'));
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
+
+namespace {
+
+std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour) {
+  std::string out;
+  if (!d.pos.file.empty()) {
+    out += d.pos.file;
+    if (d.pos.line > 0)
+      out += ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column);
+    out += ": ";
+  }
+  const char* on = "";
+  if (colour)
+    on = d.severity == Severity::error     ? "\033[1;31m"
+         : d.severity == Severity::warning ? "\033[1;35m"
+                                           : "\033[1;36m";
+  out += on;
+  out += severity_name(d.severity);
+  out += colour ? "\033[0m: " : ": ";
+  out += d.message;
+  out += '\n';
+  if (sources && d.pos.line > 0 && !d.pos.file.empty()) {
+    const std::string_view line = sources->source_line(d.pos.file, d.pos.line);
+    if (!line.empty()) {
+      out += "  ";
+      out += line;
+      out += "\n  ";
+      for (uint32_t i = 1; i < d.pos.column && i <= line.size(); ++i)
+        out += line[i - 1] == '\t' ? '\t' : ' ';
+      out += "^\n";
+    }
+  }
+  if (!d.hint.empty()) out += "  hint: " + d.hint + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_diagnostic(const Diagnostic& d, const Diagnostics& sources, bool colour) {
+  return render(d, &sources, colour);
+}
+
+std::string render_diagnostic(const Diagnostic& d, bool colour) {
+  return render(d, nullptr, colour);
+}
+
+std::string render_all(const Diagnostics& diags, bool colour) {
+  std::string out;
+  for (const auto& d : diags.all())
+    out += render_diagnostic(d, diags, colour);
+  return out;
+}
+
+std::string_view nearest_name(std::string_view word, std::span<const std::string_view> candidates) {
+  return nearest_in(word, candidates);
+}
+
+std::string_view nearest_name(std::string_view word, std::span<const std::string> candidates) {
+  return nearest_in(word, candidates);
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates,
+                         std::string fallback) {
+  const std::string_view best = nearest_name(word, candidates);
+  if (best.empty()) return fallback;
+  return "did you mean '" + std::string(best) + "'?";
+}
+
+}  // namespace harden
