@@ -246,6 +246,41 @@ TEST_CASE("characters toml++ 3.3 mishandles are refused before it sees them", "[
   CHECK(diags.all()[0].pos.column == 11);
   CHECK(diags.all()[0].message.find("U+00A1") != std::string::npos);
   CHECK(diags.all()[0].hint.find("\\u00A1") != std::string::npos);
+  // Each end of each range is refused; the code points just outside are not (U+3000, in the
+  // middle, toml++ answers itself). A long fuzz run found U+FB3F, missed by the first list.
+  const auto utf8 = [](char32_t c) {
+    std::string s;
+    if (c < 0x800) {
+      s += static_cast<char>(0xC0 | (c >> 6));
+    } else {
+      s += static_cast<char>(0xE0 | (c >> 12));
+      s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    }
+    s += static_cast<char>(0x80 | (c & 0x3F));
+    return s;
+  };
+  const auto refused = [&](char32_t c) {
+    Diagnostics d;
+    FakePolicyFileSystem f;
+    const bool read =
+        read_policy_text("[policy]\nname = \"x\"\ndescription = \"" + utf8(c) + "\"\n", "/p/c.toml",
+                         d, f, {})
+            .has_value();
+    return !read && !d.all().empty() &&
+           d.all()[0].message.find("cannot read safely") != std::string::npos;
+  };
+  for (const char32_t c : {0xA1, 0x499, 0x2C5E, 0x2FFF, 0x3001, 0x3057, 0xFB26, 0xFB3F, 0xFEFE}) {
+    INFO(static_cast<unsigned>(c));
+    CHECK(refused(c));
+  }
+  for (const char32_t c : {0xA0, 0x49A, 0x2C5D, 0x3000, 0x3058, 0xFB25, 0xFEFF, 0xFF3F}) {
+    INFO(static_cast<unsigned>(c));
+    CHECK_FALSE(refused(c));
+  }
+  // The fuzzer's input itself (extends_resolver, crash-d40cb6bd): refused, not undefined.
+  Diagnostics fuzzed;
+  CHECK_FALSE(read_policy_text("\n9=797\xef\xbc\xbf77/\xef\xbc\xbf77/\xef\xac\xbf\"\x0f[",
+                               "/p/fuzzed.toml", fuzzed, files, {}));
   Diagnostics escaped;
   CHECK(read_policy_text("[policy]\nname = \"x\"\ndescription = \"caf\\u00e9 \xe6\x97\xa5\"\n",
                          "/p/fine.toml", escaped, files, {}));
