@@ -89,7 +89,14 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
                 "keep no_new_privileges on (or keep CAP_SYS_ADMIN, which lint reports)");
   }
   if (diags.error_count() > errors_before) return std::nullopt;
-  return PlanFactory::make(std::move(plan));
+  auto validated = validated_plan(std::move(plan));
+  if (!validated) {
+    // The compiler's own checks should have said why first; this is the last line of defence.
+    diags.error(policy.meta.name.pos, "the compiled plan cannot be enforced: " + validated.error(),
+                "report this as a bug in harden, with the policy");
+    return std::nullopt;
+  }
+  return std::move(*validated);
 }
 
 std::optional<Plan> compile_policy_file(const std::string& path, Diagnostics& diags) {

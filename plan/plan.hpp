@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <string>
 #include <vector>
@@ -236,7 +237,13 @@ struct PlanData {
   LsmPlan lsm;
 };
 
-// An immutable, validated plan. Only the compiler and the plan reader can make one.
+class Plan;
+// The only door through which a Plan is made: the contents are checked as the plan reader and
+// the verify-plan step check them (plan_contents_refusal, check_seccomp_program in plan_io),
+// so no code path (compiler, reader, a test's hand-made plan) holds an unchecked Plan.
+[[nodiscard]] std::expected<Plan, std::string> validated_plan(PlanData data);
+
+// An immutable, validated plan; made only by validated_plan().
 class Plan {
  public:
   const PlanData& data() const { return data_; }
@@ -246,14 +253,7 @@ class Plan {
   explicit Plan(PlanData data) : data_(std::move(data)) {}
   PlanData data_;
 
-  friend class PlanFactory;
-};
-
-// The single door through which Plans are made; compile_policy() and plan_from_bytes()
-// use it, and so do tests that need a hand-made plan for the enforcer's seam.
-class PlanFactory {
- public:
-  static Plan make(PlanData data) { return Plan(std::move(data)); }
+  friend std::expected<Plan, std::string> validated_plan(PlanData data);
 };
 
 }  // namespace harden

@@ -401,15 +401,19 @@ std::string audit_arch_name(uint32_t arch) {
 }
 
 std::string plan_to_bytes(const Plan& plan) {
+  return plan_data_to_bytes(plan.data());
+}
+
+std::string plan_data_to_bytes(const PlanData& data) {
   static_assert(sizeof(HARDEN_VERSION) - 1 <= kVersionField, "the version must fit its field");
   std::string out(kPlanHeaderSize, '\0');
   Writer writer(out);
-  writer.put(plan.data());
+  writer.put(data);
   const uint64_t payload = out.size() - kPlanHeaderSize;
   char* header = out.data();
   std::memcpy(header, kMagic, sizeof kMagic);
   const uint32_t schema = kPlanSchemaVersion;
-  const uint32_t arch = plan->audit_arch;
+  const uint32_t arch = data.audit_arch;
   std::memcpy(header + 8, &schema, 4);
   std::memcpy(header + 12, &arch, 4);
   std::memcpy(header + 16, &kLayout, 8);
@@ -499,6 +503,10 @@ std::expected<Plan, std::string> plan_from_bytes(std::span<const unsigned char> 
   if (data.schema_version != header->schema_version || data.audit_arch != header->audit_arch) {
     return std::unexpected("the plan's payload disagrees with its header");
   }
+  return validated_plan(std::move(data));
+}
+
+std::expected<Plan, std::string> validated_plan(PlanData data) {
   if (std::string refusal = plan_contents_refusal(data); !refusal.empty()) {
     return std::unexpected(std::move(refusal));
   }
@@ -509,7 +517,7 @@ std::expected<Plan, std::string> plan_from_bytes(std::span<const unsigned char> 
       return std::unexpected("the plan's seccomp program is invalid: " + checked.error());
     }
   }
-  return PlanFactory::make(std::move(data));
+  return Plan(std::move(data));
 }
 
 std::string plan_file_distrust(const struct stat& st) {

@@ -50,6 +50,9 @@ inline constexpr size_t kPlanChecksumSize = 32;
 
 // The plan as bytes, ready to be written to a file or appended to the wrapper stub.
 [[nodiscard]] std::string plan_to_bytes(const Plan& plan);
+// The same for contents never validated: for tests and fuzzers that craft a plan the reader
+// must refuse (the reader checks whatever bytes it gets, so this grants nothing).
+[[nodiscard]] std::string plan_data_to_bytes(const PlanData& data);
 
 // Reads a plan back. Refuses, with a message saying why, anything truncated, corrupted, with
 // trailing bytes, for another architecture, schema, layout or harden version. Nothing is

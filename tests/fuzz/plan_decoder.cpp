@@ -28,8 +28,7 @@ std::span<const unsigned char> span_of(const std::string& bytes) {
 std::string sealed_payload(const uint8_t* data, size_t size) {
   PlanData empty;
   empty.audit_arch = native_audit_arch();
-  static const std::string header =
-      plan_to_bytes(PlanFactory::make(empty)).substr(0, kPlanHeaderSize);
+  static const std::string header = plan_data_to_bytes(empty).substr(0, kPlanHeaderSize);
   std::string bytes = header;
   const uint64_t payload = size;
   std::memcpy(bytes.data() + 40, &payload, 8);

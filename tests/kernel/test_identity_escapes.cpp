@@ -152,7 +152,7 @@ TEST_CASE("a sealed plan carrying uid or gid 4294967295 is refused before any st
   }
   // Encoded by the plan writer itself, so the checksum and every header field are right.
   const std::string crafted = box.dir.file("crafted.plan");
-  write_file(crafted, harden::plan_to_bytes(harden::PlanFactory::make(data)), 0644);
+  write_file(crafted, harden::plan_data_to_bytes(data), 0644);
   const RunResult r = run_harden({"run", "--plan", crafted, "--", box.probe, "touch", box.marker},
                                  {.timeout = kTimeout});
   INFO(r.describe());

@@ -43,7 +43,7 @@ struct Outcome {
 };
 
 Outcome enforce(const PlanData& data, RecordingSys& sys) {
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   const std::vector<std::string> command{"/bin/target"};
   char* no_env[] = {nullptr};
   auto ctx = prepare_exec(plan.data(), command, no_env);
@@ -138,7 +138,7 @@ TEST_CASE("a plan holding (uid_t)-1 or (gid_t)-1 is refused before anything is a
   CHECK(sys.calls.empty());
 
   // The plan reader: the same plan sealed with a valid checksum.
-  const std::string bytes = plan_to_bytes(PlanFactory::make(plan));
+  const std::string bytes = plan_to_bytes(validated_plan(plan).value());
   const auto read = plan_from_bytes(span_of(bytes));
   REQUIRE_FALSE(read.has_value());
   CHECK(read.error().find("4294967295 is (id_t)-1") != std::string::npos);
@@ -147,7 +147,7 @@ TEST_CASE("a plan holding (uid_t)-1 or (gid_t)-1 is refused before anything is a
   PlanData keep = nobody_plan();
   keep.credentials = {false, kUnchanged, kUnchanged, {}};
   CHECK(plan_contents_refusal(keep).empty());
-  CHECK(plan_from_bytes(span_of(plan_to_bytes(PlanFactory::make(nobody_plan())))).has_value());
+  CHECK(plan_from_bytes(span_of(plan_to_bytes(validated_plan(nobody_plan()).value()))).has_value());
 }
 
 TEST_CASE("the loginuid step settles the audit login uid before the target runs", "[loginuid]") {

@@ -152,7 +152,7 @@ TEST_CASE("rootless: user namespace with a one-to-one map, then the others",
   data.namespaces.ipc = data.namespaces.uts = data.namespaces.net = data.namespaces.mount = true;
   data.namespaces.loopback_up = true;
   data.namespaces.hostname = "box";
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data(), /*rootless=*/true);
   RecordingSys sys;
   sys.euid = 1000;
@@ -177,7 +177,7 @@ TEST_CASE("rootless: user namespace with a one-to-one map, then the others",
 TEST_CASE("as root, no user namespace unless asked", "[namespaces][steps]") {
   PlanData data = base_plan();
   data.namespaces.ipc = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
@@ -191,7 +191,7 @@ TEST_CASE("a failing unshare stops the launch with the namespaces exit code",
           "[namespaces][steps]") {
   PlanData data = base_plan();
   data.namespaces.net = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.fail_call = "unshare";
@@ -205,7 +205,7 @@ TEST_CASE("a PID namespace forks twice at the session step: supervisor, then PID
   PlanData data = base_plan();
   data.namespaces.pid = true;
   data.exec.new_session = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
@@ -226,7 +226,7 @@ TEST_CASE("PID 1 leaves the caller's process group only when the target gets its
   data.namespaces.pid = true;
   SECTION("new session: setpgid, and its failure stops the launch") {
     data.exec.new_session = true;
-    const Plan plan = PlanFactory::make(data);
+    const Plan plan = validated_plan(data).value();
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;
     sys.fail_call = "setpgid_self";
@@ -235,7 +235,7 @@ TEST_CASE("PID 1 leaves the caller's process group only when the target gets its
   }
   SECTION("no new session: PID 1 and the target stay in the caller's foreground group") {
     data.exec.new_session = false;
-    const Plan plan = PlanFactory::make(data);
+    const Plan plan = validated_plan(data).value();
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
@@ -253,7 +253,7 @@ TEST_CASE("the constructed root: clone sources, build beneath the new root, pivo
       {ViewKind::tmpfs, "/usr/tmp", "", false, true, 4096, 01777, {}},
       {ViewKind::mask, "/usr/secret", "", true, true, 0, 0755, {}},
   };
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.dir_fd = 100;  // the clone of /usr is a directory
@@ -294,7 +294,7 @@ TEST_CASE("a symlink at a mount target stops the launch", "[mounts][steps]") {
   data.namespaces.mount = true;
   data.filesystem.constructed_root = true;
   data.filesystem.view = {{ViewKind::tmpfs, "/data/cache", "", false, false, 0, 0755, {}}};
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.fail_call = "open_beneath 101 cache";
@@ -406,7 +406,7 @@ TEST_CASE("mounts into a chroot: beneath the jail, before the chroot", "[mounts]
   data.namespaces.mount = true;
   data.filesystem.chroot = "/jail";
   data.filesystem.view = {{ViewKind::proc, "/proc", "", false, true, 0, 0755, {}}};
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);

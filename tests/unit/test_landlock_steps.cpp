@@ -73,7 +73,7 @@ bool has_prefix(const std::vector<std::string>& calls, std::string_view prefix) 
 }  // namespace
 
 TEST_CASE("landlock on ABI 7 handles every right the policy asks for", "[landlock][steps]") {
-  const Plan plan = PlanFactory::make(landlock_plan());
+  const Plan plan = validated_plan(landlock_plan()).value();
   ExecContext ctx = context_for(plan.data(), {"/bin/target-that-is-not-there"});
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
@@ -91,7 +91,7 @@ TEST_CASE("landlock on ABI 7 handles every right the policy asks for", "[landloc
 }
 
 TEST_CASE("landlock enforce on a short ABI stops before any rule", "[landlock][steps]") {
-  const Plan plan = PlanFactory::make(landlock_plan());
+  const Plan plan = validated_plan(landlock_plan()).value();
   ExecContext ctx = context_for(plan.data(), {"/bin/target"});
   RecordingSys sys;
   sys.abi = 3;
@@ -102,7 +102,7 @@ TEST_CASE("landlock enforce on a short ABI stops before any rule", "[landlock][s
 TEST_CASE("landlock best-effort masks by ABI and drops what is missing", "[landlock][steps]") {
   PlanData data = landlock_plan();
   data.landlock.best_effort = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   RecordingSys sys;
 
   SECTION("ABI 3: filesystem without ioctl_dev, no ports, no scopes") {
@@ -124,7 +124,7 @@ TEST_CASE("landlock best-effort masks by ABI and drops what is missing", "[landl
 }
 
 TEST_CASE("a failing Landlock call names the rule and stops the launch", "[landlock][steps]") {
-  const Plan plan = PlanFactory::make(landlock_plan());
+  const Plan plan = validated_plan(landlock_plan()).value();
   ExecContext ctx = context_for(plan.data(), {"/bin/target"});
   RecordingSys sys;
   sys.fail_call = "open_path /etc/host.conf";
@@ -142,7 +142,7 @@ TEST_CASE("the exec lock resolves the target in PATH and finds its ELF interpret
   ::close(true_fd);
   REQUIRE(interp.has_value());  // a dynamic program on every Debian
 
-  const Plan plan = PlanFactory::make(landlock_plan());
+  const Plan plan = validated_plan(landlock_plan()).value();
   ExecContext ctx = context_for(plan.data(), {"true"});
   CHECK(ctx.exec_path == "/usr/bin/true");
   REQUIRE(ctx.exec_lock.size() == 2);
@@ -201,7 +201,7 @@ TEST_CASE("derived rules never grant write on /proc", "[landlock][policy][steps]
     data.landlock.paths = derive_view_rules(data.filesystem);
     data.landlock.restrict_bind = false;
     data.landlock.scopes = 0;
-    const Plan plan = PlanFactory::make(data);
+    const Plan plan = validated_plan(data).value();
     ExecContext ctx = context_for(plan.data(), {"/bin/true"});
     RecordingSys sys;
     sys.directories["/"] = {"bin", "proc", "data", "app.conf"};  // symlinks are never listed
@@ -273,7 +273,7 @@ TEST_CASE("REFER is not part of write, only [landlock] refer grants it", "[landl
                                                                {"/srv/spool", ll::kFsRefer}});
   // REFER is still handled, so it is denied wherever it is not granted.
   PlanData data = landlock_plan();
-  const Plan handled = PlanFactory::make(data);
+  const Plan handled = validated_plan(data).value();
   ExecContext ctx = context_for(handled.data(), {"/bin/target"});
   RecordingSys sys;
   CHECK(enforce_and_exec(handled, ctx, sys) == exit_code::kNotFound);

@@ -67,7 +67,7 @@ PlanData busy_plan() {
 }
 
 std::string sealed(const PlanData& data) {
-  return plan_to_bytes(PlanFactory::make(data));
+  return plan_data_to_bytes(data);
 }
 
 // Recomputes the checksum after a deliberate edit, so the check under test is the one after it.

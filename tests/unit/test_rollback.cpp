@@ -49,7 +49,7 @@ std::vector<std::string> with_prefix(const std::vector<std::string>& calls, std:
 
 TEST_CASE("host steps tell the guardian each change, and a failed launch leaves the undoing to it",
           "[rollback]") {
-  const Plan plan = PlanFactory::make(host_plan());
+  const Plan plan = validated_plan(host_plan()).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.audit_changes = {{HostChange::Kind::audit_rule_added, "A", std::nullopt}};
@@ -77,7 +77,7 @@ TEST_CASE("host steps tell the guardian each change, and a failed launch leaves 
 TEST_CASE("the guardian's fds stay open until execve", "[rollback]") {
   PlanData data = host_plan();
   data.exec.working_directory.clear();
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   // The recorder's execve fails (ENOENT): the guardian is told, as for a failed step.
@@ -90,7 +90,7 @@ TEST_CASE("the guardian's fds stay open until execve", "[rollback]") {
 }
 
 TEST_CASE("without a guardian no host step runs", "[rollback]") {
-  const Plan plan = PlanFactory::make(host_plan());
+  const Plan plan = validated_plan(host_plan()).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.guard = false;
@@ -104,7 +104,7 @@ TEST_CASE("a plan without host steps forks no guardian", "[rollback]") {
   data.audit_arch = 0xc000003e;
 #endif
   data.policy_name = "plain";
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
@@ -113,7 +113,7 @@ TEST_CASE("a plan without host steps forks no guardian", "[rollback]") {
 
 TEST_CASE("when the guardian is lost harden undoes by itself, newest first, cgroups last",
           "[rollback]") {
-  const Plan plan = PlanFactory::make(host_plan());
+  const Plan plan = validated_plan(host_plan()).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.audit_changes = {{HostChange::Kind::audit_rule_added, "A", std::nullopt},

@@ -60,7 +60,7 @@ std::string bits(unsigned long value) {
 }  // namespace
 
 TEST_CASE("steps run in the documented order, seccomp last before execve", "[steps]") {
-  const Plan plan = PlanFactory::make(full_plan());
+  const Plan plan = validated_plan(full_plan()).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   const int code = enforce_and_exec(plan, ctx, sys);
@@ -186,7 +186,7 @@ TEST_CASE("memory_deny_write_execute: PR_SET_MDWE after no_new_privs, before sec
   const std::string mdwe = "prctl 65 1";  // PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
   PlanData data = full_plan();
   data.exec.memory_deny_write_execute = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   {
     RecordingSys sys;
     ExecContext ctx = context_for(plan.data());
@@ -211,7 +211,7 @@ TEST_CASE("memory_deny_write_execute: PR_SET_MDWE after no_new_privs, before sec
   {
     // Off, the default: no such call.
     RecordingSys sys;
-    const Plan off = PlanFactory::make(full_plan());
+    const Plan off = validated_plan(full_plan()).value();
     ExecContext ctx = context_for(off.data());
     CHECK(enforce_and_exec(off, ctx, sys) == exit_code::kNotFound);
     CHECK(std::count(sys.calls.begin(), sys.calls.end(), mdwe) == 0);
@@ -219,7 +219,7 @@ TEST_CASE("memory_deny_write_execute: PR_SET_MDWE after no_new_privs, before sec
 }
 
 TEST_CASE("a failing step stops everything after it and names its exit code", "[steps]") {
-  const Plan plan = PlanFactory::make(full_plan());
+  const Plan plan = validated_plan(full_plan()).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.fail_call = "setresuid";
@@ -234,7 +234,7 @@ TEST_CASE("a failing step stops everything after it and names its exit code", "[
 TEST_CASE("a plan for another architecture is refused before any change", "[steps]") {
   PlanData data = full_plan();
   data.audit_arch = 0x40000003;  // AUDIT_ARCH_I386
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kVerifyPlan);
@@ -243,7 +243,7 @@ TEST_CASE("a plan for another architecture is refused before any change", "[step
 
 TEST_CASE("a process-group leader forks a supervisor before setsid", "[steps][session]") {
   PlanData data = full_plan();
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.pgrp = sys.pid;
@@ -269,7 +269,7 @@ TEST_CASE("a supervised launch forks even a session leader and hands the listene
                           {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 39},
                           {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
                           {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | EPERM}};
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   char* no_env[] = {nullptr};
   const std::vector<std::string> command{"/bin/target"};
   auto ctx = prepare_exec(plan.data(), command, no_env, {.supervise = true});
@@ -303,7 +303,7 @@ TEST_CASE("kills stay the kernel's: the filter is loaded as is, the kill records
                           {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 39},
                           {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
                           {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS}};
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   ctx.supervise = true;
   RecordingSys sys;
@@ -320,7 +320,7 @@ TEST_CASE("a session leader with a controlling terminal still gives the target a
           "[steps][session]") {
   PlanData data = full_plan();
   data.cgroup = {};
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.sid = sys.pid;
@@ -343,7 +343,7 @@ TEST_CASE("a filter with nothing to report is loaded as is, even under a supervi
           "[steps][supervise]") {
   PlanData data = full_plan();  // its program only allows
   data.cgroup = {};             // only the loginuid step before the session
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   ctx.supervise = true;
   RecordingSys sys;
@@ -362,13 +362,13 @@ TEST_CASE("without CAP_SETPCAP, dropping nothing is allowed only with no_new_pri
   sys.caps = {};
   sys.sid = sys.pid;
   {
-    const Plan plan = PlanFactory::make(data);
+    const Plan plan = validated_plan(data).value();
     ExecContext ctx = context_for(plan.data());
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);  // reached execve
   }
   data.no_new_privs = false;
   sys.calls.clear();
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kCapabilities);
 }
@@ -396,7 +396,7 @@ std::vector<std::string> calls_until_chroot(const std::vector<std::string>& call
 TEST_CASE("host layers: audit and host-netns rules before the session, labels before the root",
           "[steps][host]") {
   for (const NetworkScope scope : {NetworkScope::uid, NetworkScope::cgroup}) {
-    const Plan plan = PlanFactory::make(host_plan(scope));
+    const Plan plan = validated_plan(host_plan(scope)).value();
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;
     sys.lsm_active = true;
@@ -413,7 +413,7 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
   // Scope netns: inside the sandbox's new network namespace, so after the unshare.
   PlanData data = host_plan(NetworkScope::netns);
   data.namespaces.net = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.lsm_active = true;
@@ -437,7 +437,7 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
 }
 
 TEST_CASE("scope netns refuses to replace the host's own firewall", "[steps][host]") {
-  const Plan plan = PlanFactory::make(host_plan(NetworkScope::netns));
+  const Plan plan = validated_plan(host_plan(NetworkScope::netns)).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   sys.lsm_active = true;
@@ -453,7 +453,7 @@ TEST_CASE("a failing host step stops the launch with its own exit code", "[steps
                                                        {"lsm_set_exec_label", exit_code::kLsm}};
   for (const auto& [call, code] : cases) {
     INFO(call);
-    const Plan plan = PlanFactory::make(host_plan(NetworkScope::uid));
+    const Plan plan = validated_plan(host_plan(NetworkScope::uid)).value();
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;
     sys.lsm_active = true;
@@ -470,7 +470,7 @@ TEST_CASE("an inactive LSM refuses the launch unless the label is optional", "[s
   PlanData data = host_plan(NetworkScope::uid);
   data.lsm.selinux_context.clear();
   {
-    const Plan plan = PlanFactory::make(data);
+    const Plan plan = validated_plan(data).value();
     ExecContext ctx = context_for(plan.data());
     RecordingSys sys;  // both LSMs inactive
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kLsm);
@@ -478,7 +478,7 @@ TEST_CASE("an inactive LSM refuses the launch unless the label is optional", "[s
     CHECK(sys.calls.back() == "host_guard_finish 90 91");
   }
   data.lsm.optional = true;
-  const Plan plan = PlanFactory::make(data);
+  const Plan plan = validated_plan(data).value();
   ExecContext ctx = context_for(plan.data());
   RecordingSys sys;
   CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);  // reached execve
