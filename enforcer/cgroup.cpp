@@ -19,6 +19,7 @@
 
 #include "enforcer/layers.hpp"
 #include "enforcer/proc_text.hpp"
+#include "enforcer/write_stderr.hpp"
 
 namespace harden::enforce::cgroup {
 
@@ -197,7 +198,7 @@ CgroupLayout detect_layout(char* const* environ) {
     static constexpr std::string_view kNote =
         "harden: warning: INVOCATION_ID is set, but harden is not in a unit's cgroup under "
         "systemd as PID 1; [cgroup] limits are applied by harden\n";
-    (void)!::write(STDERR_FILENO, kNote.data(), kNote.size());
+    write_stderr(kNote);
     break;
   }
   layout.memory = find("memory", mounts, own);
@@ -231,7 +232,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
             "systemd unit " +
             layout.systemd_unit + " and sets none of the policy's limits (" + limits.substr(2) +
             "); the unit must set them\n";
-        (void)!::write(STDERR_FILENO, note.data(), note.size());
+        write_stderr(note);
         return {};
       }
       case CgroupPlan::UnderSystemd::kNest:

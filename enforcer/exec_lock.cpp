@@ -29,9 +29,9 @@ constexpr int kMaxInterpreterDepth = 4;
 
 // The view's root as the host sees it now, before any step: the chroot directory, or "/"
 // (a constructed root's paths are first mapped to their bind sources by host_path()).
-OwnedFd open_view_root(const PlanData& plan) {
+UniqueFd open_view_root(const PlanData& plan) {
   const std::string root = plan.filesystem.chroot.empty() ? "/" : plan.filesystem.chroot;
-  return OwnedFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  return UniqueFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
 }
 
 // Where a path of a constructed root is on the host now: under the source of the bind
@@ -50,14 +50,14 @@ std::string host_path(const PlanData& plan, std::string_view view_path) {
 
 // Opens a path as the target will see it: beneath the view's root, with absolute symlinks
 // in the jail resolved inside it (RESOLVE_IN_ROOT), exactly as after chroot.
-OwnedFd open_in_view(int root, std::string_view view_path) {
+UniqueFd open_in_view(int root, std::string_view view_path) {
   while (!view_path.empty() && view_path.front() == '/')
     view_path.remove_prefix(1);
   const std::string relative = view_path.empty() ? "." : std::string(view_path);
   open_how how{};
   how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;  // O_NONBLOCK: never hang on a FIFO
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return OwnedFd(static_cast<int>(syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how)));
+  return UniqueFd(static_cast<int>(syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how)));
 }
 
 bool is_executable_file(int fd) {
@@ -106,7 +106,7 @@ void add_interpreters(const PlanData& plan, int root, int fd, ExecContext& ctx) 
   for (int depth = 0; depth < kMaxInterpreterDepth; ++depth) {
     const std::optional<std::string> next = interpreter_of(fd);
     if (!next || next->empty()) return;
-    OwnedFd next_fd = open_in_view(root, host_path(plan, *next));
+    UniqueFd next_fd = open_in_view(root, host_path(plan, *next));
     // A missing interpreter makes the execve fail on its own (ENOENT): nothing to allow.
     if (!next_fd.valid()) return;
     fd = next_fd.get();
@@ -139,7 +139,7 @@ std::optional<std::string> interpreter_of(int fd) {
 
 std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecContext& ctx) {
   if (!plan.landlock.enabled || !plan.landlock.restrict_fs) return {};
-  const OwnedFd root = open_view_root(plan);
+  const UniqueFd root = open_view_root(plan);
   if (!root.valid()) {
     return std::unexpected("exec lock: cannot open the filesystem view's root: " +
                            std::string(std::strerror(errno)));
@@ -148,7 +148,7 @@ std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecCon
   const std::string base = base_directory(plan);
   if (command.find('/') != std::string::npos) {
     const std::string path = command.front() == '/' ? command : join(base, command);
-    OwnedFd fd = open_in_view(root.get(), host_path(plan, path));
+    UniqueFd fd = open_in_view(root.get(), host_path(plan, path));
     // Not found or unreadable: leave the lookup to execve, which reports it (126/127).
     if (fd.valid()) {
       ctx.exec_path = path;
@@ -163,7 +163,7 @@ std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecCon
       std::string dir(dirs.substr(0, colon));
       if (dir.empty() || dir.front() != '/') dir = join(base, dir.empty() ? "." : dir);
       const std::string path = join(dir, command);
-      OwnedFd fd = open_in_view(root.get(), host_path(plan, path));
+      UniqueFd fd = open_in_view(root.get(), host_path(plan, path));
       if (fd.valid() && is_executable_file(fd.get())) {
         ctx.exec_path = path;
         const int raw = fd.get();
@@ -177,7 +177,7 @@ std::expected<void, std::string> prepare_exec_lock(const PlanData& plan, ExecCon
   // The policy's own `execute` programs bring their interpreters along.
   for (const LandlockPathRule& rule : plan.landlock.paths) {
     if (!rule.with_interpreter) continue;
-    const OwnedFd fd = open_in_view(root.get(), host_path(plan, rule.path));
+    const UniqueFd fd = open_in_view(root.get(), host_path(plan, rule.path));
     if (fd.valid() && is_executable_file(fd.get()))
       add_interpreters(plan, root.get(), fd.get(), ctx);
   }

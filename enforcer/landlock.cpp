@@ -12,6 +12,7 @@
 
 #include "enforcer/layers.hpp"
 #include "enforcer/seccomp_notify.hpp"
+#include "enforcer/write_stderr.hpp"
 #include "plan/landlock_abi.hpp"
 
 namespace harden::enforce::landlock {
@@ -47,11 +48,7 @@ constexpr uint64_t kFileRights =
     ll::kFsExecute | ll::kFsWriteFile | ll::kFsReadFile | ll::kFsTruncate | ll::kFsIoctlDev;
 
 void report(std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
+  write_stderr(text);
 }
 
 std::string where(const PlanOrigin& origin) {

@@ -42,6 +42,22 @@ HARDEN_LAYER(landlock)           // landlock.cpp
 
 #undef HARDEN_LAYER
 
+// What the steps hand to each other through ExecContext (enforcer/steps.hpp). Everything else
+// in it is set by prepare_exec() before the first step and only read afterwards.
+//   host              audit, cgroup, nftables (rollback::note) -> host-guard's guardian, and
+//                     rollback::after_failure when a later step or execve fails
+//   keep_fds          prepare_exec, host-guard (the guardian's fds) -> fds
+//   in_user_namespace namespaces -> tests only (the state it made, read back)
+//   under_supervisor  session -> credentials (parent-death signal, supervisor still alive),
+//                     seccomp
+//   notify_errno_answers, notify_exec_calls, notifying_program
+//                     session -> seccomp (which filter, with or without a listener)
+//   env_storage/envp  prepare_exec; session rewrites LISTEN_PID after forking
+//   exec_lock, exec_path
+//                     prepare_exec (inside the view) -> landlock (execute rights), execve
+//   cgroup            prepare_exec (the layout) -> cgroup
+//   groups_readback   prepare_exec (room, allocated early) -> credentials (read-back)
+
 namespace environment {
 // Builds the target's environment from the plan and harden's own environment.
 void build(const PlanData& plan, char* const* environ, ExecContext& ctx);

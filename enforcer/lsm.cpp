@@ -23,6 +23,7 @@
 
 #include "enforcer/layers.hpp"
 #include "enforcer/proc_text.hpp"
+#include "enforcer/write_stderr.hpp"
 
 namespace harden {
 
@@ -72,7 +73,7 @@ int write_attr(const char* path, const std::string& request) {
 
 void warn(const std::string& text) {
   const std::string line = "harden: warning: " + text + "\n";
-  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+  write_stderr(line);
 }
 
 }  // namespace

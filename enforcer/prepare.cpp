@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "enforcer/layers.hpp"
+#include "enforcer/write_stderr.hpp"
 
 namespace harden {
 
@@ -69,7 +70,7 @@ void warn_unreachable_notify_socket(const PlanData& plan, const ExecContext& ctx
                               "; sd_notify() from the target will fail (bind it into the jail "
                               "with BindPaths=" +
                               ctx.notify_socket + ":" + inside + ")\n";
-  (void)!::write(STDERR_FILENO, message.data(), message.size());
+  write_stderr(message);
 }
 
 }  // namespace

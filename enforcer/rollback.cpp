@@ -33,6 +33,7 @@
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/proc_text.hpp"
+#include "enforcer/write_stderr.hpp"
 #include "plan/nft_script.hpp"
 
 namespace harden {
@@ -53,11 +54,7 @@ long futex(std::atomic<uint32_t>& word, int op, uint32_t value, const timespec* 
 }
 
 void say(std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
+  write_stderr(text);
 }
 
 // ---- the record stream: kind, has-previous, two lengths, two strings ----------------------

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "enforcer/layers.hpp"
+#include "enforcer/write_stderr.hpp"
 #include "plan/plan_io.hpp"
 
 namespace harden {
@@ -134,11 +135,7 @@ constexpr std::array<Step, 25> kSteps{{
 
 // Writes straight to fd 2: no stdio buffers, works after the fds step, and needs only write().
 void report(std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
+  write_stderr(text);
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ inline constexpr int kHostGuard = 225;
 // found and opened before any step (see enforcer/exec_lock.cpp).
 struct ExecLockFile {
   std::string path;  // as the target sees it, for messages
-  OwnedFd fd;
+  UniqueFd fd;
 };
 
 // One cgroup hierarchy harden found for a controller: the directory of harden's own cgroup

@@ -36,6 +36,7 @@
 #include "enforcer/kill_reports.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/steps.hpp"
+#include "enforcer/write_stderr.hpp"
 #include "plan/unique_fd.hpp"
 
 namespace harden {
@@ -57,16 +58,7 @@ constexpr int kKillRecordWaitMs = 500;
 // Writes a report to stderr if it can be written now. The target shares this stderr; when it
 // has filled the pipe the report is dropped rather than the supervisor stalled.
 void say(std::string_view text, int wait_ms = 0) {
-  while (!text.empty()) {
-    pollfd out{STDERR_FILENO, POLLOUT, 0};
-    if (::poll(&out, 1, wait_ms) != 1 || !(out.revents & POLLOUT)) return;
-    // At most PIPE_BUF at a time: a pipe that polled writable takes that much without
-    // blocking.
-    const size_t chunk = std::min<size_t>(text.size(), PIPE_BUF);
-    const ssize_t n = ::write(STDERR_FILENO, text.data(), chunk);
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
+  write_stderr_unless_full(text, wait_ms);
 }
 
 long futex(std::atomic<uint32_t>& word, int op, uint32_t value, const timespec* timeout) {

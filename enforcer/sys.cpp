@@ -191,11 +191,6 @@ int RealSys::reset_signals() {
   return ::sigprocmask(SIG_SETMASK, &empty, nullptr);
 }
 
-void OwnedFd::reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
 namespace {
 
 // The kernel's rule types and attribute layouts (include/uapi/linux/landlock.h), spelt out

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "plan/plan.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden {
 
@@ -261,30 +262,6 @@ class SysFd {
  private:
   Sys* sys_;
   int fd_;
-};
-
-// A descriptor opened before the steps (at prepare time), owned by the ExecContext.
-class OwnedFd {
- public:
-  OwnedFd() = default;
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() { reset(); }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  OwnedFd(OwnedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset();
-
- private:
-  int fd_ = -1;
 };
 
 // The real thing. One instance serves the whole run; its only state is the link to the

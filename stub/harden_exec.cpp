@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "enforcer/steps.hpp"
+#include "enforcer/write_stderr.hpp"
 #include "plan/plan_file.hpp"
 #include "plan/plan_io.hpp"
 #include "plan/unique_fd.hpp"
@@ -31,11 +32,7 @@ using namespace harden;
 constexpr std::string_view kStubTag = "HARDEN-EXEC-STUB " HARDEN_VERSION "\n";
 
 void say(std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<size_t>(n));
-  }
+  write_stderr(text);
 }
 
 int refuse(std::string_view program, std::string_view why, int code) {
