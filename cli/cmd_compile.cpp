@@ -147,7 +147,7 @@ Subcommand add_compile_command(CLI::App& parent) {
             if (!plan) {
               std::fprintf(stderr, "harden compile: %zu error(s) in %s; nothing was written\n",
                            diags.error_count(), options->policy.c_str());
-              return 1;
+              return kInvalidPolicy;
             }
             const std::string sealed = plan_to_bytes(*plan);
             std::expected<void, std::string> written;

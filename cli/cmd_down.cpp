@@ -79,7 +79,7 @@ Subcommand add_down_command(CLI::App& parent) {
               Diagnostics diags;
               const std::optional<Policy> read = read_policy(options->policy, diags);
               print_diagnostics(diags);
-              if (!read) return 1;
+              if (!read) return kInvalidPolicy;
               name = read->meta.name.value;
             }
             if (!valid_policy_name(name)) {

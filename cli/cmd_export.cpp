@@ -85,7 +85,7 @@ int run_export(const Options& options, const Invocation& inv) {
     print_diagnostics(diags);
     std::fprintf(stderr, "harden export: %s is invalid; nothing exported\n",
                  options.policy.c_str());
-    return 1;
+    return kInvalidPolicy;
   }
   ExportOptions export_options;
   export_options.policy_path = std::filesystem::absolute(options.policy).lexically_normal();

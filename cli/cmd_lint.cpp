@@ -1,6 +1,6 @@
 // harden lint [PATH...]: validate policies, check them against the rule catalog, score them.
-// Exit 0 clean, 1 a finding at or above --fail-on or an exposure above --threshold, 2 an
-// invalid policy or a usage error.
+// Exit 0 clean, 1 a finding at or above --fail-on or an exposure above --threshold, 125 an
+// invalid policy, 2 a usage error.
 #include <unistd.h>
 
 #include <cstdio>
@@ -73,7 +73,7 @@ int lint(const LintOptions& options) {
 
   int status = 0;
   for (const LintReport& report : reports) {
-    if (!report.valid) return kUsageError;
+    if (!report.valid) return kInvalidPolicy;
     if (report_fails(report, settings)) status = kLintFindings;
   }
   return status;
@@ -86,8 +86,8 @@ Subcommand add_lint_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "lint",
       "Validate policies and check them against the lint rules; exit 0 clean, 1 "
-      "findings at or above --fail-on or an exposure above --threshold, 2 invalid "
-      "policy or usage error. See harden-lint(1)");
+      "findings at or above --fail-on or an exposure above --threshold, 125 invalid "
+      "policy, 2 usage error. See harden-lint(1)");
   app->add_option("paths", options->paths,
                   "Policy files, and directories searched recursively for *.toml policies");
   app->add_option("--format", options->format, "text (default), json or sarif")

@@ -1,4 +1,5 @@
-// harden validate FILE...: parse and resolve, print every diagnostic, exit 0/1.
+// harden validate FILE...: parse and resolve, print every diagnostic; exit 0, or 125 when a
+// policy is invalid.
 #include <cstdio>
 
 #include "cli/commands.hpp"
@@ -31,7 +32,7 @@ Subcommand add_validate_command(CLI::App& parent) {
               if (!plan) {
                 std::fprintf(stderr, "%s: invalid (%zu error(s))\n", file.c_str(),
                              diags.error_count());
-                status = 1;
+                status = kInvalidPolicy;
               } else if (!options->quiet) {
                 std::printf("%s: ok\n", file.c_str());
               }

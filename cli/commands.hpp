@@ -11,6 +11,10 @@
 namespace harden::cli {
 
 inline constexpr int kUsageError = 2;
+// An invalid policy stops every subcommand with the launch's code (125, harden(1) EXIT STATUS):
+// a script can tell "the policy is wrong" from "the tool found something" (lint's 1) and from
+// "the target exited with N" the same way whatever subcommand it ran.
+inline constexpr int kInvalidPolicy = 125;
 
 struct Invocation {
   std::vector<std::string> command;  // everything after the first "--", never parsed

@@ -126,7 +126,7 @@ std::string render_lint_json(std::span<const LintReport> reports, const LintSett
   json policies = json::array();
   for (const LintReport& report : reports) {
     json diagnostics = json::array();
-    for (const Diagnostic& d : report.diagnostics.all()) {
+    for (const Diagnostic& d : report.diagnostics.by_position()) {
       json item = position(d.pos);
       item["severity"] = severity_name(d.severity);
       item["message"] = d.message;
@@ -197,7 +197,7 @@ std::string render_lint_sarif(std::span<const LintReport> reports) {
   json results = json::array();
   for (const LintReport& report : reports) {
     if (!report.valid) {
-      for (const Diagnostic& d : report.diagnostics.all()) {
+      for (const Diagnostic& d : report.diagnostics.by_position()) {
         if (d.severity != Severity::error) continue;
         results.push_back(
             {{"ruleId", kRuleInvalidPolicy},

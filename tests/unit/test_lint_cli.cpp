@@ -1,5 +1,5 @@
 // `harden lint` as CI runs it: the real binary, its exit codes (0 clean, 1 findings or over the
-// threshold, 2 invalid or usage), directory discovery, and the SARIF 2.1.0 and JSON documents
+// threshold, 125 invalid, 2 usage), directory discovery, and the SARIF 2.1.0 and JSON documents
 // checked field by field.
 #include <catch2/catch.hpp>
 
@@ -95,15 +95,37 @@ TEST_CASE("lint exit codes: clean 0, findings 1, invalid 2, usage 2", "[lint][cl
 
   r = run_harden({"lint", invalid});
   INFO(r.describe());
-  CHECK(r.exited(2));
+  CHECK(r.exited(125));
   CHECK(r.out.find(invalid + ":4:10: error: unknown syscall 'ptrce'") != std::string::npos);
-  // An invalid policy among good ones still makes the run exit 2.
-  CHECK(run_harden({"lint", clean, invalid}).exited(2));
+  // An invalid policy among good ones still makes the run exit 125.
+  CHECK(run_harden({"lint", clean, invalid}).exited(125));
 
   CHECK(run_harden({"lint"}).exited(2));
   CHECK(run_harden({"lint", "--format", "xml", clean}).exited(2));
   CHECK(run_harden({"lint", "--threshold", "11", clean}).exited(2));
-  CHECK(run_harden({"lint", dir.file("missing.toml")}).exited(2));
+  CHECK(run_harden({"lint", dir.file("missing.toml")}).exited(125));
+}
+
+TEST_CASE("an invalid policy ends every subcommand with 125, as it ends a launch", "[lint][cli]") {
+  TempDir dir("harden-invalid-everywhere");
+  const std::string invalid = dir.file("invalid.toml");
+  write_file(invalid, "[policy]\nname = \"bad\"\n[identity]\nusr = \"nobody\"\n");
+  const std::vector<std::vector<std::string>> commands = {
+      {"validate", invalid},
+      {"lint", invalid},
+      {"compile", invalid, "-o", dir.file("wrapper")},
+      {"export", "--format", "nft", invalid},
+      {"down", "--policy", invalid},
+      {"--policy", invalid, "--", "/bin/true"},
+      {"run", "--policy", invalid, "--", "/bin/true"},
+  };
+  for (const auto& command : commands) {
+    const RunResult r = run_harden(command);
+    INFO(r.describe());
+    CHECK(r.exited(125));
+    CHECK((r.out + r.err).find(invalid + ":4:1: error: unknown key 'usr'") != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.file("wrapper")));
 }
 
 TEST_CASE("lint walks directories for policies and skips bases", "[lint][cli]") {
