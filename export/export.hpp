@@ -1,9 +1,10 @@
 // Exporters: one validated policy written in another tool's language (a systemd unit
 // drop-in, the OCI seccomp JSON, a Kubernetes securityContext, an nft script, an audit rules
 // file), and the OCI seccomp importer.
-// Pure functions of (Policy, Plan) to text: they never touch the system. What a format cannot
-// express is said twice: as a comment in the output and as a warning in `diags` pointing at
-// the policy line, so nobody mistakes a partial translation for the policy.
+// Functions of (Policy, Plan) to text: they change nothing on the system and read only the
+// user database (the systemd export names the /etc/group memberships systemd would add). What
+// a format cannot express is said twice: as a comment in the output and as a warning in
+// `diags` pointing at the policy line, so nobody mistakes a partial translation for the policy.
 #pragma once
 
 #include <optional>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 namespace harden {
 
@@ -88,6 +89,51 @@ std::string_view Diagnostics::source_line(const std::string& file, uint32_t line
 
 namespace {
 
+// The length of the TOML token that starts at `column` (1-based) of `line`, so the whole of it
+// is underlined: a quoted string to its closing quote, an array or inline table to its closing
+// bracket on the same line, a bare key, number or word to the next separator. At least 1.
+size_t token_length(std::string_view line, uint32_t column) {
+  if (column == 0 || column > line.size()) return 1;
+  const size_t start = column - 1;
+  const char first = line[start];
+  if (first == '"' || first == '\'') {
+    for (size_t i = start + 1; i < line.size(); ++i) {
+      if (first == '"' && line[i] == '\\') {
+        ++i;  // an escape: the next character cannot close the string
+      } else if (line[i] == first) {
+        return i - start + 1;
+      }
+    }
+    return line.size() - start;
+  }
+  if (first == '[' || first == '{') {
+    const char close = first == '[' ? ']' : '}';
+    int depth = 0;
+    char quote = 0;
+    for (size_t i = start; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quote) {
+        if (quote == '"' && c == '\\')
+          ++i;
+        else if (c == quote)
+          quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == first) {
+        ++depth;
+      } else if (c == close && --depth == 0) {
+        return i - start + 1;
+      }
+    }
+    return 1;  // closes on a later line: the caret alone
+  }
+  size_t end = start;
+  while (end < line.size() &&
+         std::string_view(" \t,=]}#").find(line[end]) == std::string_view::npos)
+    ++end;
+  return std::max<size_t>(end - start, 1);
+}
+
 std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour) {
   std::string out;
   if (!d.pos.file.empty()) {
@@ -114,7 +160,10 @@ std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour)
       out += "\n  ";
       for (uint32_t i = 1; i < d.pos.column && i <= line.size(); ++i)
         out += line[i - 1] == '\t' ? '\t' : ' ';
-      out += "^\n";
+      out += '^';
+      const size_t length = token_length(line, d.pos.column);
+      if (length > 1) out.append(length - 1, '~');
+      out += '\n';
     }
   }
   if (!d.hint.empty()) out += "  hint: " + d.hint + "\n";
@@ -131,9 +180,26 @@ std::string render_diagnostic(const Diagnostic& d, bool colour) {
   return render(d, nullptr, colour);
 }
 
+std::vector<Diagnostic> Diagnostics::by_position() const {
+  // Files in the order they first appear (the main policy or the base that failed first),
+  // then line and column; a problem without a place in its file comes first. Stable, so two
+  // problems at one place keep the order they were found in.
+  std::vector<std::string_view> files;
+  for (const Diagnostic& d : items_) {
+    if (std::ranges::find(files, d.pos.file) == files.end()) files.push_back(d.pos.file);
+  }
+  const auto rank = [&](const Diagnostic& d) {
+    const auto file = static_cast<size_t>(std::ranges::find(files, d.pos.file) - files.begin());
+    return std::tuple(file, d.pos.line, d.pos.column);
+  };
+  std::vector<Diagnostic> sorted = items_;
+  std::ranges::stable_sort(sorted, {}, rank);
+  return sorted;
+}
+
 std::string render_all(const Diagnostics& diags, bool colour) {
   std::string out;
-  for (const auto& d : diags.all())
+  for (const auto& d : diags.by_position())
     out += render_diagnostic(d, diags, colour);
   return out;
 }

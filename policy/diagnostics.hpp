@@ -38,7 +38,8 @@ class Diagnostics {
 
   bool has_errors() const { return error_count_ > 0; }
   size_t error_count() const { return error_count_; }
-  const std::vector<Diagnostic>& all() const { return items_; }
+  const std::vector<Diagnostic>& all() const { return items_; }  // in the order found
+  std::vector<Diagnostic> by_position() const;                   // in the order to show
 
   // The text of a file that parsed as a policy: only such a file's lines are ever quoted in
   // a message (a base that is really /etc/shadow must not end up in a CI log).
@@ -53,7 +54,7 @@ class Diagnostics {
 };
 
 // Renders one diagnostic with its source line (from `sources`, never read from disk again) and
-// a caret under the column. Without `sources` there is no excerpt.
+// the token at the column underlined (^~~~). Without `sources` there is no excerpt.
 std::string render_diagnostic(const Diagnostic& d, const Diagnostics& sources, bool colour = false);
 std::string render_diagnostic(const Diagnostic& d, bool colour = false);
 std::string render_all(const Diagnostics& diags, bool colour = false);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <tuple>
 
 #include <linux/audit.h>
 #include <sched.h>
@@ -106,8 +107,52 @@ TEST_CASE("a rendered diagnostic shows file:line:col, the source line and a care
   const std::string text = render_all(diags);
   CHECK(text.find(file.string() + ":6:1: error: unknown key 'usr' in [identity]") !=
         std::string::npos);
-  CHECK(text.find("  usr = \"nobody\"\n  ^\n") != std::string::npos);
+  CHECK(text.find("  usr = \"nobody\"\n  ^~~\n") != std::string::npos);
   CHECK(text.find("hint: did you mean 'user'?") != std::string::npos);
+}
+
+TEST_CASE("a diagnostic underlines the whole token, and diagnostics are shown by position",
+          "[diagnostics]") {
+  // Found in the order compile_policy meets them (identity before seccomp before limits
+  // here), shown in the order of the file.
+  const std::string text = R"([policy]
+name = "order"
+[limits]
+nofle = 10
+[seccomp]
+default_action = "kil"
+allow = ["read", [1, 2], "wirte"]
+[identity]
+usr = 'nobody'
+)";
+  Diagnostics diags;
+  REQUIRE_FALSE(read_policy_text(text, "order.toml", diags).has_value());
+  const std::vector<Diagnostic> shown = diags.by_position();
+  REQUIRE(shown.size() >= 3);
+  for (size_t i = 1; i < shown.size(); ++i) {
+    INFO(render_all(diags));
+    CHECK(std::tie(shown[i - 1].pos.line, shown[i - 1].pos.column) <=
+          std::tie(shown[i].pos.line, shown[i].pos.column));
+  }
+  const std::string rendered = render_all(diags);
+  INFO(rendered);
+  CHECK(rendered.find("  nofle = 10\n  ^~~~~\n") != std::string::npos);    // a bare key
+  CHECK(rendered.find("  usr = 'nobody'\n  ^~~\n") != std::string::npos);  // to the '='
+  CHECK(rendered.find("order.toml:4:1:") < rendered.find("order.toml:9:1:"));
+
+  const auto underline = [](uint32_t column, size_t length) {
+    return "\n  " + std::string(column - 1, ' ') + "^" + std::string(length - 1, '~') + "\n";
+  };
+  Diagnostic quoted;
+  quoted.pos = {"order.toml", 6, 18};  // default_action = "kil"
+  quoted.message = "m";
+  CHECK(render_diagnostic(quoted, diags).find(underline(18, 5)) != std::string::npos);
+  Diagnostic array = quoted;
+  array.pos = {"order.toml", 7, 9};  // the whole array, brackets and strings inside included
+  CHECK(render_diagnostic(array, diags).find(underline(9, 25)) != std::string::npos);
+  Diagnostic nested = quoted;
+  nested.pos = {"order.toml", 7, 18};  // [1, 2] only
+  CHECK(render_diagnostic(nested, diags).find(underline(18, 6)) != std::string::npos);
 }
 
 TEST_CASE("all errors are reported, not only the first", "[diagnostics]") {
