@@ -277,7 +277,7 @@ def check_build_uses_listed(build, packages):
 
 
 def main():
-    source, build, harden = sys.argv[1], sys.argv[2], sys.argv[3]
+    source, build, harden = sys.argv[1], sys.argv[2], os.path.realpath(sys.argv[3])
     packages = read_list(source)
     check_install_deps(source, packages)
     check_workflow(source, packages)
