@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "compiler/diagnostics.hpp"
+#include "policy/diagnostics.hpp"
 
 namespace harden::cli {
 
