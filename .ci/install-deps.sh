@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# Installs the Debian packages harden needs to build and test. Idempotent; quiet when all
-# are present. Used by the README's commands and by .ci/run.
+# Installs the Debian packages harden needs, from .ci/build-deps.txt: every role by default, or
+# only those named (`install-deps.sh build` to build harden alone, as the GitHub workflow and
+# action do). Idempotent; quiet when all are present. Used by the README's commands and by
+# .ci/run.
 set -euo pipefail
-packages=(
-  build-essential cmake pkg-config clang-format
-  libseccomp-dev libcap-dev libaudit-dev libtomlplusplus-dev catch2 libcli11-dev
-  nlohmann-json3-dev libnftables-dev libcap-ng-dev
-  nftables auditd apparmor iproute2 python3 curl
-  systemd crun passwd util-linux
-  # The fuzz targets (tests/fuzz): libFuzzer with ASan + UBSan. Debian 12's default clang (14)
-  # cannot compile libstdc++'s <expected>; clang 19 (bookworm) can.
-  clang-19 libclang-rt-19-dev
-)
+list="$(dirname "$0")/build-deps.txt"
+roles=("$@")
+for role in "${roles[@]}"; do
+  case $role in
+    fetch | build | embed | test | fuzz) ;;
+    *) echo "install-deps: unknown role '$role' (fetch, build, embed, test, fuzz)" >&2 && exit 2 ;;
+  esac
+done
+packages=()
+while read -r name package_roles; do
+  [[ -z $name || $name == \#* ]] && continue
+  if ((${#roles[@]} == 0)); then
+    packages+=("$name")
+    continue
+  fi
+  for role in "${roles[@]}"; do
+    if [[ " $package_roles " == *" $role "* ]]; then
+      packages+=("$name")
+      break
+    fi
+  done
+done <"$list"
+if ((${#packages[@]} == 0)); then
+  echo "install-deps: no package in $list has the role(s) ${roles[*]}" >&2
+  exit 2
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

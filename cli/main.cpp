@@ -3,9 +3,11 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/usage.hpp"
 #include "enforcer/steps.hpp"
 
 namespace {
@@ -36,21 +38,14 @@ constexpr const char* kDescription =
 
 int main(int argc, char** argv) {
   Invocation invocation;
-  std::vector<std::string> own_args;
-  bool after_separator = false;
+  CommandLine line;
   for (int i = 1; i < argc; ++i) {
-    if (!after_separator && std::string_view(argv[i]) == "--") {
-      after_separator = true;
+    if (!line.has_separator && std::string_view(argv[i]) == "--") {
+      line.has_separator = true;
       continue;
     }
-    (after_separator ? invocation.command : own_args).emplace_back(argv[i]);
+    (line.has_separator ? invocation.command : line.own_args).emplace_back(argv[i]);
   }
-  // A launch that fails before anything is applied exits 125, so the failure cannot be
-  // mistaken for the target's own exit status; other commands use 2 for usage errors.
-  const bool launching = own_args.empty() || own_args.front() == "run" ||
-                         own_args.front().rfind("--policy", 0) == 0 || own_args.front() == "-p" ||
-                         own_args.front().rfind("--plan", 0) == 0 ||
-                         own_args.front() == "--supervise";
 
   CLI::App app{kDescription, "harden"};
   app.set_version_flag("--version", std::string("harden ") + HARDEN_VERSION);
@@ -62,12 +57,14 @@ int main(int argc, char** argv) {
     subcommands.push_back(add(app));
 
   try {
-    std::vector<std::string> reversed(own_args.rbegin(), own_args.rend());
+    std::vector<std::string> reversed(line.own_args.rbegin(), line.own_args.rend());
     app.parse(reversed);  // CLI11 takes its argument vector in reverse order
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    if (code == 0) return 0;  // --help, --version
-    return launching ? harden::exit_code::kPolicyError : kUsageError;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    print_usage_error(app, line, e);
+    // A command line that may have been meant as a launch exits 125, so the failure cannot be
+    // mistaken for the target's own exit status; the other subcommands use 2 (their man pages).
+    return may_be_launch(app, line) ? harden::exit_code::kPolicyError : kUsageError;
   }
   for (const Subcommand& sub : subcommands) {
     if (sub.app->parsed()) return sub.run(invocation);

@@ -114,6 +114,17 @@ TEST_CASE("systemd-analyze accepts every exported drop-in, and scores the native
       INFO(policy.filename().string() << " " << flavour);
       const RunResult exported = run_harden(
           {"export", "--format", "systemd", flavour, policy.string(), "--", "/usr/bin/true"});
+      // examples/web.toml (harden.toml(5)'s example) asks for a PID namespace and a constructed
+      // root, which systemd 252's directives cannot express: --native refuses it, naming both,
+      // and harden(1) exports it with --wrapper.
+      if (flavour == "--native" && policy.filename() == "web.toml") {
+        INFO(exported.describe());
+        CHECK(exported.exited(1));
+        CHECK(exported.err.find("--native cannot express a PID namespace") != std::string::npos);
+        CHECK(exported.err.find("--native cannot express the constructed root") !=
+              std::string::npos);
+        continue;
+      }
       REQUIRE(exported.exited(0));
       const std::string unit =
           dir.file(policy.stem().string() + "-" + flavour.substr(2) + ".service");
