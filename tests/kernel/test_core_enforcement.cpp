@@ -546,7 +546,7 @@ TEST_CASE("an invalid policy never starts the target", "[core][root]") {
 
   RunResult validate = run_harden({"validate", policy}, {.timeout = kTimeout});
   INFO(validate.describe());
-  CHECK(validate.exited(1));
+  CHECK(validate.exited(kExitPolicyError));
   CHECK(has_diagnostic(validate.err, policy, pos));
 }
 

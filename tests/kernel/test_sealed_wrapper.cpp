@@ -279,7 +279,7 @@ TEST_CASE("harden compile refuses what it cannot seal", "[sealed]") {
     const std::string bad = write_policy(box.dir, "bad", "[policy]\nname = \"bad\"\n[nope]\n");
     RunResult r = run_harden({"compile", bad, "-o", box.dir.file("w3")}, {.timeout = kTimeout});
     INFO(r.describe());
-    CHECK(r.exited(1));
+    CHECK(r.exited(125));
     CHECK_FALSE(path_exists(box.dir.file("w3")));
   }
   SECTION("a wrapper given something other than --") {

@@ -62,7 +62,7 @@ allow = ["ptrce"]
 
 }  // namespace
 
-TEST_CASE("lint exit codes: clean 0, findings 1, invalid 2, usage 2", "[lint][cli]") {
+TEST_CASE("lint exit codes: clean 0, findings 1, invalid 125, usage 2", "[lint][cli]") {
   TempDir dir;
   const std::string clean = write_policy(dir, "clean", kClean);
   const std::string warned = write_policy(dir, "warned", warning_policy());
@@ -79,7 +79,7 @@ TEST_CASE("lint exit codes: clean 0, findings 1, invalid 2, usage 2", "[lint][cl
   CHECK(r.exited(1));
   CHECK(r.out.find(warned + ":5:15: warning: new_session = false") != std::string::npos);
   CHECK(r.out.find("[new-session-off]") != std::string::npos);
-  CHECK(r.out.find("  new_session = false\n                ^\n") != std::string::npos);
+  CHECK(r.out.find("  new_session = false\n                ^~~~~\n") != std::string::npos);
   // Not a terminal: no colour.
   CHECK(r.out.find('\033') == std::string::npos);
   // --fail-on error lets a warning pass; the exposure is still under the threshold.
@@ -152,7 +152,8 @@ TEST_CASE("lint walks directories for policies and skips bases", "[lint][cli]") 
   CHECK(doc["policies"][1]["file"] == dir.file("base/b.toml"));
   CHECK(doc["bases_skipped"] == json::array({dir.file("base/service.toml")}));
   // Only bases: nothing to lint is a usage error.
-  CHECK(run_harden({"lint", dir.file("base/service.toml")}).exited(2));  // named: linted, no name
+  // Named: linted, and a policy without a name is invalid.
+  CHECK(run_harden({"lint", dir.file("base/service.toml")}).exited(125));
 }
 
 TEST_CASE("lint --format json carries findings, positions, suppressions and scores",
@@ -206,7 +207,7 @@ TEST_CASE("lint --format sarif is SARIF 2.1.0 with rule metadata and physical lo
   const std::string invalid = write_policy(dir, "invalid", kInvalid);
   const RunResult r = run_harden({"lint", "--format", "sarif", dangerous, invalid});
   INFO(r.describe());
-  CHECK(r.exited(2));
+  CHECK(r.exited(125));
   const json doc = json::parse(r.out);
   CHECK(doc["$schema"].get<std::string>().find("sarif-2.1.0") != std::string::npos);
   CHECK(doc["version"] == "2.1.0");
