@@ -19,6 +19,7 @@
 #include "compiler/compile.hpp"
 #include "lint/dangerous.hpp"
 #include "lint/lint.hpp"
+#include "policy/lint_rule_ids.hpp"
 #include "policy/policy_reader.hpp"
 
 namespace fs = std::filesystem;
@@ -109,6 +110,11 @@ TEST_CASE("the lint catalog is sorted, documented and complete", "[lint]") {
     // And has a triggering and a clean policy.
     CHECK(fs::exists(kLintCorpus / rule.id / "bad.toml"));
     CHECK(fs::exists(kLintCorpus / rule.id / "good.toml"));
+    // The policy reader's plain list (policy/lint_rule_ids.hpp) agrees on what a [lint]
+    // allow entry may name: the rules with a check, and validation warnings.
+    const LintRuleId* id = find_lint_rule_id(rule.id);
+    REQUIRE(id != nullptr);
+    CHECK(id->suppressible == (rule.check != nullptr || rule.id == kRuleValidateWarning));
   }
   CHECK(find_lint_rule("no-such-rule") == nullptr);
 }
