@@ -1,0 +1,251 @@
+// The shipped daemon policies (policies/*.toml on policies/base/{daemon,forking,threaded,
+// database}.toml) under the real harden binary with the real Debian daemons: each test starts
+// the daemon on a loopback port the test picks, with its data in a temporary directory, talks
+// to it with its real client, runs a day-two operation (a reload, a background save, an index
+// build and crash recovery), shows from inside that a forbidden action is refused, stops it
+// with the expected status and checks that nothing is left behind (processes, nft table,
+// files).
+//
+// The daemon runs under a small overlay the test writes next to its data: it extends the
+// shipped policy (found through HARDEN_POLICY_PATH = policies/) and changes only what a test
+// must change: the policy's name (so its firewall table is the test's own), the data directory
+// (read-write, in place of the shipped one) and the Landlock port. Everything else (user,
+// syscalls, view, namespaces, limits, environment, firewall) is the shipped policy's.
+//
+// A daemon whose Debian package is absent skips (CI installs them: .ci/install-deps.sh).
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/daemons.hpp"
+#include "tests/support/harness.hpp"
+
+using namespace harden::test;
+using namespace harden::test::daemons;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kNginx = "/usr/sbin/nginx";
+
+std::vector<std::string> policy_path_env() {
+  return {"HARDEN_POLICY_PATH=" + source_dir() + "/policies"};
+}
+
+// A temporary directory for one daemon: enterable by the daemon's user, the data directory
+// inside it owned by that user, and the overlay policy beside it.
+struct DaemonBox {
+  TempDir dir;
+  std::string user;
+  std::string data;
+  std::string name;  // the overlay policy's name: its nft table is harden_<name>
+  std::string overlay;
+
+  DaemonBox(const std::string& prefix, std::string daemon_user)
+      : dir(prefix), user(std::move(daemon_user)), name(unique_name("t-" + prefix)) {
+    dir.chmod(0755);
+    data = dir.mkdir("data", 0750);
+  }
+  // Gives the data directory (and everything in it) to the daemon's user.
+  void own_data() const {
+    RunResult r = run({"chown", "-R", user + ":", data});
+    if (!r.exited(0)) throw std::runtime_error("chown: " + r.describe());
+  }
+  // Writes the overlay: the shipped policy with the data directory and port changed.
+  void write_overlay(const std::string& shipped, const std::string& extra_toml) {
+    overlay = write_policy(
+        dir, "overlay",
+        "[policy]\nname = \"" + name + "\"\nextends = [\"" + shipped + "\"]\n" + extra_toml);
+  }
+  [[nodiscard]] std::vector<std::string> harden_argv(std::vector<std::string> command) const {
+    std::vector<std::string> argv{harden_binary(), "--policy", overlay, "--"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  }
+  // Runs a command on the host as the daemon's user (a control: the host would let it).
+  [[nodiscard]] RunResult as_user(std::vector<std::string> command,
+                                  std::chrono::milliseconds timeout = 30s) const {
+    std::vector<std::string> argv{"setpriv", "--reuid",        user, "--regid",
+                                  user,      "--clear-groups", "--"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    RunOptions options;
+    options.timeout = timeout;
+    options.clear_env = true;
+    options.env = {"PATH=/usr/bin:/bin"};
+    return run(argv, options);
+  }
+};
+
+// Removes the overlay's firewall table (harden down) when the test ends, pass or fail.
+struct FirewallDown {
+  const DaemonBox& box;
+  ~FirewallDown() {
+    if (box.overlay.empty()) return;
+    RunOptions options;
+    options.env = policy_path_env();
+    (void)run_harden({"down", "--policy", box.overlay}, options);
+  }
+};
+
+bool nft_table_exists(const std::string& policy_name) {
+  return run({"nft", "list", "table", "inet", "harden_" + policy_name}).exited(0);
+}
+
+bool any_alive(const std::vector<pid_t>& pids) {
+  for (pid_t p : pids)
+    if (::kill(p, 0) == 0) return true;
+  return false;
+}
+
+// The daemon's main process as the host sees it: harden -> PID 1 of the namespace -> target.
+pid_t daemon_host_pid(pid_t harden) {
+  std::vector<pid_t> below = descendants(harden);
+  return below.size() >= 2 ? below[1] : -1;
+}
+
+// What /proc says of a confined daemon process: its user, no capability, no new privileges, a
+// seccomp filter, and a PID namespace of its own (NSpid has two levels).
+void check_confined(pid_t pid, const std::string& uid) {
+  INFO("pid " << pid);
+  const std::string uids = proc_status_field(pid, "Uid");
+  CHECK(split_fields(uids) == std::vector<std::string>{uid, uid, uid, uid});
+  CHECK(proc_status_field(pid, "CapEff") == "0000000000000000");
+  CHECK(proc_status_field(pid, "CapPrm") == "0000000000000000");
+  CHECK(proc_status_field(pid, "CapBnd") == "0000000000000000");
+  CHECK(proc_status_field(pid, "NoNewPrivs") == "1");
+  CHECK(proc_status_field(pid, "Seccomp") == "2");
+  CHECK(split_fields(proc_status_field(pid, "NSpid")).size() == 2);
+}
+
+std::string http_get(int port, const std::string& path) {
+  RunResult r = run({"curl", "-s", "-m", "5", "-w", "\n%{http_code}",
+                     "http://127.0.0.1:" + std::to_string(port) + path});
+  return r.out;
+}
+
+std::string uid_of(const std::string& user) {
+  RunResult r = run({"id", "-u", user});
+  return r.exited(0) ? std::string(r.out.substr(0, r.out.find('\n'))) : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("nginx: serves, reloads on SIGHUP, cannot exec, read a host secret nor reach an upstream",
+          "[daemon][root]") {
+  require_root();
+  if (!path_exists(kNginx)) skip("needs nginx (apt-get install nginx)");
+  if (find_program("curl").empty()) skip("needs curl");
+
+  DaemonBox box("nginx", "www-data");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const int upstream_port = free_loopback_port();
+  const std::string d = box.data;
+
+  // A secret on the host that www-data may read there (0644, outside the view).
+  const std::string secret_path = "/var/tmp/" + unique_name("harden-nginx-secret");
+  RemoveFile secret{secret_path};
+  const std::string secret_text = "secret-" + unique_name("s");
+  write_file(secret_path, secret_text, 0644);
+
+  auto config = [&](const std::string& extra_location) {
+    return "worker_processes 2;\npid " + d + "/nginx.pid;\nerror_log stderr notice;\n" +
+           "events { worker_connections 64; }\nhttp {\n  access_log " + d + "/access.log;\n" +
+           "  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d + "/proxy;\n" +
+           "  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d + "/uwsgi;\n" +
+           "  scgi_temp_path " + d +
+           "/scgi;\n  server {\n    listen 127.0.0.1:" + std::to_string(port) + ";\n    root " + d +
+           "/www;\n" + "    location = /secret { alias " + secret_path + "; }\n" +
+           "    location /upstream { proxy_pass http://127.0.0.1:" + std::to_string(upstream_port) +
+           "; }\n" + extra_location + "  }\n}\n";
+  };
+  box.dir.mkdir("data/www");
+  write_file(d + "/www/index.html", "served by nginx under harden\n");
+  write_file(d + "/nginx.conf", config(""));
+  box.own_data();
+  box.write_overlay("nginx.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                      "\", noexec = true }]\n[landlock]\nbind_tcp = [" +
+                                      std::to_string(port) + "]\n");
+
+  // The control: on the host, www-data reads the secret.
+  RunResult control = box.as_user({"cat", secret_path});
+  REQUIRE(control.exited(0));
+  REQUIRE(control.out == secret_text);
+
+  Background nginx(
+      box.harden_argv({kNginx, "-e", "stderr", "-g", "daemon off;", "-c", d + "/nginx.conf"}),
+      box.dir.file("nginx.log"), policy_path_env());
+  REQUIRE(wait_until([&] { return http_get(port, "/").ends_with("\n200"); }, 20s));
+  INFO(nginx.describe());
+  CHECK(http_get(port, "/") == "served by nginx under harden\n\n200");
+
+  const pid_t master = daemon_host_pid(nginx.pid());
+  REQUIRE(master > 0);
+  check_confined(master, uid_of("www-data"));
+  const std::vector<pid_t> processes = descendants(nginx.pid());
+  CHECK(processes.size() >= 4);  // PID 1, the master, two workers
+
+  SECTION("a host secret, an upstream and an exec are refused; SIGHUP reloads; SIGQUIT stops") {
+    // The secret is not in the view: 404, and not a byte of it.
+    const std::string answer = http_get(port, "/secret");
+    CHECK(answer.ends_with("\n404"));
+    CHECK(answer.find(secret_text) == std::string::npos);
+
+    // An upstream on loopback: Landlock (connect_tcp = []) and the firewall refuse the
+    // connection, nginx answers 502 and the upstream never sees it.
+    {
+      Background upstream({"/usr/bin/python3", "-c",
+                           "import socket,sys\ns=socket.socket()\n"
+                           "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                           "s.bind(('127.0.0.1'," +
+                               std::to_string(upstream_port) +
+                               "))\ns.listen(8)\ns.settimeout(4)\n"
+                               "try:\n  c,_=s.accept()\n  print('accepted')\n"
+                               "except socket.timeout:\n  print('nothing')\n"},
+                          box.dir.file("upstream.log"));
+      std::this_thread::sleep_for(300ms);
+      CHECK(http_get(port, "/upstream").ends_with("\n502"));
+      REQUIRE(upstream.wait(10s));
+      CHECK(upstream.log() == "nothing\n");
+    }
+
+    // The exec lock from inside: SIGUSR2 asks nginx to execute its own binary (a live
+    // upgrade); the exec is refused and the old master keeps serving.
+    nginx.signal(SIGUSR2);
+    CHECK(
+        wait_until([&] { return nginx.log().find("execve() failed") != std::string::npos; }, 10s));
+    CHECK(nginx.log().find("(13: Permission denied)") != std::string::npos);
+    CHECK(http_get(port, "/").ends_with("\n200"));
+
+    // Day two: a new location in the configuration, SIGHUP, and the new workers serve it.
+    CHECK(http_get(port, "/reloaded").ends_with("\n404"));
+    write_file(d + "/nginx.conf",
+               config("    location = /reloaded { return 200 \"reloaded\\n\"; }\n"));
+    nginx.signal(SIGHUP);
+    CHECK(wait_until([&] { return http_get(port, "/reloaded") == "reloaded\n\n200"; }, 15s));
+    CHECK(http_get(port, "/") == "served by nginx under harden\n\n200");
+    check_confined(daemon_host_pid(nginx.pid()), uid_of("www-data"));
+
+    // Graceful stop: exit 0, every process gone.
+    const std::vector<pid_t> all = descendants(nginx.pid());
+    nginx.signal(SIGQUIT);
+    REQUIRE(nginx.wait(20s));
+    CHECK(nginx.exit_code() == 0);
+    CHECK(nginx.term_signal() == 0);
+    CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+    CHECK(nginx.log().find("SIGSYS") == std::string::npos);
+    CHECK(nft_table_exists(box.name));
+  }
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  RunResult down = run_harden({"down", "--policy", box.overlay}, down_options);
+  CHECK(down.exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
