@@ -249,3 +249,116 @@ TEST_CASE("nginx: serves, reloads on SIGHUP, cannot exec, read a host secret nor
   CHECK(down.exited(0));
   CHECK_FALSE(nft_table_exists(box.name));
 }
+
+TEST_CASE(
+    "redis: BGSAVE and an AOF rewrite complete, a module from its data directory cannot be "
+    "mapped, CONFIG SET dir cannot leave the view",
+    "[daemon][root]") {
+  require_root();
+  const std::string server = "/usr/bin/redis-server";
+  const std::string cli = find_program("redis-cli");
+  if (!path_exists(server) || cli.empty())
+    skip("needs redis-server and redis-cli (apt-get install redis-server redis-tools)");
+
+  DaemonBox box("redis", "redis");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const std::string d = box.data;
+  // A real shared object, copied into the data directory (noexec in the view): the module an
+  // attacker who can write there would load.
+  const std::string library = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+  if (!path_exists(library)) skip("needs " + library + " as a stand-in module");
+  copy_file(library, d + "/module.so", 0755);
+  box.own_data();
+  box.write_overlay("redis.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                      "\", noexec = true }]\n[landlock]\nrefer = [\"" + d +
+                                      "\"]\nbind_tcp = [" + std::to_string(port) + "]\n");
+
+  // The attacker's configuration: CONFIG SET of protected settings and MODULE LOAD enabled,
+  // so that only the sandbox stands in the way.
+  Background redis(box.harden_argv({server,
+                                    "--port",
+                                    std::to_string(port),
+                                    "--bind",
+                                    "127.0.0.1",
+                                    "--dir",
+                                    d,
+                                    "--save",
+                                    "",
+                                    "--appendonly",
+                                    "no",
+                                    "--daemonize",
+                                    "no",
+                                    "--logfile",
+                                    "",
+                                    "--unixsocket",
+                                    "",
+                                    "--enable-protected-configs",
+                                    "yes",
+                                    "--enable-module-command",
+                                    "yes"}),
+                   box.dir.file("redis.log"), policy_path_env());
+  auto cmd = [&](std::vector<std::string> words) {
+    std::vector<std::string> argv{cli, "-p", std::to_string(port)};
+    argv.insert(argv.end(), words.begin(), words.end());
+    RunOptions options;
+    options.timeout = 10s;
+    return run(argv, options).out;
+  };
+  REQUIRE(wait_until([&] { return cmd({"PING"}) == "PONG\n"; }, 20s));
+  INFO(redis.describe());
+  const pid_t main = daemon_host_pid(redis.pid());
+  REQUIRE(main > 0);
+  check_confined(main, uid_of("redis"));
+
+  for (int i = 0; i < 200; ++i)
+    REQUIRE(cmd({"SET", "key" + std::to_string(i), "value" + std::to_string(i)}) == "OK\n");
+
+  // Day two: a background save (a forked child writes dump.rdb and renames it into place).
+  REQUIRE(cmd({"BGSAVE"}).find("Background saving started") != std::string::npos);
+  CHECK(wait_until(
+      [&] {
+        return cmd({"INFO", "persistence"}).find("rdb_bgsave_in_progress:0") != std::string::npos;
+      },
+      15s));
+  CHECK(cmd({"INFO", "persistence"}).find("rdb_last_bgsave_status:ok") != std::string::npos);
+  CHECK(path_exists(d + "/dump.rdb"));
+  // And an AOF rewrite, which renames its base file across directories (Landlock REFER).
+  REQUIRE(cmd({"BGREWRITEAOF"}).find("rewriting started") != std::string::npos);
+  CHECK(wait_until(
+      [&] {
+        return cmd({"INFO", "persistence"}).find("aof_rewrite_in_progress:0") != std::string::npos;
+      },
+      15s));
+  CHECK(cmd({"INFO", "persistence"}).find("aof_last_bgrewrite_status:ok") != std::string::npos);
+  CHECK(path_exists(d + "/appendonlydir/appendonly.aof.1.base.rdb"));
+
+  // Forbidden from inside, through redis's own commands: a module written into the data
+  // directory cannot be mapped executable (noexec), and CONFIG SET dir cannot reach a host
+  // directory redis could write on the host (/var/tmp, mode 1777).
+  CHECK(cmd({"MODULE", "LOAD", d + "/module.so"}).find("ERR") != std::string::npos);
+  CHECK(wait_until(
+      [&] {
+        return redis.log().find("failed to map segment from shared object") != std::string::npos;
+      },
+      5s));
+  CHECK(cmd({"MODULE", "LOAD", library}).find("ERR") != std::string::npos);  // not a module
+  CHECK(cmd({"CONFIG", "SET", "dir", "/var/tmp"}).find("ERR") != std::string::npos);
+  CHECK(cmd({"CONFIG", "GET", "dir"}).find(d) != std::string::npos);
+  CHECK(box.as_user({"test", "-w", "/var/tmp"}).exited(0));  // the control: the host would
+
+  // The data survive a clean stop: SHUTDOWN SAVE, exit 0, and every process gone.
+  const std::vector<pid_t> all = descendants(redis.pid());
+  (void)cmd({"SHUTDOWN", "SAVE"});
+  REQUIRE(redis.wait(20s));
+  CHECK(redis.exit_code() == 0);
+  CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+  CHECK(redis.log().find("SIGSYS") == std::string::npos);
+  CHECK(redis.log().find("seccomp denied") == std::string::npos);
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
+
