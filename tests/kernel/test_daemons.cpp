@@ -362,3 +362,81 @@ TEST_CASE(
   CHECK_FALSE(nft_table_exists(box.name));
 }
 
+namespace {
+
+// One memcached text-protocol exchange on a fresh connection.
+std::string memcached(int port, const std::string& request, const std::string& until) {
+  return tcp_exchange(port, request, until);
+}
+
+}  // namespace
+
+TEST_CASE("memcached: a warm restart keeps the cache, threads only, its root holds no host file",
+          "[daemon][root]") {
+  require_root();
+  const std::string server = "/usr/bin/memcached";
+  if (!path_exists(server)) skip("needs memcached (apt-get install memcached)");
+
+  DaemonBox box("memcached", "memcache");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const std::string d = box.data;
+  box.own_data();
+  box.write_overlay("memcached.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                          "\", noexec = true }]\n[landlock]\nbind_tcp = [" +
+                                          std::to_string(port) + "]\n");
+  const std::vector<std::string> command{
+      server, "-l", "127.0.0.1", "-p", std::to_string(port), "-U", "0", "-m",
+      "64",   "-t", "4",         "-e", d + "/memory_file"};
+
+  std::vector<pid_t> first_run;
+  {
+    Background mc(box.harden_argv(command), box.dir.file("memcached-1.log"), policy_path_env());
+    REQUIRE(wait_until(
+        [&] { return memcached(port, "version\r\n", "\r\n").starts_with("VERSION"); }, 20s));
+    INFO(mc.describe());
+    const pid_t main = daemon_host_pid(mc.pid());
+    REQUIRE(main > 0);
+    check_confined(main, uid_of("memcache"));
+    // Threads only: the daemon has no child process, and its threads are there.
+    CHECK(descendants(main).empty());
+    CHECK(std::stoi(proc_status_field(main, "Threads")) > 4);
+    // Its root is the constructed one: no /etc/passwd, no /home, no /var/tmp.
+    const std::string root = "/proc/" + std::to_string(main) + "/root";
+    CHECK(path_exists(root + "/usr/bin/memcached"));
+    CHECK_FALSE(path_exists(root + "/etc/passwd"));
+    CHECK_FALSE(path_exists(root + "/home"));
+    CHECK_FALSE(path_exists(root + "/var/tmp"));
+    CHECK_FALSE(path_exists(root + "/bin/sh"));
+
+    CHECK(memcached(port, "set greeting 0 0 5\r\nhello\r\n", "\r\n") == "STORED\r\n");
+    CHECK(memcached(port, "get greeting\r\n", "END\r\n") ==
+          "VALUE greeting 0 5\r\nhello\r\nEND\r\n");
+
+    // Day two: SIGUSR1 asks for a graceful stop that keeps the cache in its memory file.
+    first_run = descendants(mc.pid());
+    mc.signal(SIGUSR1);
+    REQUIRE(mc.wait(20s));
+    CHECK(mc.exit_code() == 0);
+    CHECK(mc.log().find("seccomp denied") == std::string::npos);
+  }
+  CHECK(wait_until([&] { return !any_alive(first_run); }, 5s));
+  CHECK(path_exists(d + "/memory_file.meta"));
+
+  Background mc(box.harden_argv(command), box.dir.file("memcached-2.log"), policy_path_env());
+  REQUIRE(wait_until([&] { return memcached(port, "version\r\n", "\r\n").starts_with("VERSION"); },
+                     20s));
+  INFO(mc.describe());
+  CHECK(memcached(port, "get greeting\r\n", "END\r\n") == "VALUE greeting 0 5\r\nhello\r\nEND\r\n");
+  const std::vector<pid_t> all = descendants(mc.pid());
+  mc.signal(SIGTERM);
+  REQUIRE(mc.wait(20s));
+  CHECK(mc.exit_code() == 0);
+  CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
+
