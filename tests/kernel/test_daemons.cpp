@@ -440,3 +440,68 @@ TEST_CASE("memcached: a warm restart keeps the cache, threads only, its root hol
   CHECK_FALSE(nft_table_exists(box.name));
 }
 
+TEST_CASE(
+    "python http.server: serves content changed under it, a symlink to a host secret "
+    "leads nowhere, SIGINT stops it with 0",
+    "[daemon][root]") {
+  require_root();
+  const std::string python = "/usr/bin/python3";
+  if (!path_exists(python)) skip("needs " + python);
+  if (find_program("curl").empty()) skip("needs curl");
+
+  DaemonBox box("pyhttp", "www-data");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const std::string d = box.data;
+  const std::string secret_path = "/var/tmp/" + unique_name("harden-pyhttp-secret");
+  RemoveFile secret{secret_path};
+  const std::string secret_text = "secret-" + unique_name("s");
+  write_file(secret_path, secret_text, 0644);
+  write_file(d + "/index.html", "first version\n");
+  box.own_data();
+  REQUIRE(::symlink(secret_path.c_str(), (d + "/leak").c_str()) == 0);
+  // The site is read-only in the view: the overlay lists it with the base's system paths.
+  box.write_overlay("http-server.toml",
+                    "[exec]\nworking_directory = \"" + d +
+                        "\"\n[filesystem]\nread_only = [\"/usr\", \"/lib\", \"/lib64\", "
+                        "\"/etc/ld.so.cache\", \"" +
+                        d + "\"]\n[landlock]\nbind_tcp = [" + std::to_string(port) + "]\n");
+
+  // The control: on the host, www-data reads the secret through the symlink.
+  RunResult control = box.as_user({"cat", d + "/leak"});
+  REQUIRE(control.exited(0));
+  REQUIRE(control.out == secret_text);
+
+  Background server(box.harden_argv({python, "-m", "http.server", std::to_string(port), "--bind",
+                                     "127.0.0.1", "--directory", d}),
+                    box.dir.file("server.log"), policy_path_env());
+  REQUIRE(wait_until([&] { return http_get(port, "/").ends_with("\n200"); }, 20s));
+  INFO(server.describe());
+  CHECK(http_get(port, "/") == "first version\n\n200");
+  const pid_t main = daemon_host_pid(server.pid());
+  REQUIRE(main > 0);
+  check_confined(main, uid_of("www-data"));
+
+  // Forbidden from inside: the server follows the symlink, and finds nothing.
+  const std::string leak = http_get(port, "/leak");
+  CHECK(leak.ends_with("\n404"));
+  CHECK(leak.find(secret_text) == std::string::npos);
+
+  // Day two: content replaced under the running server is served at once.
+  write_file(d + "/index.html", "second version\n");
+  CHECK(http_get(port, "/") == "second version\n\n200");
+  CHECK(http_get(port, "/").ends_with("\n200"));
+
+  const std::vector<pid_t> all = descendants(server.pid());
+  server.signal(SIGINT);
+  REQUIRE(server.wait(20s));
+  CHECK(server.exit_code() == 0);
+  CHECK(server.log().find("Keyboard interrupt received, exiting.") != std::string::npos);
+  CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
+
