@@ -12,7 +12,7 @@ packages=(
   # cannot compile libstdc++'s <expected>; clang 19 (bookworm) can.
   clang-19 libclang-rt-19-dev
   # The daemons of the shipped policies and their clients (tests/kernel/test_daemons.cpp).
-  nginx redis-server redis-tools memcached
+  nginx redis-server redis-tools memcached postgresql postgresql-client
 )
 missing=()
 for p in "${packages[@]}"; do

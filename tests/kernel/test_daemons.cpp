@@ -505,3 +505,113 @@ TEST_CASE(
   CHECK_FALSE(nft_table_exists(box.name));
 }
 
+TEST_CASE(
+    "postgresql: a 200,000-row index build, crash recovery after SIGKILL of the postmaster, "
+    "no shell for COPY PROGRAM, no host file for pg_read_file",
+    "[daemon][root]") {
+  require_root();
+  const std::string bin = "/usr/lib/postgresql/15/bin";
+  const std::string psql = find_program("psql");
+  if (!path_exists(bin + "/postgres") || !path_exists(bin + "/initdb") || psql.empty())
+    skip("needs PostgreSQL 15 and psql (apt-get install postgresql postgresql-client)");
+
+  DaemonBox box("postgresql", "postgres");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const std::string d = box.data;
+  const std::string cluster = d + "/cluster";
+  const std::string secret_path = "/var/tmp/" + unique_name("harden-pg-secret");
+  RemoveFile secret{secret_path};
+  const std::string secret_text = "secret-" + unique_name("s");
+  write_file(secret_path, secret_text, 0644);
+  box.dir.mkdir("data/sock", 0755);
+  box.own_data();
+  box.write_overlay("postgresql.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                           "\", noexec = true }]\n[landlock]\nbind_tcp = [" +
+                                           std::to_string(port) + "]\n");
+
+  // The cluster is made outside the sandbox, as Debian's pg_createcluster would.
+  RunResult initdb = box.as_user({bin + "/initdb", "-D", cluster, "-A", "trust", "-U", "postgres",
+                                  "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"},
+                                 120s);
+  REQUIRE(initdb.exited(0));
+
+  const std::vector<std::string> command{bin + "/postgres",
+                                         "-D",
+                                         cluster,
+                                         "-p",
+                                         std::to_string(port),
+                                         "-c",
+                                         "listen_addresses=127.0.0.1",
+                                         "-c",
+                                         "unix_socket_directories=" + d + "/sock"};
+  auto sql = [&](const std::string& statement) {
+    RunOptions options;
+    options.timeout = 120s;
+    return run({psql, "-h", "127.0.0.1", "-p", std::to_string(port), "-U", "postgres", "-qAtX",
+                "-v", "ON_ERROR_STOP=1", "-c", statement},
+               options);
+  };
+  auto ready = [&] { return sql("SELECT 1").out == "1\n"; };
+
+  std::vector<pid_t> first_run;
+  {
+    Background pg(box.harden_argv(command), box.dir.file("postgres-1.log"), policy_path_env());
+    REQUIRE(wait_until(ready, 60s));
+    INFO(pg.describe());
+    const pid_t postmaster = daemon_host_pid(pg.pid());
+    REQUIRE(postmaster > 0);
+    check_confined(postmaster, uid_of("postgres"));
+
+    // Day two: a large index build (parallel maintenance workers are forked backends).
+    RunResult load =
+        sql("CREATE TABLE t(id int, v text); "
+            "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 200000) g; "
+            "CREATE INDEX t_v ON t(v); SELECT count(*) FROM t");
+    INFO(load.describe());
+    CHECK(load.out == "200000\n");
+    CHECK(descendants(postmaster).size() >= 4);  // checkpointer, writers, autovacuum, ...
+
+    // Forbidden from inside, with the superuser's own tools: no shell for COPY ... PROGRAM,
+    // and a host file postgres may read on the host is not in its view.
+    RunResult program = sql("COPY (SELECT 1) TO PROGRAM 'touch " + d + "/pwned'");
+    CHECK_FALSE(program.exited(0));
+    CHECK(program.err.find("program") != std::string::npos);
+    CHECK_FALSE(path_exists(d + "/pwned"));
+    RunResult read = sql("SELECT pg_read_file('" + secret_path + "')");
+    CHECK_FALSE(read.exited(0));
+    CHECK(read.err.find("No such file or directory") != std::string::npos);
+    CHECK(read.out.find(secret_text) == std::string::npos);
+    CHECK(box.as_user({"cat", secret_path}).out == secret_text);  // the control
+
+    // A crash: SIGKILL of the postmaster. PID 1 reports 128+9 and the kernel ends the rest
+    // of the namespace (every backend).
+    first_run = descendants(pg.pid());
+    REQUIRE(::kill(postmaster, SIGKILL) == 0);
+    REQUIRE(pg.wait(20s));
+    CHECK(pg.exit_code() == 128 + SIGKILL);
+  }
+  CHECK(wait_until([&] { return !any_alive(first_run); }, 10s));
+
+  // Restart: crash recovery from the WAL, and the index answers.
+  Background pg(box.harden_argv(command), box.dir.file("postgres-2.log"), policy_path_env());
+  REQUIRE(wait_until(ready, 60s));
+  INFO(pg.describe());
+  CHECK(pg.log().find("automatic recovery in progress") != std::string::npos);
+  CHECK(sql("SET enable_seqscan = off; SELECT id FROM t WHERE v = md5('77777')").out == "77777\n");
+  CHECK(sql("SELECT count(*) FROM t").out == "200000\n");
+  CHECK(sql("DROP TABLE t").exited(0));
+
+  // Fast shutdown (SIGINT): exit 0, nothing left.
+  const std::vector<pid_t> all = descendants(pg.pid());
+  pg.signal(SIGINT);
+  REQUIRE(pg.wait(30s));
+  CHECK(pg.exit_code() == 0);
+  CHECK(wait_until([&] { return !any_alive(all); }, 10s));
+  CHECK(pg.log().find("seccomp denied") == std::string::npos);
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
