@@ -114,6 +114,14 @@ TEST_CASE("systemd-analyze accepts every exported drop-in, and scores the native
       INFO(policy.filename().string() << " " << flavour);
       const RunResult exported = run_harden(
           {"export", "--format", "systemd", flavour, policy.string(), "--", "/usr/bin/true"});
+      // The daemon policies run in a PID namespace, which systemd 252 cannot give a unit: the
+      // native flavour refuses them (nothing written) and the wrapper flavour carries them.
+      if (flavour == "--native" &&
+          exported.err.find("--native cannot express a PID namespace") != std::string::npos) {
+        CHECK(exported.exited(1));
+        CHECK(exported.out.empty());
+        continue;
+      }
       REQUIRE(exported.exited(0));
       const std::string unit =
           dir.file(policy.stem().string() + "-" + flavour.substr(2) + ".service");
