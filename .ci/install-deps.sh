@@ -37,6 +37,23 @@ done
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Daemon packages start their service from their maintainer scripts through
+  # invoke-rc.d, which asks /usr/sbin/policy-rc.d first: 101 means "not now". In a CI
+  # container without a running systemd (or on a developer's machine) nothing is started, and
+  # a failed start cannot fail the install. A policy-rc.d already there (Docker images ship
+  # one) is left as it is; one written here is removed afterwards.
+  policy_rc=/usr/sbin/policy-rc.d
+  own_policy_rc=0
+  if [[ ! -e $policy_rc ]]; then
+    printf '#!/bin/sh\n# written by harden .ci/install-deps.sh for the install\nexit 101\n' >"$policy_rc"
+    chmod 0755 "$policy_rc"
+    own_policy_rc=1
+    trap 'rm -f "$policy_rc"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((own_policy_rc)); then
+    rm -f "$policy_rc"
+    trap - EXIT
+  fi
 fi
