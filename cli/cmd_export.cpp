@@ -59,6 +59,7 @@ struct Options {
   std::string output;
   bool wrapper = false;
   bool native = false;
+  unsigned systemd_version = 252;
   std::string harden_path;
   std::string seccomp_profile;
 };
@@ -92,6 +93,7 @@ int run_export(const Options& options, const Invocation& inv) {
   export_options.harden_path = options.harden_path.empty() ? own_path() : options.harden_path;
   export_options.command = inv.command;
   export_options.systemd_native = options.native;
+  export_options.systemd_version = options.systemd_version;
   export_options.seccomp_profile = options.seccomp_profile;
   std::optional<std::string> text = format->write(*policy, *plan, export_options, diags);
   print_diagnostics(diags);
@@ -130,6 +132,10 @@ Subcommand add_export_command(CLI::App& parent) {
   app->add_flag("--native", options->native,
                 "systemd: the policy as systemd's own directives, without harden")
       ->excludes(wrapper);
+  app->add_option("--systemd-version", options->systemd_version,
+                  "systemd --native: the oldest systemd version the unit runs on (default 252; "
+                  "257 adds PrivatePIDs=)")
+      ->check(CLI::Range(230u, 1000u));
   app->add_option("--harden-path", options->harden_path,
                   "systemd --wrapper: harden's path in ExecStart (default: this binary)");
   app->add_option("--seccomp-profile", options->seccomp_profile,

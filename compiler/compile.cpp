@@ -56,7 +56,8 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
       !policy.identity.no_new_privileges || policy.identity.no_new_privileges->value;
   plan.credentials = compile_credentials(policy.identity, diags);
   plan.capabilities = compile_capabilities(policy.capabilities, diags);
-  plan.seccomp = compile_seccomp(policy.seccomp, diags);
+  CompiledSeccomp seccomp = compile_seccomp_model(policy.seccomp, diags);
+  plan.seccomp = std::move(seccomp.plan);
   plan.limits = compile_limits(policy.limits, diags);
   plan.environment = compile_environment(policy.environment, diags);
   plan.exec = compile_exec(policy.exec, diags);
@@ -89,7 +90,8 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
                 "keep no_new_privileges on (or keep CAP_SYS_ADMIN, which lint reports)");
   }
   if (diags.error_count() > errors_before) return std::nullopt;
-  auto validated = validated_plan(std::move(plan));
+  auto validated = validated_plan(std::move(plan),
+                                  std::make_shared<const SeccompModel>(std::move(seccomp.model)));
   if (!validated) {
     // The compiler's own checks should have said why first; this is the last line of defence.
     diags.error(policy.meta.name.pos, "the compiled plan cannot be enforced: " + validated.error(),

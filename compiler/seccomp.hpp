@@ -3,6 +3,7 @@
 #pragma once
 
 #include "plan/plan.hpp"
+#include "plan/seccomp_model.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/policy.hpp"
 
@@ -12,16 +13,12 @@ namespace harden {
 // An absent [seccomp] section yields a disabled plan.
 SeccompPlan compile_seccomp(const SeccompSection& section, Diagnostics& diags);
 
-// What compile_seccomp() decides, in names, for the exporters: calls allowed whatever their
-// arguments; calls allowed except where a refusing rule matches; and every rule the filter
-// applies (the policy's, narrowed by its groups, and the groups' own conditions), refusing
-// rules first: a refusing rule wins over anything that allows the same call. Meaningful for a
-// section that compiles without errors.
-struct SeccompDecisions {
-  std::vector<std::string> allowed;            // sorted
-  std::vector<std::string> allowed_otherwise;  // sorted; each also has refusing rules
-  std::vector<SeccompRule> rules;
+// The filter and its decision model (plan/seccomp_model.hpp), built from one resolution. The
+// model is meaningful only when no error was added.
+struct CompiledSeccomp {
+  SeccompPlan plan;
+  SeccompModel model;
 };
-SeccompDecisions seccomp_decisions(const SeccompSection& section);
+CompiledSeccomp compile_seccomp_model(const SeccompSection& section, Diagnostics& diags);
 
 }  // namespace harden

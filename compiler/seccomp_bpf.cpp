@@ -103,23 +103,6 @@ void emit_comparison(BpfAssembler& bpf, const scmp_arg_cmp& cmp, BpfAssembler::L
   }
 }
 
-// The kernel's precedence between the actions of several filters, most restrictive first; the
-// refusing rules of one call are tried in this order, so the strictest that matches decides.
-int refusal_rank(uint32_t action) {
-  switch (action & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_KILL_PROCESS:
-      return 0;
-    case SECCOMP_RET_KILL_THREAD:
-      return 1;
-    case SECCOMP_RET_TRAP:
-      return 2;
-    case SECCOMP_RET_ERRNO:
-      return 3;
-    default:
-      return 4;
-  }
-}
-
 // The refusing rules of the calls of some architectures (tokens), with the syscall number in
 // A: for each call, its rules' alternatives strictest first, each returning its action when it
 // matches; then on to libseccomp's program (`filter`, which loads what it needs itself).
@@ -158,6 +141,23 @@ void emit_refusals(BpfAssembler& bpf, std::span<const uint32_t> tokens,
 }
 
 }  // namespace
+
+// The kernel's precedence between the actions of several filters, most restrictive first; the
+// refusing rules of one call are tried in this order, so the strictest that matches decides.
+int refusal_rank(uint32_t action) {
+  switch (action & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_KILL_PROCESS:
+      return 0;
+    case SECCOMP_RET_KILL_THREAD:
+      return 1;
+    case SECCOMP_RET_TRAP:
+      return 2;
+    case SECCOMP_RET_ERRNO:
+      return 3;
+    default:
+      return 4;
+  }
+}
 
 // The label `filter` is the first instruction after the prologue, libseccomp's own program.
 std::expected<std::vector<sock_filter>, std::string> build_prologue(

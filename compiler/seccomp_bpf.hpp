@@ -56,6 +56,10 @@ struct CompiledRule {
   std::vector<Conjunction> alternatives;  // OR of these; an empty one matches every call
 };
 
+// The order refusing rules of one call are checked in: kill-process, kill-thread, trap, errno,
+// anything else (the strictest answer wins where two rules match). (seccomp_bpf.cpp)
+int refusal_rank(uint32_t action);
+
 // harden's instructions in front of libseccomp's program: the architecture check, the number
 // range checks (ENOSYS above the known table, kill for x32 unless listed) and the refusing
 // rules, checked before anything that allows; then a jump to the program that follows.

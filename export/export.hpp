@@ -22,14 +22,17 @@ struct ExportOptions {
   std::string harden_path;           // absolute path of the harden binary (--wrapper)
   std::vector<std::string> command;  // `-- CMD`; overrides the policy's [exec] command
   bool systemd_native = false;       // --native: systemd's own directives; else --wrapper
+  unsigned systemd_version = 252;    // --native: the oldest systemd the unit must run on
   std::string seccomp_profile;       // k8s: localhostProfile path (relative to the kubelet's
                                      // seccomp directory); default "harden/<name>.json"
 };
 
 // A unit drop-in ([Service] section). --wrapper: ExecStart through harden. --native: the
-// policy translated into systemd.exec(5) directives, never wider than the policy: what
-// systemd cannot express exactly is either left stricter (a syscall whose arguments the
-// policy filters is not allowed at all) or reported as missing.
+// policy translated into systemd.exec(5) directives, read from the seccomp decision model. An
+// argument condition systemd cannot express is exported as the closest wider rule that still
+// runs the service (the call allowed whole) and named in the header and as a warning; other
+// layers systemd lacks are listed as not translated. Without a command, --native writes a
+// hardening-only drop-in that keeps the unit's own ExecStart=.
 std::optional<std::string> export_systemd(const Policy& policy, const Plan& plan,
                                           const ExportOptions& options, Diagnostics& diags);
 

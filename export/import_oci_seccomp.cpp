@@ -13,7 +13,7 @@
 #include <set>
 
 #include "export/export.hpp"
-#include "export/seccomp_view.hpp"
+#include "export/seccomp_names.hpp"
 #include "plan/constants.hpp"
 
 namespace harden {

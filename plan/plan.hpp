@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -238,22 +239,31 @@ struct PlanData {
 };
 
 class Plan;
+struct SeccompModel;  // plan/seccomp_model.hpp
 // The only door through which a Plan is made: the contents are checked as the plan reader and
 // the verify-plan step check them (plan_contents_refusal, check_seccomp_program in plan_io),
-// so no code path (compiler, reader, a test's hand-made plan) holds an unchecked Plan.
-[[nodiscard]] std::expected<Plan, std::string> validated_plan(PlanData data);
+// so no code path (compiler, reader, a test's hand-made plan) holds an unchecked Plan. The
+// compiler also hands over the seccomp decision model, which a sealed plan does not carry.
+[[nodiscard]] std::expected<Plan, std::string> validated_plan(
+    PlanData data, std::shared_ptr<const SeccompModel> seccomp_model = nullptr);
 
 // An immutable, validated plan; made only by validated_plan().
 class Plan {
  public:
   const PlanData& data() const { return data_; }
   const PlanData* operator->() const { return &data_; }
+  // What the seccomp filter decides per call, for lint, exporters and reports: set by the
+  // compiler, null in a plan read from its sealed form (the enforcer needs only the BPF).
+  const SeccompModel* seccomp_model() const { return seccomp_model_.get(); }
 
  private:
-  explicit Plan(PlanData data) : data_(std::move(data)) {}
+  Plan(PlanData data, std::shared_ptr<const SeccompModel> model)
+      : data_(std::move(data)), seccomp_model_(std::move(model)) {}
   PlanData data_;
+  std::shared_ptr<const SeccompModel> seccomp_model_;
 
-  friend std::expected<Plan, std::string> validated_plan(PlanData data);
+  friend std::expected<Plan, std::string> validated_plan(PlanData data,
+                                                         std::shared_ptr<const SeccompModel>);
 };
 
 }  // namespace harden

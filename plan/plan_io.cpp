@@ -506,7 +506,8 @@ std::expected<Plan, std::string> plan_from_bytes(std::span<const unsigned char> 
   return validated_plan(std::move(data));
 }
 
-std::expected<Plan, std::string> validated_plan(PlanData data) {
+std::expected<Plan, std::string> validated_plan(PlanData data,
+                                                std::shared_ptr<const SeccompModel> seccomp_model) {
   if (std::string refusal = plan_contents_refusal(data); !refusal.empty()) {
     return std::unexpected(std::move(refusal));
   }
@@ -517,7 +518,7 @@ std::expected<Plan, std::string> validated_plan(PlanData data) {
       return std::unexpected("the plan's seccomp program is invalid: " + checked.error());
     }
   }
-  return Plan(std::move(data));
+  return Plan(std::move(data), std::move(seccomp_model));
 }
 
 std::string plan_file_distrust(const struct stat& st) {

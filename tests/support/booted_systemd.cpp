@@ -181,7 +181,7 @@ bool BootedSystemd::wait_for(const std::string& unit, const std::string& name,
   return property(unit, name) == value;
 }
 
-std::string BootedSystemd::connect_and_read(uint16_t port) const {
+std::string BootedSystemd::connect_and_read(uint16_t port, const std::string& request) const {
   // From a child that joins systemd's network namespace (the test's own stays untouched).
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -196,6 +196,10 @@ std::string BootedSystemd::connect_and_read(uint16_t port) const {
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(2);
+    if (!request.empty() &&
+        ::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+      _exit(4);
+    }
     timeval tv{20, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buffer[4096];

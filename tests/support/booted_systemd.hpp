@@ -36,9 +36,10 @@ class BootedSystemd {
   // Polls until the property has the value; false on timeout.
   bool wait_for(const std::string& unit, const std::string& name, const std::string& value,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
-  // Connects to 127.0.0.1:PORT inside the namespace (it has its own loopback) and returns
-  // everything the peer writes until it closes; empty when the connection fails.
-  [[nodiscard]] std::string connect_and_read(uint16_t port) const;
+  // Connects to 127.0.0.1:PORT inside the namespace (it has its own loopback), sends `request`
+  // (if any) and returns everything the peer writes until it closes; empty when the
+  // connection fails.
+  [[nodiscard]] std::string connect_and_read(uint16_t port, const std::string& request = {}) const;
   // A path inside the namespace, as the host reaches it (/proc/PID/root/...).
   [[nodiscard]] std::string host_path(const std::string& inside) const;
   // What systemd wrote on its console (for failure messages).

@@ -1,7 +1,7 @@
 // Exporters and the OCI importer as pure functions: Docker's default profile imported and
-// exported again is the same profile; the systemd translation never grants what the policy
-// does not (argument rules it cannot express deny the call, and are reported); the wrapper's
-// ExecStart survives systemd's quoting.
+// exported again is the same profile; the systemd translation reads the decision model (an
+// argument rule it cannot express allows the call whole, named as wider, so the service still
+// runs); the wrapper's ExecStart survives systemd's quoting.
 #include <catch2/catch.hpp>
 
 #include <seccomp.h>
@@ -241,7 +241,7 @@ args = [{ index = 1, op = "eq", value = "TIOCSTI" }]
 
 TEST_CASE(
     "systemd --native: @service's conditions become RestrictNamespaces= and "
-    "LockPersonality=, ioctl's deny the call",
+    "LockPersonality=, ioctl is allowed whole and named as wider",
     "[export][systemd]") {
   const Compiled c = compile_text(R"([policy]
 name = "native"
@@ -276,9 +276,13 @@ allow = ["@service"]
     INFO(name);
     CHECK(allowed.contains(name));
   }
-  // systemd cannot refuse TIOCSTI alone: the call is left out, and the unit says so.
-  CHECK_FALSE(allowed.contains("ioctl"));
+  // systemd cannot refuse TIOCSTI alone: leaving ioctl out would kill the service at its first
+  // ioctl, so the call is allowed whole and the unit says it is wider than the policy.
+  CHECK(allowed.contains("ioctl"));
+  CHECK(unit->find("WIDER THAN THE POLICY") != std::string::npos);
   CHECK(unit->find("argument conditions on 'ioctl'") != std::string::npos);
+  CHECK(render_all(diags).find("the unit enforces a wider rule: argument conditions on 'ioctl'") !=
+        std::string::npos);
   CHECK_FALSE(allowed.contains("clone3"));
   CHECK_FALSE(allowed.contains("setns"));
   CHECK_FALSE(allowed.contains("keyctl"));
@@ -301,7 +305,8 @@ args = [{ index = 0, op = "masked-eq", mask = "CLONE_NEWNS", value = 0 }]
   CHECK(wider->find("RestrictNamespaces=yes") != std::string::npos);
 }
 
-TEST_CASE("systemd --native: argument rules it cannot express deny the call", "[export][systemd]") {
+TEST_CASE("systemd --native: argument rules it cannot express allow the call, named as wider",
+          "[export][systemd]") {
   const Compiled c = compile_text(R"([policy]
 name = "native"
 [exec]
@@ -333,11 +338,11 @@ args = [{ index = 2, op = "masked-eq", mask = "O_ACCMODE", value = "O_RDONLY" }]
   CHECK(unit->find("User=nobody\n") != std::string::npos);
   CHECK(unit->find("SystemCallErrorNumber=EACCES\n") != std::string::npos);
   CHECK(unit->find("RestrictAddressFamilies=AF_INET AF_UNIX\n") != std::string::npos);
-  CHECK(unit->find(" openat") == std::string::npos);  // never allowed without its condition
-  CHECK(unit->find("NOT TRANSLATED") != std::string::npos);
+  CHECK(unit->find(" openat") != std::string::npos);  // allowed whole: the service runs
+  CHECK(unit->find("WIDER THAN THE POLICY") != std::string::npos);
   CHECK(unit->find("argument conditions on 'openat'") != std::string::npos);
   const std::string text = render_all(diags);
-  CHECK(text.find("test.toml:18:1: warning: no systemd equivalent") != std::string::npos);
+  CHECK(text.find("test.toml:18:1: warning: the unit enforces a wider rule") != std::string::npos);
   CHECK(unit->find("CapabilityBoundingSet=\n") != std::string::npos);
   CHECK(unit->find("NoNewPrivileges=yes\n") != std::string::npos);
 }
@@ -688,4 +693,120 @@ TEST_CASE("import reports a member of the wrong JSON type instead of crashing",
       R"({"defaultAction":"SCMP_ACT_ERRNO","archMap":[{"architecture":["SCMP_ARCH_X86_64"]}],"syscalls":[]})",
       {"typed.json", {}}, diags));
   CHECK(render_all(diags).find("malformed seccomp profile") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: a condition that always holds allows the call, as the compiler does",
+          "[export][systemd]") {
+  // issue 13: socket with 'ge 0' is allowed unconditionally by the filter; the export once said
+  // the unit "denies 'socket' altogether".
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[seccomp]
+default_action = "kill-process"
+allow = ["@basic-io"]
+[[seccomp.rule]]
+syscall = "socket"
+action = "allow"
+args = [{ index = 0, op = "ge", value = 0 }]
+)");
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find(" socket") != std::string::npos);
+  CHECK(unit->find("socket' altogether") == std::string::npos);
+  CHECK(unit->find("argument conditions on 'socket'") == std::string::npos);
+  CHECK(unit->find("RestrictAddressFamilies=none") == std::string::npos);
+}
+
+TEST_CASE("systemd --native: Environment= values keep '$' as typed", "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web", "$HOME"]
+[environment]
+set = { PRICE = "5$", GREETING = "hello world", PCT = "100%" }
+)");
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("Environment=PRICE=5$\n") != std::string::npos);  // not 5$$
+  CHECK(unit->find("Environment=\"GREETING=hello world\"\n") != std::string::npos);
+  CHECK(unit->find("Environment=PCT=100%%\n") != std::string::npos);  // a specifier otherwise
+  CHECK(unit->find("ExecStart=/usr/sbin/web $$HOME\n") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: without a command, a hardening-only drop-in", "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[seccomp]
+default_action = "kill-process"
+allow = ["@service"]
+)");
+  Diagnostics diags;
+  ExportOptions options;
+  options.systemd_native = true;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("ExecStart=") == std::string::npos);
+  CHECK(unit->find("SystemCallFilter=") != std::string::npos);
+  // The wrapper needs a command: it replaces ExecStart=.
+  options.systemd_native = false;
+  Diagnostics wrapper_diags;
+  CHECK_FALSE(export_systemd(c.policy, c.plan, options, wrapper_diags));
+  CHECK(render_all(wrapper_diags).find("no command to export") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: a PID namespace needs --systemd-version 257", "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[namespaces]
+pid = true
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  CHECK_FALSE(export_systemd(c.policy, c.plan, options, diags));
+  const std::string text = render_all(diags);
+  INFO(text);
+  CHECK(text.find("test.toml:6:") != std::string::npos);
+  CHECK(text.find("error: --native cannot express a PID namespace in systemd 252") !=
+        std::string::npos);
+  CHECK(text.find("--systemd-version 257") != std::string::npos);
+  options.systemd_version = 257;
+  Diagnostics newer;
+  const auto unit = export_systemd(c.policy, c.plan, options, newer);
+  REQUIRE(unit);
+  CHECK(unit->find("PrivatePIDs=yes\n") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: bind_tcp becomes SocketBindAllow= and SocketBindDeny=any",
+          "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[landlock]
+filesystem = false
+bind_tcp = [8080, 8443]
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("SocketBindAllow=tcp:8080\nSocketBindAllow=tcp:8443\nSocketBindDeny=any\n") !=
+        std::string::npos);
+  CHECK(unit->find("- [landlock] bind_tcp") == std::string::npos);  // translated, not missing
 }

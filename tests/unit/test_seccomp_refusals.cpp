@@ -18,6 +18,7 @@
 #include "plan/bpf_eval.hpp"
 #include "plan/constants.hpp"
 #include "policy/policy_reader.hpp"
+#include "tests/support/seccomp_corpus.hpp"
 
 using namespace harden;
 namespace fs = std::filesystem;
@@ -103,43 +104,49 @@ uint32_t run(const SeccompPlan& plan, const std::string& syscall, const Args& ar
 }
 
 // Checks one compiled section; returns how many rule values were tried.
-int check_section(const SeccompSection& section, const SeccompPlan& plan, std::mt19937_64& random) {
-  const SeccompDecisions decisions = seccomp_decisions(section);
+int check_section(const SeccompSection& section, const CompiledSeccomp& compiled,
+                  std::mt19937_64& random) {
+  const SeccompPlan& plan = compiled.plan;
+  const SeccompModel& model = compiled.model;
   int tried = 0;
-  const auto refused_by_some_rule = [&](const std::string& name, const Args& args) {
-    return std::ranges::any_of(decisions.rules, [&](const SeccompRule& r) {
-      return r.syscall.value == name && !permissive(r.action.value) && matches(r, args);
-    });
+  const auto refused_by_some_case = [&](const std::string& name, const Args& args) {
+    const SyscallDecision* call = model.find(name);
+    return call && std::ranges::any_of(call->cases, [&](const SeccompCase& c) {
+             return !allows(c.action) && c.holds(args);
+           });
   };
-  // The policy's own refusing rules, and every refusing rule the filter applies.
-  std::vector<const SeccompRule*> refusing;
-  for (const SeccompRule& rule : section.rules)
-    if (!permissive(rule.action.value)) refusing.push_back(&rule);
-  for (const SeccompRule& rule : decisions.rules)
-    if (!permissive(rule.action.value)) refusing.push_back(&rule);
-  for (const SeccompRule* rule : refusing) {
-    if (seccomp_syscall_resolve_name(rule->syscall.value.c_str()) < 0) continue;
-    for (int sample = 0; sample < 4; ++sample) {
-      const auto args = witness(*rule, random);
-      if (!args) break;
-      ++tried;
-      INFO(rule->pos.file << ":" << rule->pos.line << " " << rule->syscall.value << " "
-                          << rule->action.value << " args " << (*args)[0] << " " << (*args)[1]
-                          << " " << (*args)[2]);
-      CHECK_FALSE(allows(run(plan, rule->syscall.value, *args)));
-    }
-  }
-  for (const SeccompRule& rule : decisions.rules) {
-    if (!permissive(rule.action.value)) continue;
+  // The policy's own refusing rules, read from the policy: none is ever lost.
+  for (const SeccompRule& rule : section.rules) {
+    if (permissive(rule.action.value)) continue;
     if (seccomp_syscall_resolve_name(rule.syscall.value.c_str()) < 0) continue;
     for (int sample = 0; sample < 4; ++sample) {
       const auto args = witness(rule, random);
       if (!args) break;
       ++tried;
-      INFO(rule.pos.file << ":" << rule.pos.line << " allow " << rule.syscall.value << " args "
-                         << (*args)[0] << " " << (*args)[1] << " " << (*args)[2]);
-      CHECK(allows(run(plan, rule.syscall.value, *args)) ==
-            !refused_by_some_rule(rule.syscall.value, *args));
+      INFO(rule.pos.file << ":" << rule.pos.line << " " << rule.syscall.value << " "
+                         << rule.action.value << " args " << (*args)[0] << " " << (*args)[1] << " "
+                         << (*args)[2]);
+      CHECK_FALSE(allows(run(plan, rule.syscall.value, *args)));
+    }
+  }
+  // Every case the filter applies (the groups' conditions included): a refusing one refuses,
+  // an allowing one allows unless a refusing one also matches.
+  for (const SyscallDecision& call : model.calls) {
+    if (call.native_nr < 0) continue;
+    for (const SeccompCase& c : call.cases) {
+      for (int sample = 0; sample < 4; ++sample) {
+        const auto args = test::case_witness(c, random);
+        if (!args) break;
+        ++tried;
+        INFO(c.why.origin.file << ":" << c.why.origin.line << " " << call.name << " "
+                               << describe_seccomp_action(c.action) << " args " << (*args)[0] << " "
+                               << (*args)[1] << " " << (*args)[2]);
+        if (allows(c.action)) {
+          CHECK(allows(run(plan, call.name, *args)) == !refused_by_some_case(call.name, *args));
+        } else {
+          CHECK_FALSE(allows(run(plan, call.name, *args)));
+        }
+      }
     }
   }
   return tried;
@@ -171,11 +178,11 @@ TEST_CASE("seccomp refusals: every refusing rule of the corpus is refused by its
     Diagnostics diags;
     const std::optional<Policy> policy = read_policy(file.string(), diags);
     if (!policy || !policy->seccomp.present) continue;
-    const SeccompPlan plan = compile_seccomp(policy->seccomp, diags);
+    const CompiledSeccomp compiled = compile_seccomp_model(policy->seccomp, diags);
     INFO(file << "\n" << render_all(diags));
     REQUIRE_FALSE(diags.has_errors());
     ++policies;
-    tried += check_section(policy->seccomp, plan, random);
+    tried += check_section(policy->seccomp, compiled, random);
   }
   CHECK(policies >= 5);
   CHECK(tried >= 20);
@@ -186,66 +193,16 @@ TEST_CASE("seccomp refusals: generated policies never lose a refusing rule",
   // Seeded: a failure names its seed and policy number, and reproduces.
   const uint64_t seed = 20261206;
   std::mt19937_64 random(seed);
-  const std::vector<std::string> groups{"@service",    "@system-service", "@basic-io",
-                                        "@process",    "@network-io",     "@ipc",
-                                        "@file-system"};
-  const std::vector<std::string> calls{"ioctl", "socket", "clone",  "personality", "prctl",
-                                       "write", "kill",   "openat", "unshare",     "fcntl"};
-  const std::vector<std::string> actions{"allow",        "allow",        "log",  "errno:EPERM",
-                                         "errno:EACCES", "kill-process", "trap", "kill-thread"};
-  const std::vector<std::string> defaults{"kill-process", "errno:EPERM", "trap", "errno:EACCES"};
-  const std::vector<std::string> ops{"eq", "ne", "lt", "le", "gt", "ge", "masked-eq"};
-  const std::vector<uint64_t> values{0,
-                                     1,
-                                     2,
-                                     3,
-                                     0x5412 /* TIOCSTI */,
-                                     0x541c /* TIOCLINUX */,
-                                     0x10000000 /* CLONE_NEWUSER */,
-                                     0xffffffff,
-                                     0x80000000};
-  const auto pick = [&random](const auto& from) { return from[random() % from.size()]; };
   int compiled = 0;
   int tried = 0;
   for (int n = 0; n < 300; ++n) {
-    SeccompSection s;
-    s.present = true;
-    s.pos = {"generated.toml", 1, 1};
-    s.default_action = LocatedString{pick(defaults), {"generated.toml", 2, 1}};
-    for (uint64_t i = random() % 3; i > 0; --i)
-      s.allow.push_back({pick(groups), {"generated.toml", 3, static_cast<uint32_t>(i)}});
-    for (uint64_t i = random() % 3; i > 0; --i)
-      s.allow.push_back({pick(calls), {"generated.toml", 4, static_cast<uint32_t>(i)}});
-    for (uint64_t i = random() % 3; i > 0; --i)
-      s.deny.push_back({pick(calls), {"generated.toml", 5, static_cast<uint32_t>(i)}});
-    const uint64_t rules = 1 + random() % 5;
-    for (uint64_t r = 0; r < rules; ++r) {
-      const SourcePos pos{"generated.toml", static_cast<uint32_t>(10 + r), 1};
-      SeccompRule rule{{pick(calls), pos}, {}, {pick(actions), pos}, pos};
-      for (uint64_t a = random() % 3; a > 0; --a) {
-        SeccompArg arg;
-        arg.index = {static_cast<int64_t>(random() % 3), pos};
-        arg.op = {pick(ops), pos};
-        const uint64_t value = pick(values);
-        if (arg.op.value == "masked-eq") {
-          const uint64_t mask = value | (random() & 0xffff);
-          arg.mask = ArgValue{mask, {}, pos};
-          arg.value = {value & mask & (random() % 2 ? ~0ull : 0), {}, pos};
-        } else {
-          arg.value = {value, {}, pos};
-        }
-        if (random() % 6 == 0) arg.width = Located<int64_t>{64, pos};
-        arg.pos = pos;
-        rule.args.push_back(arg);
-      }
-      s.rules.push_back(std::move(rule));
-    }
+    const SeccompSection s = test::generated_section(random);
     Diagnostics diags;
-    const SeccompPlan plan = compile_seccomp(s, diags);
+    const CompiledSeccomp result = compile_seccomp_model(s, diags);
     if (diags.has_errors()) continue;  // e.g. two 64-bit comparisons of one argument
     ++compiled;
     INFO("seed " << seed << ", policy " << n);
-    tried += check_section(s, plan, random);
+    tried += check_section(s, result, random);
   }
   CHECK(compiled >= 200);
   CHECK(tried >= 500);
