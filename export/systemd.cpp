@@ -26,7 +26,8 @@ std::optional<std::string> export_systemd(const Policy& policy, const Plan& plan
   const std::vector<std::string> command = command_of(policy, options, diags);
   if (command.empty() && !options.systemd_native) return std::nullopt;
   if (!options.systemd_native) {
-    return systemd_unit::wrapper_unit(policy, plan.data(), options, command, diags);
+    return systemd_unit::wrapper_unit(policy, plan.data(), options, plan.seccomp_model(), command,
+                                      diags);
   }
   const SeccompModel* model = exported_seccomp_model(plan, policy.file, diags);
   if (model == nullptr) return std::nullopt;

@@ -61,7 +61,8 @@ SyscallFacts syscall_directives(const Policy& policy, const SeccompModel& model,
                                 Diagnostics& diags);
 
 std::string wrapper_unit(const Policy& policy, const PlanData& plan, const ExportOptions& options,
-                         const std::vector<std::string>& command, Diagnostics& diags);
+                         const SeccompModel* model, const std::vector<std::string>& command,
+                         Diagnostics& diags);
 std::optional<std::string> native_unit(const Policy& policy, const PlanData& plan,
                                        const SeccompModel& model, const ExportOptions& options,
                                        const std::vector<std::string>& command, Diagnostics& diags);
