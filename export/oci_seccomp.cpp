@@ -141,6 +141,24 @@ std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& 
       }
     }
   }
+  // A refusing case next to an allowing one of the same call: libseccomp orders a call's rules
+  // by argument, not as the profile lists them, so a runtime may let the refused arguments
+  // through (seen with runc's loading in tests/unit/test_export_agreement.cpp). The profile
+  // keeps both (the closest it can say, and the call still works); the call is named.
+  for (const SyscallDecision& call : view.calls) {
+    if (left_out.contains(call.name) || default_allows) continue;
+    const bool allowed_too =
+        seccomp_action_permits(call.otherwise) || !call.allowing_cases().empty();
+    const auto refusing = std::ranges::find_if(
+        call.cases, [](const SeccompCase& c) { return !seccomp_action_permits(c.action); });
+    if (allowed_too && refusing != call.cases.end()) {
+      diags.warning(source_pos(refusing->why.origin),
+                    "'" + call.name +
+                        "' may be allowed whole by OCI runtimes: libseccomp orders a call's "
+                        "rules by argument, so its refusing rule may not come first",
+                    "run under harden for the exact rule");
+    }
+  }
   // Cases with the same action and conditions share one entry, in the model's order (refusing
   // ones first within each call).
   std::vector<std::tuple<uint32_t, ordered_json, std::vector<std::string>>> grouped;

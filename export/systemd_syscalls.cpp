@@ -64,6 +64,19 @@ bool namespace_free(const SeccompModel& model, std::string_view name, uint64_t f
                              [&](const SeccompCase* c) { return forbids_flags(*c, flags); });
 }
 
+// The call's only condition is "no namespace flag": one allowing case, one masked equality of
+// argument 0 with value 0 and a mask of namespace flags covering `flags`, nothing refusing.
+bool namespace_rule_exact(const SeccompModel& model, std::string_view name, uint64_t flags) {
+  const SyscallDecision* call = model.find(name);
+  if (call == nullptr || !call->conditionally_allowed()) return true;
+  if (call->cases.size() != 1 || seccomp_action_permits(call->otherwise)) return false;
+  const SeccompCase& only = call->cases.front();
+  if (!seccomp_action_permits(only.action) || only.all_of.size() != 1) return false;
+  const SeccompCompare& cmp = only.all_of.front();
+  return cmp.index == 0 && cmp.op == SeccompCompare::Op::masked_eq && cmp.value == 0 &&
+         (cmp.mask & flags) == flags && (cmp.mask & ~kNamespaceFlags) == 0;
+}
+
 // personality() only for the query (0xffffffff) or PER_LINUX (0).
 bool personality_locked(const SeccompModel& model) {
   const SyscallDecision* call = model.find("personality");
@@ -146,7 +159,15 @@ SyscallFacts syscall_directives(const Policy& policy, const SeccompModel& model,
                               !model.always_allowed("clone3") &&
                               namespace_free(model, "clone", kCloneNamespaceFlags) &&
                               namespace_free(model, "unshare", kNamespaceFlags);
-  if (facts.restrict_namespaces) handled.insert({"clone", "unshare", "clone3"});
+  if (facts.restrict_namespaces) {
+    // RestrictNamespaces= says exactly "no CLONE_NEW* flag": a call whose cases say more (other
+    // flags, other arguments) is allowed whole beyond that, and named as wider below.
+    for (const auto& [name, flags] :
+         {std::pair<const char*, uint64_t>{"clone", kCloneNamespaceFlags},
+          {"unshare", kNamespaceFlags}}) {
+      if (namespace_rule_exact(model, name, flags)) handled.insert(name);
+    }
+  }
   facts.lock_personality = !default_allows && personality_locked(model);
   if (facts.lock_personality) handled.insert("personality");
   facts.no_sockets = !default_allows && !model.ever_allowed("socket") &&
