@@ -480,10 +480,12 @@ args = [{ index = 0, op = "masked-eq", mask = "CLONE_NEWUSER", value = 0 }]
   write_file(dir.file("hello.txt"), "served under systemd\n");
   const std::string unit = "harden-threads-" + std::to_string(getpid());
   const std::string service = unit + ".service";
-  sd.install_unit(service, "[Unit]\nDescription=threaded service\n" + drop_in +
+  sd.install_unit(service, "[Unit]\nDefaultDependencies=no\n" + drop_in +
                                "StandardError=append:" + dir.file("log") + "\n");
   const RunResult started = sd.systemctl({"start", service});
-  INFO(drop_in << "\n" << sd.systemctl({"status", service}).out << "\n" << sd.console());
+  INFO(started.describe() << drop_in << "\n"
+                          << sd.systemctl({"status", service}).out << "\n"
+                          << sd.console());
   REQUIRE(started.exited(0));
   std::string reply;
   for (int attempt = 0; attempt < 50 && reply.empty(); ++attempt) {
