@@ -13,8 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "compiler/plan/bpf_eval.hpp"
-#include "compiler/plan/plan_io.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/plan_io.hpp"
 #include "enforcer/layers.hpp"
 
 namespace harden::enforce::exec {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "compiler/compile.hpp"
-#include "compiler/diagnostics.hpp"
-#include "compiler/policy_reader.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden;
@@ -43,7 +43,7 @@ TEST_CASE("suggestions: keep = CAP_NET_BIND names CAP_NET_BIND_SERVICE at its pl
   const harden::test::RunResult r = harden::test::run_harden(
       {"validate", "-"},
       {.stdin_data = "[policy]\nname = \"p\"\n[capabilities]\nkeep = [\"net_bind\"]\n"});
-  CHECK(r.exited(1));
+  CHECK(r.exited(125));
   CHECK(r.err.find("<stdin>:4:9: error: unknown capability 'net_bind'") != std::string::npos);
   CHECK(r.err.find("did you mean 'CAP_NET_BIND_SERVICE'?") != std::string::npos);
 }
