@@ -224,7 +224,10 @@ Subcommand add_check_command(CLI::App& parent) {
       ->check(CLI::IsMember({"text", "json"}));
   app->add_option("--ignore", options->ignore,
                   "Do not compare an item: ids, capabilities, no-new-privs, seccomp, umask, "
-                  "namespaces, root, cgroup, limits, fds, environment, terminal, lsm");
+                  "namespaces, root, cgroup, limits, fds, environment, terminal, lsm (repeat it, "
+                  "or separate items with commas)")
+      ->allow_extra_args(false)
+      ->delimiter(',');
   app->footer(
       "A target changes some of these itself once it runs (it opens fds, sets its umask): "
       "check right after the launch, or --ignore them. Landlock domains, PR_SET_MDWE and "

@@ -73,7 +73,7 @@ TEST_CASE("validate DIR: every policy beneath it, bases and hidden directories l
 TEST_CASE("validate - and lint -: the policy from standard input", "[cli]") {
   Tree t;
   // extends is relative to the working directory.
-  const std::string child = "extends = [\"base.toml\"]\n[policy]\nname = \"child\"\n";
+  const std::string child = "[policy]\nname = \"child\"\nextends = [\"base.toml\"]\n";
   RunResult ok = run_harden({"validate", "-"}, {.stdin_data = child, .working_dir = t.dir.path()});
   INFO(ok.describe());
   CHECK(ok.exited(0));
@@ -81,7 +81,7 @@ TEST_CASE("validate - and lint -: the policy from standard input", "[cli]") {
 
   RunResult missing = run_harden({"validate", "-"}, {.stdin_data = child, .working_dir = "/"});
   CHECK(missing.exited(125));
-  CHECK(missing.err.find("<stdin>:1:") != std::string::npos);
+  CHECK(missing.err.find("<stdin>:3:") != std::string::npos);
 
   RunResult bad = run_harden({"validate", "-"}, {.stdin_data = kBad});
   CHECK(bad.exited(125));
