@@ -12,13 +12,13 @@
 #include "cli/commands.hpp"
 #include "cli/plan_source.hpp"
 #include "compiler/compile.hpp"
-#include "plan/plan_file.hpp"
-#include "plan/plan_io.hpp"
-#include "plan/unique_fd.hpp"
 #include "enforcer/proc_text.hpp"
 #include "enforcer/steps.hpp"
 #include "inspect/launch_registry.hpp"
 #include "inspect/plan_check.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/plan_io.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden::cli {
 

@@ -7,11 +7,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/plan_source.hpp"
-#include "plan/bpf_eval.hpp"
-#include "plan/plan_io.hpp"
 #include "compiler/syscall_groups.hpp"
 #include "enforcer/steps.hpp"
 #include "inspect/kill_log.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/plan_io.hpp"
 
 namespace harden::cli {
 

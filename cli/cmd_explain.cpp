@@ -10,13 +10,13 @@
 #include "cli/commands.hpp"
 #include "cli/policy_input.hpp"
 #include "compiler/compile.hpp"
+#include "compiler/syscall_groups.hpp"
+#include "enforcer/steps.hpp"
+#include "inspect/plan_explain.hpp"
 #include "plan/plan_file.hpp"
 #include "plan/plan_io.hpp"
 #include "plan/unique_fd.hpp"
 #include "policy/policy_reader.hpp"
-#include "compiler/syscall_groups.hpp"
-#include "enforcer/steps.hpp"
-#include "inspect/plan_explain.hpp"
 
 namespace harden::cli {
 

@@ -7,9 +7,9 @@
 #include "cli/commands.hpp"
 #include "compiler/compile.hpp"
 #include "enforcer/steps.hpp"
+#include "inspect/launch_registry.hpp"
 #include "plan/plan_file.hpp"
 #include "plan/plan_io.hpp"
-#include "inspect/launch_registry.hpp"
 
 extern char** environ;
 

@@ -13,9 +13,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "enforcer/layers.hpp"
 #include "plan/bpf_eval.hpp"
 #include "plan/plan_io.hpp"
-#include "enforcer/layers.hpp"
 
 namespace harden::enforce::exec {
 

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <set>
 
-#include "plan/unique_fd.hpp"
 #include "enforcer/proc_text.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden::inspect {
 

@@ -11,9 +11,9 @@
 #include <cstring>
 #include <memory>
 
+#include "enforcer/proc_text.hpp"
 #include "plan/plan_io.hpp"
 #include "plan/unique_fd.hpp"
-#include "enforcer/proc_text.hpp"
 
 namespace harden::inspect {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "plan/plan.hpp"
 #include "inspect/process_state.hpp"
+#include "plan/plan.hpp"
 
 namespace harden::inspect {
 

@@ -6,11 +6,11 @@
 #include <map>
 #include <set>
 
+#include "compiler/syscall_groups.hpp"
+#include "inspect/plan_check.hpp"
 #include "plan/bpf_eval.hpp"
 #include "plan/landlock_abi.hpp"
 #include "plan/plan_io.hpp"
-#include "compiler/syscall_groups.hpp"
-#include "inspect/plan_check.hpp"
 
 namespace harden::inspect {
 

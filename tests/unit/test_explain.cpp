@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/compile.hpp"
-#include "plan/bpf_eval.hpp"
 #include "compiler/syscall_groups.hpp"
+#include "plan/bpf_eval.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;
