@@ -18,7 +18,6 @@ using nlohmann::json;
 TEST_CASE("denials: a kill without a supervisor is named afterwards, with its policy line",
           "[denials][root]") {
   require_root();
-  const AuditingOn auditing;
   TempDir dir{"harden-denials"};
   dir.chmod(0755);
   const std::string probe = dir.file("probe");
@@ -29,12 +28,14 @@ TEST_CASE("denials: a kill without a supervisor is named afterwards, with its po
                    "allow = [\"@system-service\"]\n");
   // Without an audit daemon the kernel prints its records to the kernel log, rate-limited
   // (kauditd_printk_skb): on a busy machine one may be dropped, so the kill is repeated a few
-  // times, spaced beyond the limit's burst.
+  // times, spaced beyond the limit's burst. Auditing must be on while the kill happens.
   RunResult r;
   RunResult d;
   json kills;
   for (int launch = 0; launch < 6 && kills.empty(); ++launch) {
     if (launch > 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+    // Asked again each time: a test running beside this one may turn auditing off for a while.
+    const AuditingOn auditing;
     r = run_harden({"--policy", policy, "--", probe, "syscall", std::to_string(SYS_ptrace)});
     INFO(r.describe());
     REQUIRE(r.killed_by(SIGSYS));
