@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/lint_output.hpp"
+#include "cli/policy_input.hpp"
 #include "lint/lint.hpp"
 
 namespace harden::cli {
@@ -47,8 +48,13 @@ int lint(const LintOptions& options) {
   settings.threshold = options.threshold;
   settings.fail_on = severity_from_name(options.fail_on);  // "none": nullopt
 
-  std::vector<std::string> bases;
-  const std::vector<std::string> files = find_policy_files(options.paths, bases);
+  std::expected<PolicyInputs, std::string> inputs = expand_policy_paths(options.paths);
+  if (!inputs) {
+    std::fprintf(stderr, "harden lint: %s\n", inputs.error().c_str());
+    return kUsageError;
+  }
+  const std::vector<std::string>& files = inputs->files;
+  const std::vector<std::string>& bases = inputs->bases;
   if (files.empty()) {
     std::fprintf(stderr,
                  "harden lint: no policies found (only bases, files that set no [policy] "
@@ -57,8 +63,18 @@ int lint(const LintOptions& options) {
   }
   std::vector<LintReport> reports;
   reports.reserve(files.size());
-  for (const std::string& file : files)
-    reports.push_back(lint_policy_file(file));
+  for (const std::string& file : files) {
+    if (file != "-") {
+      reports.push_back(lint_policy_file(file));
+      continue;
+    }
+    std::expected<std::string, std::string> text = read_policy_stdin();
+    if (!text) {
+      std::fprintf(stderr, "harden lint: %s\n", text.error().c_str());
+      return kUsageError;
+    }
+    reports.push_back(lint_policy_text(*text, kStdinName));
+  }
 
   std::string output;
   if (options.format == "json") {
@@ -89,7 +105,9 @@ Subcommand add_lint_command(CLI::App& parent) {
       "findings at or above --fail-on or an exposure above --threshold, 125 invalid "
       "policy, 2 usage error. See harden-lint(1)");
   app->add_option("paths", options->paths,
-                  "Policy files, and directories searched recursively for *.toml policies");
+                  "Policy files; directories, searched recursively for *.toml policies (hidden "
+                  "directories skipped; bases are linted through the policies that extend "
+                  "them); - for one policy on standard input");
   app->add_option("--format", options->format, "text (default), json or sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   app->add_option("--fail-on", options->fail_on,

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "compiler/compile.hpp"
 #include "enforcer/steps.hpp"
+#include "inspect/launch_registry.hpp"
 #include "plan/plan_file.hpp"
 #include "plan/plan_io.hpp"
 
@@ -67,6 +68,15 @@ int launch(const LaunchRequest& request, const std::vector<std::string>& command
   if (!ctx) {
     std::fprintf(stderr, "harden: %s; the target was not started\n", ctx.error().c_str());
     return exit_code::kPolicyError;
+  }
+  // For `harden check --all` (inspect/launch_registry.hpp): root's launches only, and never a
+  // reason to stop one, since it is a report, not a layer.
+  if (::geteuid() == 0) {
+    if (const std::string why = inspect::record_launch(*plan, request.policy); !why.empty()) {
+      std::fprintf(stderr,
+                   "harden: warning: the launch is not recorded for 'harden check --all': %s\n",
+                   why.c_str());
+    }
   }
   std::fflush(nullptr);
   RealSys sys;

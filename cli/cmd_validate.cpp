@@ -1,43 +1,118 @@
-// harden validate FILE...: parse and resolve, print every diagnostic; exit 0, or 125 when a
-// policy is invalid.
+// harden validate PATH...: parse and resolve policies (files, directories, "-" for standard
+// input), print every diagnostic, exit 0 all valid, 125 any invalid, 2 usage error.
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/lint_output.hpp"
+#include "cli/policy_input.hpp"
 #include "compiler/compile.hpp"
+#include "policy/policy_reader.hpp"
 
 namespace harden::cli {
 
+namespace {
+
+struct ValidateOptions {
+  std::vector<std::string> paths;
+  bool quiet = false;
+  std::string format = "text";
+};
+
+struct Validated {
+  std::string file;
+  Diagnostics diags;
+  bool valid = false;
+};
+
+Validated validate_one(const std::string& file, const std::string& stdin_text) {
+  Validated result{file == "-" ? kStdinName : file, {}, false};
+  if (file == "-") {
+    std::optional<Policy> policy = read_policy_text(stdin_text, kStdinName, result.diags);
+    result.valid = policy && compile_policy(*policy, result.diags).has_value();
+  } else {
+    result.valid = compile_policy_file(file, result.diags).has_value();
+  }
+  return result;
+}
+
+int validate(const ValidateOptions& options) {
+  std::expected<PolicyInputs, std::string> inputs = expand_policy_paths(options.paths);
+  if (!inputs) {
+    std::fprintf(stderr, "harden validate: %s\n", inputs.error().c_str());
+    return kUsageError;
+  }
+  if (inputs->files.empty()) {
+    std::fputs(
+        "harden validate: no policies found (only bases, files that set no [policy] "
+        "name; they are validated through the policies that extend them)\n",
+        stderr);
+    return kUsageError;
+  }
+  std::string stdin_text;
+  if (std::find(inputs->files.begin(), inputs->files.end(), "-") != inputs->files.end()) {
+    std::expected<std::string, std::string> text = read_policy_stdin();
+    if (!text) {
+      std::fprintf(stderr, "harden validate: %s\n", text.error().c_str());
+      return kUsageError;
+    }
+    stdin_text = std::move(*text);
+  }
+  int status = 0;
+  nlohmann::json policies = nlohmann::json::array();
+  for (const std::string& file : inputs->files) {
+    const Validated result = validate_one(file, stdin_text);
+    if (!result.valid) status = kInvalidPolicy;
+    if (options.format == "json") {
+      policies.push_back({{"file", result.file},
+                          {"valid", result.valid},
+                          {"errors", result.diags.error_count()},
+                          {"diagnostics", diagnostics_json(result.diags)}});
+      continue;
+    }
+    print_diagnostics(result.diags);
+    if (!result.valid) {
+      std::fprintf(stderr, "%s: invalid (%zu error(s))\n", result.file.c_str(),
+                   result.diags.error_count());
+    } else if (!options.quiet) {
+      std::printf("%s: ok\n", result.file.c_str());
+    }
+  }
+  if (options.format == "json") {
+    const nlohmann::json doc = {{"tool", "harden validate"},
+                                {"valid", status == 0},
+                                {"policies", std::move(policies)},
+                                {"bases", inputs->bases}};
+    std::puts(doc.dump(2).c_str());
+  }
+  return status;
+}
+
+}  // namespace
+
 Subcommand add_validate_command(CLI::App& parent) {
-  struct Options {
-    std::vector<std::string> files;
-    bool quiet = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<ValidateOptions>();
   CLI::App* app = parent.add_subcommand(
       "validate",
       "Parse and resolve policies and print every problem; exit 0 when all are "
-      "valid, 1 when any is invalid, 2 on a usage error");
-  app->add_option("files", options->files, "Policy files")->required();
+      "valid, 125 when any is invalid, 2 on a usage error");
+  app->add_option("paths", options->paths,
+                  "Policy files; directories, searched recursively for *.toml policies (bases "
+                  "are validated through the policies that extend them); - for one policy on "
+                  "standard input (its extends are found from the current directory)")
+      ->required();
   app->add_flag("-q,--quiet", options->quiet, "Print nothing for valid policies");
+  app->add_option("--format", options->format,
+                  "text (default), or json: {valid, policies: [{file, valid, errors, "
+                  "diagnostics}], bases} on stdout")
+      ->check(CLI::IsMember({"text", "json"}));
   return {app, [options](const Invocation& inv) {
             if (!inv.command.empty()) {
               std::fprintf(stderr, "harden validate: takes no command after --\n");
               return kUsageError;
             }
-            int status = 0;
-            for (const std::string& file : options->files) {
-              Diagnostics diags;
-              const std::optional<Plan> plan = compile_policy_file(file, diags);
-              print_diagnostics(diags);
-              if (!plan) {
-                std::fprintf(stderr, "%s: invalid (%zu error(s))\n", file.c_str(),
-                             diags.error_count());
-                status = kInvalidPolicy;
-              } else if (!options->quiet) {
-                std::printf("%s: ok\n", file.c_str());
-              }
-            }
-            return status;
+            return validate(*options);
           }};
 }
 

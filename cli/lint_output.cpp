@@ -121,18 +121,23 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
   return out;
 }
 
+json diagnostics_json(const Diagnostics& diags) {
+  json diagnostics = json::array();
+  for (const Diagnostic& d : diags.by_position()) {
+    json item = position(d.pos);
+    item["severity"] = severity_name(d.severity);
+    item["message"] = d.message;
+    item["hint"] = d.hint;
+    diagnostics.push_back(std::move(item));
+  }
+  return diagnostics;
+}
+
 std::string render_lint_json(std::span<const LintReport> reports, const LintSettings& settings,
                              std::span<const std::string> bases) {
   json policies = json::array();
   for (const LintReport& report : reports) {
-    json diagnostics = json::array();
-    for (const Diagnostic& d : report.diagnostics.by_position()) {
-      json item = position(d.pos);
-      item["severity"] = severity_name(d.severity);
-      item["message"] = d.message;
-      item["hint"] = d.hint;
-      diagnostics.push_back(std::move(item));
-    }
+    json diagnostics = diagnostics_json(report.diagnostics);
     json findings = json::array();
     for (const LintFinding& f : report.findings) {
       json item = position(f.pos);

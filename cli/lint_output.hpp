@@ -2,6 +2,7 @@
 // caret, colour only when asked), JSON for scripts, and SARIF 2.1.0 for code-scanning services.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
 std::string render_lint_json(std::span<const LintReport> reports, const LintSettings& settings,
                              std::span<const std::string> bases);
 std::string render_lint_sarif(std::span<const LintReport> reports);
+
+// Diagnostics as a JSON array of {file, line, column, severity, message, hint} (lint and
+// validate --format json).
+nlohmann::json diagnostics_json(const Diagnostics& diags);
 
 // `harden lint --explain ID` and `--list-rules`.
 std::string explain_lint_rule(const LintRule& rule);

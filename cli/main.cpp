@@ -15,10 +15,10 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 9> kCommands{
-    add_run_command,    add_compile_command, add_validate_command,
-    add_lint_command,   add_steps_command,   add_export_command,
-    add_import_command, add_down_command,    add_status_command,
+constexpr std::array<Registrar, 12> kCommands{
+    add_run_command,     add_compile_command, add_validate_command, add_lint_command,
+    add_explain_command, add_steps_command,   add_export_command,   add_import_command,
+    add_down_command,    add_status_command,  add_check_command,    add_denials_command,
 };
 
 constexpr const char* kDescription =
@@ -27,9 +27,12 @@ constexpr const char* kDescription =
     "  harden compile svc.toml -o svc-wrapper    a standalone wrapper with the sealed plan\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
     "  harden lint policies/                     find weak grants, score the exposure\n"
+    "  harden explain svc.toml | @service        what a policy or a syscall group allows\n"
     "  harden steps                              the enforcement order and exit codes\n"
     "  harden export --format apparmor svc.toml  the policy as an AppArmor profile\n"
-    "  harden status / harden down --policy P    host state harden owns / remove it\n\n"
+    "  harden status / harden down --policy P    host state harden owns / remove it\n"
+    "  harden check --policy svc.toml PID        a running process against its policy\n"
+    "  harden denials --policy svc.toml          seccomp kills the kernel recorded, named\n\n"
     "Exit codes of a launch: 125 policy or usage error (nothing was applied), 200-225 an\n"
     "enforcement step failed (see 'harden steps'), 126/127 target not executable/not found,\n"
     "otherwise the target's own status. See harden(1) and harden.toml(5).";

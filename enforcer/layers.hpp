@@ -78,7 +78,11 @@ void after_failure(Sys& sys, ExecContext& ctx);
 namespace exec {
 // execve the target, searching ctx.search_path for a bare name. Returns only on failure:
 // the exit code (126 or 127) and the error in `error`.
-int run(Sys& sys, const ExecContext& ctx, StepError& error);
+int run(const PlanData& plan, Sys& sys, const ExecContext& ctx, StepError& error);
+// After execve said ENOENT for `path`: the interpreter it names (PT_INTERP or #!) when the
+// file is there and that interpreter is not, asking only calls the loaded filter allows.
+std::optional<std::string> missing_interpreter(const PlanData& plan, const ExecContext& ctx,
+                                               const char* path);
 }  // namespace exec
 
 namespace landlock {

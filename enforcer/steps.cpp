@@ -189,7 +189,7 @@ int enforce_and_exec(const Plan& plan, ExecContext& ctx, Sys& sys) {
     }
   }
   StepError error;
-  const int code = exec::run(sys, ctx, error);
+  const int code = exec::run(data, sys, ctx, error);
   // Piece by piece, allocating nothing: the filter is loaded and may not allow the calls a
   // memory allocator (or a sanitizer's) would make.
   report("harden: cannot execute '");

@@ -119,20 +119,37 @@ LintReport lint_policy(const Policy& policy, const PlanData& plan, const Diagnos
   return report;
 }
 
+namespace {
+
+// A policy that did not read or compile: its diagnostics, and the worst exposure.
+LintReport invalid_report(const std::string& file, const std::optional<Policy>& policy,
+                          Diagnostics diags) {
+  LintReport report;
+  report.file = file;
+  if (policy) report.policy_name = policy->meta.name.value;
+  report.diagnostics = std::move(diags);
+  report.exposure = 10;
+  report.verdict = exposure_verdict(report.exposure);
+  return report;
+}
+
+}  // namespace
+
 LintReport lint_policy_file(const std::string& path) {
   Diagnostics diags;
   std::optional<Policy> policy = read_policy(path, diags);
   std::optional<Plan> plan;
   if (policy) plan = compile_policy(*policy, diags);
-  if (!policy || !plan) {
-    LintReport report;
-    report.file = path;
-    if (policy) report.policy_name = policy->meta.name.value;
-    report.diagnostics = std::move(diags);
-    report.exposure = 10;
-    report.verdict = exposure_verdict(report.exposure);
-    return report;
-  }
+  if (!policy || !plan) return invalid_report(path, policy, std::move(diags));
+  return lint_policy(*policy, plan->data(), diags);
+}
+
+LintReport lint_policy_text(const std::string& text, const std::string& name) {
+  Diagnostics diags;
+  std::optional<Policy> policy = read_policy_text(text, name, diags);
+  std::optional<Plan> plan;
+  if (policy) plan = compile_policy(*policy, diags);
+  if (!policy || !plan) return invalid_report(name, policy, std::move(diags));
   return lint_policy(*policy, plan->data(), diags);
 }
 

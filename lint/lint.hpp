@@ -90,6 +90,9 @@ struct LintReport {
 
 // Reads, validates and lints one policy file.
 LintReport lint_policy_file(const std::string& path);
+// The same for policy text already in memory (harden lint -): `name` ("<stdin>") names it in
+// messages, and its `extends` are found relative to the directory of `name`.
+LintReport lint_policy_text(const std::string& text, const std::string& name);
 
 // Lints a policy that read_policy() and compile_policy() accepted; `diags` are the warnings
 // they reported (they become validate-warning findings).

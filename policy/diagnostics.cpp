@@ -53,6 +53,17 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 template <typename Range>
 std::string_view nearest_in(std::string_view word, const Range& candidates) {
+  // A truncated name (CAP_NET_BIND, clock_get) is many edits from the one it starts, but
+  // names it exactly when no other candidate starts the same way.
+  if (word.size() >= 3) {
+    std::string_view only;
+    size_t starting = 0;
+    for (const auto& candidate : candidates) {
+      const std::string_view name(candidate);
+      if (name.size() > word.size() && name.starts_with(word) && ++starting == 1) only = name;
+    }
+    if (starting == 1) return only;
+  }
   std::string_view best;
   size_t best_distance = SIZE_MAX;
   for (const auto& candidate : candidates) {

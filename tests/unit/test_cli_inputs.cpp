@@ -1,0 +1,128 @@
+// The real binary's policy inputs and JSON documents: validate and lint take directories and
+// "-" (standard input, named <stdin> in diagnostics, extends found from the working
+// directory); validate and steps write JSON that scripts can parse.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "enforcer/steps.hpp"
+#include "tests/support/harness.hpp"
+
+using namespace harden::test;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kGood = "[policy]\nname = \"good\"\n[identity]\nuser = \"nobody\"\n";
+constexpr const char* kBad = "[policy]\nname = \"bad\"\n[seccomp]\nallow = [\"ptrce\"]\n";
+constexpr const char* kBase = "[identity]\nuser = \"nobody\"\n";
+
+// dir/a.toml (valid), dir/sub/b.toml (invalid), dir/base.toml (a base), dir/.hidden/c.toml.
+struct Tree {
+  TempDir dir{"harden-inputs"};
+  Tree() {
+    dir.mkdir("sub");
+    dir.mkdir(".hidden");
+    write_file(dir.file("a.toml"), kGood);
+    write_file(dir.file("sub/b.toml"), kBad);
+    write_file(dir.file("base.toml"), kBase);
+    write_file(dir.file(".hidden/c.toml"), kBad);
+    write_file(dir.file("notes.txt"), kBad);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("validate DIR: every policy beneath it, bases and hidden directories left out", "[cli]") {
+  Tree t;
+  RunResult r = run_harden({"validate", t.dir.path()});
+  INFO(r.describe());
+  CHECK(r.exited(125));  // sub/b.toml is invalid
+  CHECK(r.out.find(t.dir.file("a.toml") + ": ok") != std::string::npos);
+  CHECK(r.err.find(t.dir.file("sub/b.toml") + ":4:") != std::string::npos);
+  CHECK(r.err.find("did you mean 'ptrace'") != std::string::npos);
+  CHECK(r.out.find("base.toml") == std::string::npos);
+  CHECK(r.err.find(".hidden") == std::string::npos);
+
+  RunResult json_run = run_harden({"validate", "--format", "json", t.dir.path()});
+  CHECK(json_run.exited(125));
+  const json doc = json::parse(json_run.out);
+  CHECK(doc["valid"] == false);
+  REQUIRE(doc["policies"].size() == 2);
+  CHECK(doc["policies"][0]["file"] == t.dir.file("a.toml"));
+  CHECK(doc["policies"][0]["valid"] == true);
+  CHECK(doc["policies"][1]["file"] == t.dir.file("sub/b.toml"));
+  CHECK(doc["policies"][1]["valid"] == false);
+  CHECK(doc["policies"][1]["errors"] == 1);
+  const json& d = doc["policies"][1]["diagnostics"][0];
+  CHECK(d["line"] == 4);
+  CHECK(d["column"] == 10);
+  CHECK(d["severity"] == "error");
+  CHECK(d["hint"] == "did you mean 'ptrace'?");
+  CHECK(doc["bases"] == json::array({t.dir.file("base.toml")}));
+
+  // A directory holding only a base has nothing to validate: a usage error, not success.
+  TempDir only_base{"harden-inputs-base"};
+  write_file(only_base.file("base.toml"), kBase);
+  RunResult empty = run_harden({"validate", only_base.path()});
+  CHECK(empty.exited(2));
+  CHECK(empty.err.find("no policies found") != std::string::npos);
+}
+
+TEST_CASE("validate - and lint -: the policy from standard input", "[cli]") {
+  Tree t;
+  // extends is relative to the working directory.
+  const std::string child = "[policy]\nname = \"child\"\nextends = [\"base.toml\"]\n";
+  RunResult ok = run_harden({"validate", "-"}, {.stdin_data = child, .working_dir = t.dir.path()});
+  INFO(ok.describe());
+  CHECK(ok.exited(0));
+  CHECK(ok.out == "<stdin>: ok\n");
+
+  RunResult missing = run_harden({"validate", "-"}, {.stdin_data = child, .working_dir = "/"});
+  CHECK(missing.exited(125));
+  CHECK(missing.err.find("<stdin>:3:") != std::string::npos);
+
+  RunResult bad = run_harden({"validate", "-"}, {.stdin_data = kBad});
+  CHECK(bad.exited(125));
+  CHECK(bad.err.find("<stdin>:4:10: error: unknown syscall 'ptrce'") != std::string::npos);
+
+  RunResult twice = run_harden({"validate", "-", "-"}, {.stdin_data = kGood});
+  CHECK(twice.exited(2));
+  CHECK(twice.err.find("may be given once") != std::string::npos);
+
+  // More than a policy file may hold is refused, not read without end.
+  RunResult huge = run_harden({"validate", "-"}, {.stdin_data = std::string((1 << 20) + 10, '#')});
+  CHECK(huge.exited(2));
+  CHECK(huge.err.find("more than 1 MiB") != std::string::npos);
+
+  RunResult lint = run_harden({"lint", "--format", "json", "-"}, {.stdin_data = kBad});
+  INFO(lint.describe());
+  CHECK(lint.exited(125));
+  const json doc = json::parse(lint.out);
+  CHECK(doc["policies"][0]["file"] == "<stdin>");
+  CHECK(doc["policies"][0]["diagnostics"][0]["file"] == "<stdin>");
+
+  RunResult lint_dir = run_harden({"lint", "--format", "json", "--fail-on", "none", "--threshold",
+                                   "10", t.dir.file("a.toml"), "-"},
+                                  {.stdin_data = kGood});
+  INFO(lint_dir.describe());
+  CHECK(lint_dir.exited(0));
+  CHECK(json::parse(lint_dir.out)["policies"].size() == 2);
+}
+
+TEST_CASE("steps --format json: the order table, as the enforcer walks it", "[cli]") {
+  RunResult r = run_harden({"steps", "--format", "json"});
+  INFO(r.describe());
+  REQUIRE(r.exited(0));
+  const json doc = json::parse(r.out);
+  const auto steps = harden::enforcement_steps();
+  REQUIRE(doc["steps"].size() == steps.size() + 1);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    CHECK(doc["steps"][i]["name"] == std::string(steps[i].name));
+    CHECK(doc["steps"][i]["exit_code"] == steps[i].exit_code);
+    CHECK(doc["steps"][i]["why"] == std::string(steps[i].why));
+  }
+  CHECK(doc["steps"].back()["name"] == "exec");
+  CHECK(doc["steps"].back()["exit_code"] == 126);
+}
