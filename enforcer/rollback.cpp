@@ -13,6 +13,7 @@
 // undoes, newest first). A failing harden says so in the page and waits there (futex: it may
 // be under its seccomp filter already) until the guardian has undone all but the cgroup
 // directories, which go once the launch's last process has left them.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
@@ -174,6 +175,22 @@ ProcessesIn processes_in(const std::string& dir) {
   return found;
 }
 
+// Whether a cgroup has cgroups below it (other launches' under harden/).
+bool has_child_cgroups(const std::string& dir) {
+  DIR* listing = ::opendir(dir.c_str());
+  if (!listing) return false;
+  bool found = false;
+  while (const dirent* entry = ::readdir(listing)) {
+    if (entry->d_type == DT_DIR && std::strcmp(entry->d_name, ".") != 0 &&
+        std::strcmp(entry->d_name, "..") != 0) {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(listing);
+  return found;
+}
+
 }  // namespace
 
 int RealSys::host_guard_start(int& record_fd, int& done_fd) {
@@ -270,9 +287,13 @@ int RealSys::undo_host_change(const HostChange& change, std::string& error) {
         if (errno == ENOENT) return 0;
         const int failed = errno;
         const ProcessesIn in = processes_in(change.text);
-        // Busy with no process of its own: the cgroups of other launches under harden/,
-        // made meanwhile: it is in use, and left to them.
-        if (failed == EBUSY && in == ProcessesIn::none) return 0;
+        // Busy because of cgroups below it (other launches' under harden/, made meanwhile):
+        // it is in use, and left to them. Busy with neither a child nor a listed process,
+        // something of the launch is still on its way out that cgroup.procs does not show
+        // (only thread-group leaders are listed): wait for it like for a listed one.
+        if (failed == EBUSY && in == ProcessesIn::none && has_child_cgroups(change.text)) {
+          return 0;
+        }
         if (failed != EBUSY || in == ProcessesIn::this_one ||
             std::chrono::steady_clock::now() > deadline) {
           error = "rmdir: " + std::string(std::strerror(failed));

@@ -106,10 +106,11 @@ RunResult launch(const std::vector<std::string>& prefix, const std::string& poli
 
 // Polls until `now()` equals `before` (the guardian removes a cgroup once the launch's last
 // process has left it); returns the last value seen. Generous: under a sanitizer and a busy
-// machine the launch's processes take seconds to exit (ASan's exit work) and leave it.
+// machine the launch's processes take seconds to exit (ASan's exit work) and leave it; and
+// longer than the guardian's own wait (30 s), so a guardian that gives up is seen giving up.
 std::vector<std::string> settled(const std::vector<std::string>& before,
                                  const std::function<std::vector<std::string>()>& now) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
   auto seen = now();
   while (seen != before && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -167,6 +168,28 @@ std::vector<std::string> cgroup_tree(const std::string& name) {
     }
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+// For a failure message: the processes still in the launch cgroups of `tree`, with their state
+// and command, so a cgroup that outlives its launch says who keeps it.
+std::string who_is_in(const std::vector<std::string>& tree) {
+  std::string out;
+  for (const std::string& entry : tree) {
+    if (entry.find(' ') != std::string::npos) continue;
+    out += entry + " holds:";
+    std::istringstream pids(read_file(entry + "/cgroup.procs"));
+    for (std::string pid; std::getline(pids, pid);) {
+      std::string stat;
+      try {
+        stat = read_file("/proc/" + pid + "/stat");
+      } catch (const std::exception&) {
+        stat = "(gone)";
+      }
+      out += " [" + stat.substr(0, stat.find(')') + 4) + "]";
+    }
+    out += "\n";
+  }
   return out;
 }
 
@@ -288,7 +311,9 @@ TEST_CASE("rollback: a refused launch removes the cgroups it made", "[rollback][
     CHECK(r.exited(failure.code));
     CHECK_FALSE(path_exists(box.marker));
     CHECK(r.err.find("cannot undo") == std::string::npos);
-    CHECK(settled(before, [&] { return cgroup_tree(name); }) == before);
+    const std::vector<std::string> after = settled(before, [&] { return cgroup_tree(name); });
+    INFO(who_is_in(after));
+    CHECK(after == before);
   }
   // Control: a launch that runs keeps its cgroup (removed by a later launch once empty).
   const RunResult ran = run_harden(
