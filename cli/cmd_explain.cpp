@@ -48,13 +48,15 @@ int explain_group(const ExplainOptions& options) {
   return print(options, *group, inspect::explain_group_text(*group));
 }
 
-int explain_plan(const ExplainOptions& options, const PlanData& plan, const Policy* policy,
-                 const std::string& source) {
+// A compiled policy is explained from its decision model; a sealed plan (which keeps none)
+// from its compiled filter.
+int explain_plan(const ExplainOptions& options, const Plan& plan, const std::string& source) {
   const std::unique_ptr<inspect::SeccompDecisionSource> seccomp =
-      inspect::decisions_from_plan(plan, policy);
+      plan.seccomp_model() ? inspect::decisions_from_model(*plan.seccomp_model())
+                           : inspect::decisions_from_filter(plan.data());
   if (options.format == "json")
-    return print(options, inspect::explain_plan_json(plan, *seccomp, source), {});
-  return print(options, {}, inspect::explain_plan_text(plan, *seccomp, source));
+    return print(options, inspect::explain_plan_json(plan.data(), *seccomp, source), {});
+  return print(options, {}, inspect::explain_plan_text(plan.data(), *seccomp, source));
 }
 
 int explain_sealed(const ExplainOptions& options) {
@@ -75,7 +77,7 @@ int explain_sealed(const ExplainOptions& options) {
     std::fprintf(stderr, "harden explain: %s: %s\n", source.c_str(), plan.error().c_str());
     return exit_code::kPolicyError;
   }
-  return explain_plan(options, plan->data(), nullptr, "the plan sealed in " + source);
+  return explain_plan(options, *plan, "the plan sealed in " + source);
 }
 
 int explain_policy(const ExplainOptions& options) {
@@ -100,7 +102,7 @@ int explain_policy(const ExplainOptions& options) {
     std::fprintf(stderr, "harden explain: %s is not a valid policy\n", name.c_str());
     return exit_code::kPolicyError;
   }
-  return explain_plan(options, plan->data(), &*policy, name);
+  return explain_plan(options, *plan, name);
 }
 
 }  // namespace

@@ -44,15 +44,10 @@ json origin_json(const PlanOrigin& origin) {
   return {{"file", origin.file}, {"line", origin.line}, {"column", origin.column}};
 }
 
-PlanOrigin plan_origin(const SourcePos& pos) {
-  return {pos.file, pos.line, pos.column};
-}
-
 class CompiledFilterDecisions final : public SeccompDecisionSource {
  public:
-  CompiledFilterDecisions(const PlanData& plan, const Policy* policy)
+  explicit CompiledFilterDecisions(const PlanData& plan)
       : plan_(plan), unnamed_(unnamed_syscall()) {
-    if (policy) index_allow_entries(*policy);
     // The constants the program compares arguments with (or masks them by): trying each one
     // finds the calls whose fate depends on their arguments. A linear scan that remembers
     // what the accumulator was last loaded from is enough for the compiler's programs.
@@ -105,13 +100,10 @@ class CompiledFilterDecisions final : public SeccompDecisionSource {
       if (origin) {
         d.decided_by = origin->what;
         d.origin = origin->origin;
-      } else if (const auto entry = allow_entries_.find(name); entry != allow_entries_.end()) {
-        d.decided_by = entry->second.first;
-        d.origin = entry->second.second;
       } else if (in_default_group(name)) {
         d.decided_by = "@default (every harden filter allows it)";
       } else if (actions.contains(SECCOMP_RET_ALLOW)) {
-        d.decided_by = "the allow list";
+        d.decided_by = "the allow list (a sealed plan keeps no allow entry's line)";
       } else {
         d.decided_by = "harden's filter (no policy line)";
       }
@@ -143,33 +135,93 @@ class CompiledFilterDecisions final : public SeccompDecisionSource {
     return std::find(members.begin(), members.end(), name) != members.end();
   }
 
-  // Which allow entry grants each call: the first that names it or a group holding it.
-  void index_allow_entries(const Policy& policy) {
-    for (const LocatedString& entry : policy.seccomp.allow) {
-      std::vector<std::string> names;
-      if (entry.value.starts_with('@')) {
-        if (auto members = expand_syscall_group(entry.value)) {
-          for (const std::string_view m : *members)
-            names.emplace_back(m);
-        }
-        if (auto conditions = syscall_group_conditions(entry.value)) {
-          for (const SyscallCondition& c : *conditions)
-            names.emplace_back(c.syscall);
-        }
-      } else {
-        names.push_back(entry.value);
-      }
-      for (std::string& name : names) {
-        allow_entries_.try_emplace(std::move(name), "allow \"" + entry.value + "\"",
-                                   plan_origin(entry.pos));
-      }
-    }
-  }
-
   const PlanData& plan_;
   const int unnamed_;
   std::set<uint32_t> constants_;
-  std::map<std::string, std::pair<std::string, PlanOrigin>, std::less<>> allow_entries_;
+};
+
+std::string compare_text(const SeccompCompare& c) {
+  static constexpr const char* kOps[] = {"==", "!=", "<", "<=", ">", ">="};
+  char text[96];
+  if (c.op == SeccompCompare::Op::masked_eq && c.mask == 0xffffffffULL) {
+    // The 32-bit comparison of an int argument: the low half only, as the kernel's int.
+    std::snprintf(text, sizeof text, "(u32)arg%u == %#llx", c.index,
+                  static_cast<unsigned long long>(c.value));
+  } else if (c.op == SeccompCompare::Op::masked_eq) {
+    std::snprintf(text, sizeof text, "arg%u & %#llx == %#llx", c.index,
+                  static_cast<unsigned long long>(c.mask),
+                  static_cast<unsigned long long>(c.value));
+  } else {
+    std::snprintf(text, sizeof text, "arg%u %s %#llx", c.index, kOps[static_cast<int>(c.op)],
+                  static_cast<unsigned long long>(c.value));
+  }
+  return text;
+}
+
+// The compiler's decision model, as it stands: each call it lists with every case, in the
+// order the filter checks them, and the line behind each.
+class ModelDecisions final : public SeccompDecisionSource {
+ public:
+  explicit ModelDecisions(const SeccompModel& model) : model_(model) {}
+
+  SyscallDecision default_decision() const override {
+    SyscallDecision d;
+    d.nr = -1;
+    d.name = "(every other call)";
+    d.action = model_.enabled ? describe_seccomp_action(model_.default_action) : "allow";
+    d.decided_by = model_.enabled ? "default_action" : "no [seccomp] section";
+    d.origin = model_.enabled ? model_.default_why.origin : PlanOrigin{};
+    return d;
+  }
+
+  std::vector<SyscallDecision> decisions() const override {
+    std::vector<SyscallDecision> out;
+    if (!model_.enabled) return out;
+    for (const harden::SyscallDecision& call : model_.calls) {
+      if (call.native_nr < 0) continue;  // another architecture's call only
+      SyscallDecision d;
+      d.nr = call.native_nr;
+      d.name = call.name;
+      std::set<uint32_t> actions;
+      for (const uint32_t action : call.reachable_actions())
+        actions.insert(action);
+      for (const uint32_t action : actions)
+        d.action += (d.action.empty() ? "" : " or ") + describe_seccomp_action(action);
+      d.conditional = actions.size() > 1;
+      bool hidden = false;  // a case that always holds hides what follows it
+      for (const SeccompCase& c : call.cases) {
+        std::string when;
+        for (const SeccompCompare& cmp : c.all_of)
+          when += (when.empty() ? "" : " && ") + compare_text(cmp);
+        d.cases.push_back({when, describe_seccomp_action(c.action), c.why.what, c.why.origin});
+        if (c.all_of.empty()) {
+          hidden = true;
+          break;
+        }
+      }
+      if (!hidden) {
+        d.cases.push_back({d.cases.empty() ? "" : "otherwise",
+                           describe_seccomp_action(call.otherwise), call.otherwise_why.what,
+                           call.otherwise_why.origin});
+      }
+      // The line to name first: the one behind the allowing answer, else the first case's.
+      const SyscallCaseText* lead = &d.cases.front();
+      for (const SyscallCaseText& c : d.cases) {
+        if (c.action == "allow" && !c.decided_by.empty()) {
+          lead = &c;
+          break;
+        }
+      }
+      d.decided_by = lead->decided_by;
+      d.origin = lead->origin;
+      out.push_back(std::move(d));
+    }
+    std::ranges::sort(out, {}, &SyscallDecision::nr);
+    return out;
+  }
+
+ private:
+  const SeccompModel& model_;
 };
 
 std::string view_kind(ViewKind kind) {
@@ -202,9 +254,12 @@ std::string yes(bool value) {
 
 }  // namespace
 
-std::unique_ptr<SeccompDecisionSource> decisions_from_plan(const PlanData& plan,
-                                                           const Policy* policy) {
-  return std::make_unique<CompiledFilterDecisions>(plan, policy);
+std::unique_ptr<SeccompDecisionSource> decisions_from_model(const SeccompModel& model) {
+  return std::make_unique<ModelDecisions>(model);
+}
+
+std::unique_ptr<SeccompDecisionSource> decisions_from_filter(const PlanData& plan) {
+  return std::make_unique<CompiledFilterDecisions>(plan);
 }
 
 std::string landlock_access_names(uint64_t access) {
@@ -249,6 +304,16 @@ json explain_plan_json(const PlanData& plan, const SeccompDecisionSource& seccom
                      {"conditional", d.conditional},
                      {"decided_by", d.decided_by},
                      {"origin", origin_json(d.origin)}});
+    if (!d.cases.empty()) {
+      json cases = json::array();
+      for (const SyscallCaseText& c : d.cases) {
+        cases.push_back({{"when", c.when},
+                         {"action", c.action},
+                         {"decided_by", c.decided_by},
+                         {"origin", origin_json(c.origin)}});
+      }
+      calls.back()["cases"] = std::move(cases);
+    }
   }
   doc["seccomp"] = {{"enabled", plan.seccomp.enabled},
                     {"default_action", fallback.action},
@@ -333,6 +398,12 @@ std::string explain_plan_text(const PlanData& plan, const SeccompDecisionSource&
     std::snprintf(row, sizeof row, "  %-22s %-28s ", d.name.c_str(),
                   (d.conditional ? "by argument: " + d.action : d.action).c_str());
     line(row + d.decided_by + at(d.origin));
+    if (d.cases.size() > 1) {
+      for (const SyscallCaseText& c : d.cases) {
+        line("      " + (c.when.empty() ? std::string("always") : c.when) + ": " + c.action + ", " +
+             c.decided_by + at(c.origin));
+      }
+    }
   }
 
   const FilesystemPlan& fs = plan.filesystem;

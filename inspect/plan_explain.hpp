@@ -1,12 +1,12 @@
 // `harden explain`: what a plan does, in words and JSON, with the policy line behind each
 // decision where one is known.
 //
-// Syscall decisions come through SeccompDecisionSource, a small seam: another engineer is
-// building one seccomp decision model (issue 13) that will carry each syscall's fate with its
-// deciding policy line; explain will then ask that model instead. Today's source answers from
-// what exists: the compiled filter itself (evaluated per syscall with the BPF evaluator, so a
-// sealed wrapper's plan is explained exactly as enforced), the plan's recorded origins (rules,
-// deny entries, the default action) and, when the policy is at hand, its allow entries.
+// Syscall decisions come through SeccompDecisionSource. A policy compiled here is explained
+// from the compiler's seccomp decision model (plan/seccomp_model.hpp), the same answer lint
+// and the exporters read: each call's cases with their argument conditions and the line that
+// decided each. A sealed plan (wrapper, plan file) carries no model: it is explained from its
+// compiled filter itself, evaluated per syscall with the BPF evaluator, and the origins the
+// plan records (rules, deny entries, the default action), so it is explained as enforced.
 #pragma once
 
 #include <expected>
@@ -16,9 +16,17 @@
 #include <vector>
 
 #include "plan/plan.hpp"
-#include "policy/policy.hpp"
+#include "plan/seccomp_model.hpp"
 
 namespace harden::inspect {
+
+// One way a call can go: under `when` (argument comparisons, "" for always), `action`.
+struct SyscallCaseText {
+  std::string when;
+  std::string action;
+  std::string decided_by;
+  PlanOrigin origin;
+};
 
 struct SyscallDecision {
   int nr = 0;
@@ -27,6 +35,7 @@ struct SyscallDecision {
   bool conditional = false;  // the answer depends on the arguments; `action` lists them
   std::string decided_by;    // "allow \"@system-service\"", "[[seccomp.rule]]", "deny", ...
   PlanOrigin origin;         // file:line:column, empty when no line is known
+  std::vector<SyscallCaseText> cases;  // from the model only: each case, then "otherwise"
 };
 
 class SeccompDecisionSource {
@@ -39,9 +48,11 @@ class SeccompDecisionSource {
   [[nodiscard]] virtual std::vector<SyscallDecision> decisions() const = 0;
 };
 
-// Today's source (see above). `policy` may be null (a sealed plan). Both must outlive it.
-[[nodiscard]] std::unique_ptr<SeccompDecisionSource> decisions_from_plan(const PlanData& plan,
-                                                                         const Policy* policy);
+// The decisions of a compiled policy, from its model, which must outlive the source.
+[[nodiscard]] std::unique_ptr<SeccompDecisionSource> decisions_from_model(
+    const SeccompModel& model);
+// The decisions of a sealed plan, from its compiled filter. `plan` must outlive the source.
+[[nodiscard]] std::unique_ptr<SeccompDecisionSource> decisions_from_filter(const PlanData& plan);
 
 // The whole plan explained. `source` names where the plan came from, for the heading.
 [[nodiscard]] nlohmann::json explain_plan_json(const PlanData& plan,

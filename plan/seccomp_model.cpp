@@ -46,28 +46,22 @@ uint32_t SyscallDecision::decide(std::span<const uint64_t, 6> args) const {
   return otherwise;
 }
 
-namespace {
-
-// The actions a call can end in: every case up to the first that always holds, and the
-// otherwise action unless such a case hides it.
-std::vector<uint32_t> reachable_actions(const SyscallDecision& call) {
+std::vector<uint32_t> SyscallDecision::reachable_actions() const {
   std::vector<uint32_t> actions;
-  for (const SeccompCase& c : call.cases) {
+  for (const SeccompCase& c : cases) {
     actions.push_back(c.action);
     if (c.all_of.empty()) return actions;
   }
-  actions.push_back(call.otherwise);
+  actions.push_back(otherwise);
   return actions;
 }
 
-}  // namespace
-
 bool SyscallDecision::always_allowed() const {
-  return std::ranges::all_of(reachable_actions(*this), seccomp_action_permits);
+  return std::ranges::all_of(reachable_actions(), seccomp_action_permits);
 }
 
 bool SyscallDecision::never_allowed() const {
-  return std::ranges::none_of(reachable_actions(*this), seccomp_action_permits);
+  return std::ranges::none_of(reachable_actions(), seccomp_action_permits);
 }
 
 bool SyscallDecision::conditionally_allowed() const {

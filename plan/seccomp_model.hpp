@@ -74,6 +74,9 @@ struct SyscallDecision {
   bool never_allowed() const;
   // the cases that let the call run (allow or log)
   std::vector<const SeccompCase*> allowing_cases() const;
+  // The actions the call can end in, in the order the filter checks them: every case up to
+  // the first that always holds, then `otherwise` unless such a case hides it.
+  std::vector<uint32_t> reachable_actions() const;
 };
 
 struct SeccompModel {

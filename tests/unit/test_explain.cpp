@@ -1,7 +1,7 @@
 // harden explain through the real binary: a group's members are the table's own expansion; a
-// policy's syscalls carry the allow entry or rule (and its line) that decided them, with the
-// action the compiled filter really takes (evaluated here independently); the plan sealed in
-// a wrapper explains to the same decisions.
+// policy's syscalls carry the allow entry or rule (and its line) that decided them, from the
+// compiler's decision model, with the action the compiled filter really takes (evaluated here
+// independently); the plan sealed in a wrapper, explained from its filter, agrees.
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -22,7 +22,7 @@ constexpr const char* kPolicy = R"([policy]
 name = "explained"
 [seccomp]
 default_action = "kill-process"
-allow = ["@basic-io", "getpid"]
+allow = ["@basic-io", "sysinfo"]
 deny = ["pwrite64"]
 [[seccomp.rule]]
 syscall = "socket"
@@ -92,13 +92,18 @@ TEST_CASE("explain POLICY: each syscall with the line that decided it", "[explai
   REQUIRE(read != nullptr);
   CHECK((*read)["action"] == action_of(SYS_read));
   CHECK((*read)["action"] == "allow");
-  CHECK((*read)["decided_by"] == "allow \"@basic-io\"");
+  CHECK((*read)["decided_by"] == "allowed by '@basic-io'");
   CHECK((*read)["origin"]["line"] == 5);
   CHECK((*read)["origin"]["column"] == 10);
-  const json* getpid = decision(doc, "getpid");
-  REQUIRE(getpid != nullptr);
-  CHECK((*getpid)["decided_by"] == "allow \"getpid\"");
-  CHECK((*getpid)["origin"]["column"] == 23);
+  const json* sysinfo = decision(doc, "sysinfo");
+  REQUIRE(sysinfo != nullptr);
+  CHECK((*sysinfo)["decided_by"] == "allowed by 'sysinfo'");
+  CHECK((*sysinfo)["origin"]["column"] == 23);
+  // A call of @default is allowed by it, whatever else names it: no policy line decides it.
+  const json* exit_group = decision(doc, "exit_group");
+  REQUIRE(exit_group != nullptr);
+  CHECK((*exit_group)["decided_by"] == "allowed by '@default'");
+  CHECK((*exit_group)["origin"].is_null());
 
   // pwrite64 is in @basic-io but denied: the default action, by the deny entry's line.
   const json* pwrite = decision(doc, "pwrite64");
@@ -116,6 +121,16 @@ TEST_CASE("explain POLICY: each syscall with the line that decided it", "[explai
   CHECK((*socket)["action"].get<std::string>().find("allow") != std::string::npos);
   CHECK((*socket)["action"].get<std::string>().find("kill-process") != std::string::npos);
   CHECK((*socket)["origin"]["line"] == 7);
+  // Its cases, in the filter's order: AF_UNIX allowed by the rule, otherwise the default.
+  const json& cases = (*socket)["cases"];
+  REQUIRE(cases.size() == 2);
+  CHECK(cases[0]["when"] == "(u32)arg0 == 0x1");
+  CHECK(cases[0]["action"] == action_of(SYS_socket, {AF_UNIX}));
+  CHECK(cases[0]["origin"]["line"] == 7);
+  CHECK(cases[1]["when"] == "otherwise");
+  CHECK(cases[1]["action"] == action_of(SYS_socket, {AF_INET}));
+  CHECK(cases[1]["decided_by"] == "default_action");
+  CHECK(cases[1]["origin"]["line"] == 4);
 
   const json* ptrace = decision(doc, "ptrace");
   REQUIRE(ptrace != nullptr);
@@ -129,7 +144,9 @@ TEST_CASE("explain POLICY: each syscall with the line that decided it", "[explai
   // The text form says the same, line by line.
   RunResult text = run_harden({"explain", policy});
   CHECK(text.exited(0));
-  CHECK(text.out.find("allow \"@basic-io\"  (" + policy + ":5:10)") != std::string::npos);
+  CHECK(text.out.find("allowed by '@basic-io'  (" + policy + ":5:10)") != std::string::npos);
+  CHECK(text.out.find("(u32)arg0 == 0x1: allow, [[seccomp.rule]]  (" + policy + ":7:1)") !=
+        std::string::npos);
 }
 
 TEST_CASE("explain --wrapper: the sealed plan, decided as the policy is", "[explain]") {
