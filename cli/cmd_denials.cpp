@@ -1,7 +1,9 @@
-// harden denials [--pid PID] [--policy P | --plan F | --wrapper W]: the seccomp kills the
-// kernel recorded (inspect/kill_log.hpp), each with the syscall's name and, given the plan,
-// the policy line that decided it. For launches without a supervisor, where the shell shows
-// only "Bad system call". Exit 0 when a kill was found, 1 when none, 125 on a usage error.
+// harden denials [--pid PID] [--policy P | --plan F | --wrapper W]: the seccomp kills and
+// Landlock denials the kernel recorded (inspect/kill_log.hpp), each kill with the syscall's
+// name and, given the plan, the policy line that decided it; each Landlock denial with the
+// access right and the path. For launches without a supervisor, where the shell shows only
+// "Bad system call" or "Permission denied". Exit 0 when one was found, 1 when none, 125 on a
+// usage error.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -75,16 +77,40 @@ int denials(const DenialsOptions& options) {
     }
     kills.push_back(std::move(item));
   }
+  nlohmann::json landlock = nlohmann::json::array();
+  for (const inspect::LandlockDenial& denial : log.landlock) {
+    if (options.pid != 0 && denial.pid != options.pid) continue;
+    landlock.push_back({{"pid", denial.pid},
+                        {"comm", denial.comm},
+                        {"exe", denial.exe},
+                        {"domain", denial.domain},
+                        {"blockers", denial.blockers},
+                        {"path", denial.path},
+                        {"object", denial.object},
+                        {"stamp", denial.stamp},
+                        {"source", denial.source}});
+    text += (denial.pid ? "pid " + std::to_string(denial.pid) + " (" + denial.comm + ")"
+                        : "Landlock domain " + denial.domain) +
+            ": refused by Landlock (" + denial.blockers + ") on " +
+            (denial.path.empty() ? denial.object : "\"" + denial.path + "\"") + ", audit(" +
+            denial.stamp + ")\n";
+    if (plan && plan->data().landlock.enabled) {
+      text += "  no [landlock] rule of the policy grants " + denial.blockers + " there\n";
+    }
+  }
+  const bool none = kills.empty() && landlock.empty();
   if (options.format == "json") {
-    std::puts(nlohmann::json{{"kills", kills}, {"unread", log.unread}}.dump(2).c_str());
-  } else if (kills.empty()) {
+    std::puts(nlohmann::json{{"kills", kills}, {"landlock", landlock}, {"unread", log.unread}}
+                  .dump(2)
+                  .c_str());
+  } else if (none) {
     std::puts(
-        "no seccomp kill recorded (the kernel records them only while auditing is on: "
-        "auditctl -e 1)");
+        "no seccomp kill or Landlock denial recorded (the kernel records them only while "
+        "auditing is on: auditctl -e 1; Landlock's from ABI 7, Linux 6.15)");
   } else {
     std::fputs(text.c_str(), stdout);
   }
-  return kills.empty() ? 1 : 0;
+  return none ? 1 : 0;
 }
 
 }  // namespace
@@ -93,9 +119,9 @@ Subcommand add_denials_command(CLI::App& parent) {
   auto options = std::make_shared<DenialsOptions>();
   CLI::App* app = parent.add_subcommand(
       "denials",
-      "List the seccomp kills the kernel recorded (its audit records, from /dev/kmsg or "
-      "auditd's log), with the syscall and, given the plan, the policy line; exit 0 found, 1 "
-      "none, 125 usage error");
+      "List the seccomp kills and Landlock denials the kernel recorded (its audit records, "
+      "from /dev/kmsg or auditd's log), with the syscall or path and, given the plan, the "
+      "policy line; exit 0 found, 1 none, 125 usage error");
   CLI::Option* policy =
       app->add_option("-p,--policy", options->source.policy, "Policy, to name the deciding line")
           ->check(CLI::ExistingFile);
@@ -106,7 +132,7 @@ Subcommand add_denials_command(CLI::App& parent) {
       ->check(CLI::ExistingFile)
       ->excludes(policy)
       ->excludes(plan);
-  app->add_option("--pid", options->pid, "Only the kills of this process")
+  app->add_option("--pid", options->pid, "Only the kills and denials of this process")
       ->check(CLI::PositiveNumber);
   app->add_option("--format", options->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));

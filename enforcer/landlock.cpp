@@ -218,7 +218,10 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
       return r;
     }
   }
-  if (sys.landlock_restrict_self(ruleset.get()) != 0) {
+  // The target's denials go to the audit log where the kernel can say them (ABI 7), as its
+  // seccomp kills do: `harden denials` reads them back.
+  const uint32_t flags = abi >= 7 ? ll::kRestrictSelfLogNewExecOn : 0;
+  if (sys.landlock_restrict_self(ruleset.get(), flags) != 0) {
     return step_failed(errno, "landlock_restrict_self()");
   }
   // The rules hold the inodes now; the descriptors must not reach the target.

@@ -235,8 +235,8 @@ int RealSys::landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t acce
   return static_cast<int>(syscall(SYS_landlock_add_rule, ruleset_fd, kRuleNetPort, &attr, 0U));
 }
 
-int RealSys::landlock_restrict_self(int ruleset_fd) {
-  return static_cast<int>(syscall(SYS_landlock_restrict_self, ruleset_fd, 0U));
+int RealSys::landlock_restrict_self(int ruleset_fd, uint32_t flags) {
+  return static_cast<int>(syscall(SYS_landlock_restrict_self, ruleset_fd, flags));
 }
 
 int RealSys::open_path(const char* path, bool& is_directory) {

@@ -224,7 +224,7 @@ class Sys {
   virtual int landlock_create_ruleset(const LandlockRulesetAttr& attr) = 0;  // a new fd
   virtual int landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) = 0;
   virtual int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) = 0;
-  virtual int landlock_restrict_self(int ruleset_fd) = 0;
+  virtual int landlock_restrict_self(int ruleset_fd, uint32_t flags) = 0;
   // open(path, O_PATH | O_CLOEXEC): names a file for a rule without reading it; says
   // whether it is a directory (Landlock accepts only file rights on other files).
   virtual int open_path(const char* path, bool& is_directory) = 0;
@@ -339,7 +339,7 @@ class RealSys : public Sys {
   int landlock_create_ruleset(const LandlockRulesetAttr& attr) override;
   int landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) override;
   int landlock_add_port_rule(int ruleset_fd, uint16_t port, uint64_t access) override;
-  int landlock_restrict_self(int ruleset_fd) override;
+  int landlock_restrict_self(int ruleset_fd, uint32_t flags) override;
   int open_path(const char* path, bool& is_directory) override;
   int list_directory(const char* path, std::vector<std::string>& names) override;
   int mkdir(const char* path, mode_t mode) override;

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "enforcer/proc_text.hpp"
@@ -25,21 +28,89 @@ bool split_stamp(std::string_view line, std::string& stamp, std::string_view& fi
   return true;
 }
 
-void add(KillLog& log, std::set<std::string>& seen, std::string_view line,
-         const std::string& source) {
-  if (line.find("type=1326") == std::string_view::npos &&
-      line.find("type=SECCOMP") == std::string_view::npos) {
-    return;
+// The value of `key=` in an audit record's fields: a quoted string as is, a hex-encoded one
+// (audit's form for untrusted text with spaces or quotes) decoded, anything else up to the
+// next space. nullopt when the key is not there.
+std::optional<std::string> field(std::string_view fields, std::string_view key, bool text) {
+  size_t at = 0;
+  while (at < fields.size()) {
+    const size_t start = fields.find_first_not_of(' ', at);
+    if (start == std::string_view::npos) break;
+    size_t end = fields.find(' ', start);
+    const size_t eq = fields.find('=', start);
+    if (eq != std::string_view::npos && eq < end && eq + 1 < fields.size() &&
+        fields[eq + 1] == '"') {
+      const size_t close = fields.find('"', eq + 2);
+      end = close == std::string_view::npos ? fields.size() : close + 1;
+    }
+    if (end == std::string_view::npos) end = fields.size();
+    const std::string_view pair = fields.substr(start, end - start);
+    if (eq < end && pair.substr(0, eq - start) == key) {
+      std::string_view value = pair.substr(eq - start + 1);
+      if (value.size() >= 2 && value.front() == '"')
+        return std::string(value.substr(1, value.size() - 2));
+      const bool hex = text && !value.empty() && value.size() % 2 == 0 &&
+                       value.find_first_not_of("0123456789ABCDEFabcdef") == std::string_view::npos;
+      if (!hex) return std::string(value);
+      std::string decoded;
+      for (size_t i = 0; i < value.size(); i += 2)
+        decoded += static_cast<char>(std::stoi(std::string(value.substr(i, 2)), nullptr, 16));
+      return decoded;
+    }
+    at = end;
   }
-  LoggedKill kill;
+  return std::nullopt;
+}
+
+bool has_type(std::string_view line, std::string_view number, std::string_view name) {
+  return line.find(std::string("type=") + std::string(number)) != std::string_view::npos ||
+         line.find(std::string("type=") + std::string(name) + " ") != std::string_view::npos;
+}
+
+// Who made each Landlock domain, from its LANDLOCK_DOMAIN status=allocated record.
+struct DomainMaker {
+  pid_t pid = 0;
+  std::string comm, exe;
+};
+
+void add(KillLog& log, std::map<std::string, DomainMaker>& makers, std::set<std::string>& seen,
+         std::string_view line, const std::string& source) {
+  std::string stamp;
   std::string_view fields;
-  if (!split_stamp(line, kill.stamp, fields)) return;
-  const auto record = enforce::kill_reports::parse_record(fields);
-  if (!record || record->signal == 0) return;   // a logged or errno action, not a kill
-  if (!seen.insert(kill.stamp).second) return;  // both sources hold it
-  kill.record = *record;
-  kill.source = source;
-  log.kills.push_back(std::move(kill));
+  if (has_type(line, "1326", "SECCOMP")) {
+    LoggedKill kill;
+    if (!split_stamp(line, kill.stamp, fields)) return;
+    const auto record = enforce::kill_reports::parse_record(fields);
+    if (!record || record->signal == 0) return;  // a logged or errno action, not a kill
+    if (!seen.insert("seccomp " + kill.stamp).second) return;  // both sources hold it
+    kill.record = *record;
+    kill.source = source;
+    log.kills.push_back(std::move(kill));
+  } else if (has_type(line, "1424", "LANDLOCK_DOMAIN")) {
+    if (!split_stamp(line, stamp, fields)) return;
+    const auto domain = field(fields, "domain", false);
+    const auto pid = field(fields, "pid", false);
+    if (!domain || field(fields, "status", false) != "allocated" || !pid) return;
+    DomainMaker& maker = makers[*domain];
+    maker.pid = static_cast<pid_t>(std::strtol(pid->c_str(), nullptr, 10));
+    maker.comm = field(fields, "comm", true).value_or("");
+    maker.exe = field(fields, "exe", true).value_or("");
+  } else if (has_type(line, "1423", "LANDLOCK_ACCESS")) {
+    LandlockDenial denial;
+    if (!split_stamp(line, denial.stamp, fields)) return;
+    const auto domain = field(fields, "domain", false);
+    const auto blockers = field(fields, "blockers", false);
+    if (!domain || !blockers) return;
+    if (!seen.insert("landlock " + denial.stamp).second) return;
+    denial.domain = *domain;
+    denial.blockers = *blockers;
+    denial.path = field(fields, "path", true).value_or("");
+    // What the denial was about: every field after blockers=.
+    const size_t after = fields.find(' ', fields.find("blockers="));
+    if (after != std::string_view::npos) denial.object = std::string(fields.substr(after + 1));
+    denial.source = source;
+    log.landlock.push_back(std::move(denial));
+  }
 }
 
 }  // namespace
@@ -47,6 +118,7 @@ void add(KillLog& log, std::set<std::string>& seen, std::string_view line,
 KillLog read_kill_log(const std::string& audit_log) {
   KillLog log;
   std::set<std::string> seen;
+  std::map<std::string, DomainMaker> makers;
   // auditd's file first: it holds the older records when both exist.
   if (::access(audit_log.c_str(), F_OK) == 0) {
     const std::string text = read_proc_text(audit_log.c_str(), 64 << 20);
@@ -54,16 +126,15 @@ KillLog read_kill_log(const std::string& audit_log) {
       log.unread.push_back(audit_log + ": cannot be read");
     } else {
       for (std::string_view line : lines_of(text))
-        add(log, seen, line, audit_log);
+        add(log, makers, seen, line, audit_log);
     }
   }
   const UniqueFd kmsg(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!kmsg) {
     log.unread.push_back(std::string("/dev/kmsg: ") + std::strerror(errno));
-    return log;
   }
   char record[8192];
-  while (true) {
+  while (kmsg) {
     const ssize_t n = ::read(kmsg.get(), record, sizeof record - 1);
     if (n < 0 && errno == EPIPE) continue;  // overwritten while reading: go on with the next
     if (n < 0 && errno == EINTR) continue;
@@ -71,7 +142,19 @@ KillLog read_kill_log(const std::string& audit_log) {
     const std::string_view text(record, static_cast<size_t>(n));
     const size_t semicolon = text.find(';');
     if (semicolon == std::string_view::npos) continue;
-    add(log, seen, first_line(text.substr(semicolon + 1)), "/dev/kmsg");
+    // Only the kernel's own lines: anyone with write access to /dev/kmsg can add a line that
+    // reads like an audit record, but the kernel files a line written there under the user
+    // facility (priority 8 and up), never the kernel's (0 to 7).
+    if (std::strtol(record, nullptr, 10) >= 8) continue;
+    add(log, makers, seen, first_line(text.substr(semicolon + 1)), "/dev/kmsg");
+  }
+  // A domain's maker is recorded once, with its first denial (same stamp, next line).
+  for (LandlockDenial& denial : log.landlock) {
+    if (const auto maker = makers.find(denial.domain); maker != makers.end()) {
+      denial.pid = maker->second.pid;
+      denial.comm = maker->second.comm;
+      denial.exe = maker->second.exe;
+    }
   }
   return log;
 }

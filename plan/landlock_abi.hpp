@@ -40,6 +40,10 @@ inline constexpr uint64_t kNetConnectTcp = 1ULL << 1;
 inline constexpr uint64_t kScopeAbstractUnixSocket = 1ULL << 0;
 inline constexpr uint64_t kScopeSignal = 1ULL << 1;
 
+// landlock_restrict_self() flags (ABI 7): audit the denials of programs executed after it
+// (the kernel logs only the calling program's own by default, and harden execs the target).
+inline constexpr uint32_t kRestrictSelfLogNewExecOn = 1U << 1;
+
 // What the policy keys grant. "write" includes reading: a directory one may write but not
 // list is never what a service wants. Creating device nodes is in neither (it needs
 // CAP_MKNOD, and a sandboxed service never should). REFER (renames and links across

@@ -1,15 +1,21 @@
 // harden denials: a target that harden exec'd in place (no supervisor stays to report) dies
-// of SIGSYS, and the shell says only "Bad system call". The kernel's own audit record of the
-// kill names the call; harden denials reads it back and adds the policy line that decided it.
+// of SIGSYS, and the shell says only "Bad system call"; a Landlock denial is only an EACCES.
+// The kernel's own audit records name the call or the access and path; harden denials reads
+// them back (the kill with the policy line that decided it). A line forged into the kernel
+// log is not believed.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "enforcer/sys.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;
@@ -67,5 +73,93 @@ TEST_CASE("denials: a kill without a supervisor is named afterwards, with its po
   // A pid with no kill: nothing found, exit 1.
   RunResult none = run_harden({"denials", "--pid", "99999999"});
   CHECK(none.exited(1));
-  CHECK(none.out.find("no seccomp kill recorded") != std::string::npos);
+  CHECK(none.out.find("no seccomp kill or Landlock denial recorded") != std::string::npos);
+}
+
+namespace {
+
+// Runs `launch` (auditing on) until `harden denials --pid` finds what it made, or gives up:
+// without an audit daemon the kernel's records reach its log rate-limited, and asynchronously.
+json denials_of(const std::function<RunResult()>& launch, const std::string& key,
+                RunResult& launched, RunResult& listed) {
+  json found;
+  for (int attempt = 0; attempt < 6 && found.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+    const AuditingOn auditing;
+    launched = launch();
+    for (int read = 0; read < 20 && found.empty(); ++read) {
+      if (read > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      listed = run_harden({"denials", "--pid", std::to_string(launched.pid), "--format", "json"});
+      found = json::parse(listed.out)[key];
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("denials: a Landlock denial is named afterwards, with the access right and the path",
+          "[denials][landlock][root]") {
+  require_root();
+  if (harden::RealSys{}.landlock_abi() < 7) {
+    skip("this kernel's Landlock has no audit records (ABI 7, Linux 6.15)");
+  }
+  TempDir dir{"harden-denials-landlock"};
+  dir.chmod(0755);
+  dir.mkdir("allowed");
+  dir.mkdir("outside");
+  const std::string probe = dir.file("probe");
+  copy_file(probe_binary(), probe, 0755);
+  const std::string policy =
+      write_policy(dir, "walled",
+                   "[policy]\nname = \"walled\"\n[landlock]\nread = [\"/\"]\nwrite = [\"" +
+                       dir.file("allowed") + "\"]\n");
+  const std::string refused = dir.file("outside/new-file");
+  RunResult r, d;
+  const json landlock = denials_of(
+      [&] {
+        return run_harden({"--policy", policy, "--", probe, "write", refused, "x"});
+      },
+      "landlock", r, d);
+  INFO(r.describe());
+  INFO(d.describe());
+  // The target ran and was refused (no supervisor: harden became it, same pid).
+  CHECK_FALSE(path_exists(refused));
+  REQUIRE(d.exited(0));
+  REQUIRE(landlock.size() >= 1);
+  CHECK(landlock[0]["pid"] == r.pid);
+  CHECK(landlock[0]["blockers"].get<std::string>().find("fs.make_reg") != std::string::npos);
+  CHECK(landlock[0]["path"] == dir.file("outside"));
+  // In words too.
+  RunResult text = run_harden({"denials", "--pid", std::to_string(r.pid)});
+  CHECK(text.exited(0));
+  CHECK(text.out.find("refused by Landlock (fs.make_reg") != std::string::npos);
+  CHECK(text.out.find("\"" + dir.file("outside") + "\"") != std::string::npos);
+}
+
+TEST_CASE("denials: a kill record written into the kernel log from user space is not believed",
+          "[denials][root]") {
+  require_root();
+  // A process with write access to /dev/kmsg forges the kernel's record of a kill of a pid
+  // of its choice, in the kernel's own words (and with the kernel's priority prefix, which
+  // the kernel files under the user facility anyway).
+  const pid_t victim = 4194301;
+  const std::string forged =
+      "<5>audit: type=1326 audit(1796570863.104:4242): auid=0 uid=0 "
+      "gid=0 ses=1 subj=unconfined pid=" +
+      std::to_string(victim) +
+      " comm=\"forged\" exe=\"/forged\" sig=31 arch=c000003e "
+      "syscall=101 compat=0 ip=0x0 code=0x80000000";
+  {
+    const int kmsg = ::open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+    REQUIRE(kmsg >= 0);
+    const ssize_t written = ::write(kmsg, forged.data(), forged.size());
+    ::close(kmsg);
+    REQUIRE(written == static_cast<ssize_t>(forged.size()));
+  }
+  RunResult d = run_harden({"denials", "--pid", std::to_string(victim), "--format", "json",
+                            "--audit-log", "/nonexistent"});
+  INFO(d.describe());
+  CHECK(d.exited(1));
+  CHECK(json::parse(d.out)["kills"].empty());
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "enforcer/sys.hpp"
+#include "plan/landlock_abi.hpp"
 
 namespace harden::test {
 
@@ -315,8 +316,10 @@ class RecordingSys final : public Sys {
     return record("landlock_add_rule " + fd_name(ruleset_fd) + " port " + std::to_string(port) +
                   " " + hex(access));
   }
-  int landlock_restrict_self(int ruleset_fd) override {
-    return record("landlock_restrict_self " + fd_name(ruleset_fd));
+  int landlock_restrict_self(int ruleset_fd, uint32_t flags) override {
+    return record(
+        "landlock_restrict_self " + fd_name(ruleset_fd) +
+        (flags & ::harden::landlock_abi::kRestrictSelfLogNewExecOn ? " log-new-exec" : ""));
   }
   // Hands out fake fds; a path with a '.' in it counts as a file, any other as a directory.
   int open_path(const char* path, bool& is_directory) override {

@@ -84,7 +84,7 @@ TEST_CASE("landlock on ABI 7 handles every right the policy asks for", "[landloc
       // a file: only the rights Landlock allows on files
       "landlock_add_rule ruleset /etc/host.conf " +
           hex(ll::kFsReadFile | ll::kFsWriteFile | ll::kFsTruncate | ll::kFsIoctlDev),
-      "landlock_add_rule ruleset port 8080 0x1", "landlock_restrict_self ruleset",
+      "landlock_add_rule ruleset port 8080 0x1", "landlock_restrict_self ruleset log-new-exec",
       "execve /bin/target-that-is-not-there"};
   CHECK(landlock_calls(sys.calls) == expected);
   CHECK(ll::fs_rights_for(7) == 0xffff);

@@ -114,7 +114,7 @@ TEST_CASE("steps run in the documented order, seccomp last before execve", "[ste
        "capset " + bits(keep) + " " + bits(keep) + " " + bits(keep),
        "prctl 38 1",  // PR_SET_NO_NEW_PRIVS
        "landlock_create_ruleset fs=0x0 net=0x2 scoped=0x3",
-       "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset",
+       "landlock_add_rule ruleset port 443 0x2", "landlock_restrict_self ruleset log-new-exec",
        // Every leaked fd is closed before the working directory is resolved, and it is opened
        // inside the root without magic links, then entered by fd.
        "close_range 3 4", "close_range 6 89", "close_range 92 4294967295", "open_path /",
