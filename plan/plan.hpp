@@ -44,6 +44,9 @@ struct SeccompOrigin {
   uint32_t action = 0;  // SECCOMP_RET_* the line leads to
   std::string what;     // "[[seccomp.rule]]", "deny = [...]"
   PlanOrigin origin;
+  // A supervised launch reports the calls this line refuses; false for a [[seccomp.rule]] that
+  // answers an errno on purpose (unless it says report = true).
+  bool report = true;
 };
 
 struct SeccompPlan {

@@ -53,8 +53,9 @@ constexpr void visit_fields(S& s, V& v) {
   v("action", s.action);
   v("what", s.what);
   v("origin", s.origin);
+  v("report", s.report);
 }
-static_assert(field_count<SeccompOrigin>() == 4, "add the new member to visit_fields");
+static_assert(field_count<SeccompOrigin>() == 5, "add the new member to visit_fields");
 
 template <Is<SeccompPlan> S, class V>
 constexpr void visit_fields(S& s, V& v) {
