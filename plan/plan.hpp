@@ -190,8 +190,10 @@ enum class NetworkScope : uint8_t { netns, uid, cgroup };
 struct NetworkPlan {
   bool enabled = false;
   NetworkScope scope = NetworkScope::netns;
-  std::string table;    // "harden_<policy>", family inet (IPv4 and IPv6 together)
-  std::string ruleset;  // the full "table inet harden_<policy> { ... }" definition
+  std::string table;           // "harden_<policy>", family inet (IPv4 and IPv6 together)
+  std::string ruleset;         // the full "table inet harden_<policy> { ... }" definition, with the
+                               // tokens of nft_script.hpp the launch fills in
+  bool launch_cgroup = false;  // scope cgroup on harden's own launch cgroup (no path given)
 };
 
 // One audit rule on the exit filter with action "always". Every rule also carries the
