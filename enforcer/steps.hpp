@@ -85,6 +85,9 @@ struct HostRollback {
   int record_fd = -1;               // to the guardian (close-on-exec); -1 without one
   int done_fd = -1;                 // from the guardian: hangs up when it is gone
   bool guardian_lost = false;       // a note could not reach it: harden undoes by itself
+  // The guardian is forked at the first change rather than by the host-guard step (plans whose
+  // only host step is the nftables table, which a sealed table leaves unchanged).
+  bool guardian_deferred = false;
 };
 
 // Everything the steps need besides the plan, prepared before the first step so the steps
