@@ -443,3 +443,31 @@ permissions = "r"
     CHECK(with_ipc < with_cgroup);
   }
 }
+
+TEST_CASE("with only a firewall, the guardian is forked at the first change, not before",
+          "[network][rollback]") {
+  const Plan plan = PlanFactory::make(firewall_plan(NetworkScope::uid));
+  const std::vector<std::string> command{"/bin/target"};
+  char* no_env[] = {nullptr};
+  for (const bool sealed : {true, false}) {
+    INFO("sealed " << sealed);
+    auto ctx = prepare_exec(plan.data(), command, no_env);
+    REQUIRE(ctx);
+    RecordingSys sys;
+    sys.nft_sealed = sealed;
+    CHECK(enforce_and_exec(plan, *ctx, sys) == exit_code::kNotFound);  // the recorder's execve
+    const auto at = [&](std::string_view call) {
+      return std::ranges::find(sys.calls, call) - sys.calls.begin();
+    };
+    const auto end = static_cast<long>(sys.calls.size());
+    if (sealed) {
+      CHECK(at("host_guard_start") == end);  // nothing changed: no guardian
+      CHECK(at("nft_replace_table harden_fw") == end);
+    } else {
+      // Forked before the change is noted and made.
+      CHECK(at("host_guard_start") < at("nft_replace_table harden_fw"));
+      CHECK(at("nft_save_table harden_fw") < at("host_guard_start"));
+      CHECK(at("host_guard_finish 90 91") < end);  // the failed execve tells it
+    }
+  }
+}
