@@ -14,12 +14,12 @@
 #include <sstream>
 
 #include "compiler/compile.hpp"
+#include "enforcer/layers.hpp"
+#include "enforcer/seccomp_notify.hpp"
 #include "lint/lint.hpp"
 #include "plan/nft_script.hpp"
 #include "plan/plan_io.hpp"
 #include "policy/policy_reader.hpp"
-#include "enforcer/layers.hpp"
-#include "enforcer/seccomp_notify.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/recording_sys.hpp"
 
