@@ -423,6 +423,11 @@ permissions = "r"
         "[policy]\nname = \"" + shipped + "-x\"\nextends = [\"" + shipped + ".toml\"]\n";
     const std::string cgroup = "[cgroup]\nmemory = \"512M\"\npids = 128\ncpu = \"100%\"\n";
     const std::string ipc = "[ipc]\nabstract_unix_sockets = \"deny\"\nsignals = \"deny\"\n";
+    // The exposure of a policy extending the shipped one, and how open it leaves IPC scopes.
+    struct Scored {
+      double exposure;
+      double ipc_open;
+    };
     auto at = [&](const std::string& name, const std::string& text) {
       const std::string path = dir.file(name + ".toml");
       std::ofstream(path) << text;
@@ -434,13 +439,25 @@ permissions = "r"
           compile_policy(*policy, diags, CompileOptions{HostChecks::skip});
       INFO(render_all(diags) << text);
       REQUIRE(plan);
-      return lint_policy(*policy, plan->data(), diags).exposure;
+      double ipc_open = -1;
+      for (const SurfacePart& part : residual_surface(plan->data())) {
+        if (part.name == "ipc-scopes") ipc_open = part.open;
+      }
+      return Scored{lint_policy(*policy, plan->data(), diags).exposure, ipc_open};
     };
-    const double with_cgroup = at(shipped + "-cg", head + cgroup);
-    const double with_ipc = at(shipped + "-ipc", head + cgroup + ipc);
-    INFO(shipped << ": " << base << " > " << with_cgroup << " > " << with_ipc);
-    CHECK(with_cgroup < base);
-    CHECK(with_ipc < with_cgroup);
+    const Scored with_cgroup = at(shipped + "-cg", head + cgroup);
+    const Scored with_ipc = at(shipped + "-ipc", head + cgroup + ipc);
+    INFO(shipped << ": " << base << " > " << with_cgroup.exposure << " > " << with_ipc.exposure
+                 << " (IPC open " << with_cgroup.ipc_open << ", then " << with_ipc.ipc_open << ")");
+    CHECK(with_cgroup.exposure < base);
+    CHECK(with_ipc.ipc_open == 0);
+    // A shipped policy whose base already denies both scopes gains nothing, and must not lose
+    // either; one that left them open scores lower.
+    if (with_cgroup.ipc_open > 0) {
+      CHECK(with_ipc.exposure < with_cgroup.exposure);
+    } else {
+      CHECK(with_ipc.exposure == with_cgroup.exposure);
+    }
   }
 }
 
