@@ -24,6 +24,7 @@ struct LintOptions {
   double threshold = 5.0;
   std::string explain;
   bool list_rules = false;
+  bool host = false;
 };
 
 int explain(const std::string& id) {
@@ -63,9 +64,10 @@ int lint(const LintOptions& options) {
   }
   std::vector<LintReport> reports;
   reports.reserve(files.size());
+  const HostChecks host = options.host ? HostChecks::check : HostChecks::skip;
   for (const std::string& file : files) {
     if (file != "-") {
-      reports.push_back(lint_policy_file(file));
+      reports.push_back(lint_policy_file(file, host));
       continue;
     }
     std::expected<std::string, std::string> text = read_policy_stdin();
@@ -73,7 +75,7 @@ int lint(const LintOptions& options) {
       std::fprintf(stderr, "harden lint: %s\n", text.error().c_str());
       return kUsageError;
     }
-    reports.push_back(lint_policy_text(*text, kStdinName));
+    reports.push_back(lint_policy_text(*text, kStdinName, host));
   }
 
   std::string output;
@@ -119,6 +121,10 @@ Subcommand add_lint_command(CLI::App& parent) {
       ->check(CLI::Range(0.0, 10.0));
   app->add_option("--explain", options->explain, "Explain a rule: why it matters, how to fix it");
   app->add_flag("--list-rules", options->list_rules, "List every rule");
+  app->add_flag("--host", options->host,
+                "Also check what must exist on this host (users, chroot, bind sources), as "
+                "validate --host does; by default lint reads only the policy, so CI runners "
+                "without the service's user or directories lint it the same");
   return {app, [options](const Invocation& inv) {
             if (!inv.command.empty()) {
               std::fprintf(stderr, "harden lint: takes no command after --\n");

@@ -1,5 +1,6 @@
-// harden validate PATH...: parse and resolve policies (files, directories, "-" for standard
-// input), print every diagnostic, exit 0 all valid, 125 any invalid, 2 usage error.
+// harden validate [--host] PATH...: parse and resolve policies (files, directories, "-" for
+// standard input), print every diagnostic, exit 0 all valid, 125 any invalid, 2 usage error.
+// Without --host the answer depends on the policy alone, not on the machine (HostChecks).
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@ struct ValidateOptions {
   std::vector<std::string> paths;
   bool quiet = false;
   std::string format = "text";
+  bool host = false;
 };
 
 struct Validated {
@@ -26,13 +28,14 @@ struct Validated {
   bool valid = false;
 };
 
-Validated validate_one(const std::string& file, const std::string& stdin_text) {
+Validated validate_one(const std::string& file, const std::string& stdin_text,
+                       const CompileOptions& compile) {
   Validated result{file == "-" ? kStdinName : file, {}, false};
   if (file == "-") {
     std::optional<Policy> policy = read_policy_text(stdin_text, kStdinName, result.diags);
-    result.valid = policy && compile_policy(*policy, result.diags).has_value();
+    result.valid = policy && compile_policy(*policy, result.diags, compile).has_value();
   } else {
-    result.valid = compile_policy_file(file, result.diags).has_value();
+    result.valid = compile_policy_file(file, result.diags, compile).has_value();
   }
   return result;
 }
@@ -59,10 +62,11 @@ int validate(const ValidateOptions& options) {
     }
     stdin_text = std::move(*text);
   }
+  const CompileOptions compile{options.host ? HostChecks::check : HostChecks::skip};
   int status = 0;
   nlohmann::json policies = nlohmann::json::array();
   for (const std::string& file : inputs->files) {
-    const Validated result = validate_one(file, stdin_text);
+    const Validated result = validate_one(file, stdin_text, compile);
     if (!result.valid) status = kInvalidPolicy;
     if (options.format == "json") {
       policies.push_back({{"file", result.file},
@@ -107,6 +111,10 @@ Subcommand add_validate_command(CLI::App& parent) {
                   "text (default), or json: {valid, policies: [{file, valid, errors, "
                   "diagnostics}], bases} on stdout")
       ->check(CLI::IsMember({"text", "json"}));
+  app->add_flag("--host", options->host,
+                "Also check what must exist on this host: users and groups, the chroot, bind "
+                "sources, audit watch directories, the cgroup v2 mount (a launch checks them "
+                "too; without --host the answer is the same on every machine)");
   return {app, [options](const Invocation& inv) {
             if (!inv.command.empty()) {
               std::fprintf(stderr, "harden validate: takes no command after --\n");

@@ -46,7 +46,8 @@ void check_service_manager_variables(const Policy& policy, const PlanData& plan,
 
 }  // namespace
 
-std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
+std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags,
+                                   const CompileOptions& options) {
   const size_t errors_before = diags.error_count();
   PlanData plan;
   plan.audit_arch = native_audit_arch();
@@ -54,7 +55,7 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.policy_file = policy.file;
   plan.no_new_privs =
       !policy.identity.no_new_privileges || policy.identity.no_new_privileges->value;
-  plan.credentials = compile_credentials(policy.identity, diags);
+  plan.credentials = compile_credentials(policy.identity, diags, options.host);
   plan.capabilities = compile_capabilities(policy.capabilities, diags);
   CompiledSeccomp seccomp = compile_seccomp_model(policy.seccomp, diags);
   plan.seccomp = std::move(seccomp.plan);
@@ -63,11 +64,12 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   plan.exec = compile_exec(policy.exec, diags);
   plan.fds = compile_fds(policy.exec, diags);
   plan.namespaces = compile_namespaces(policy.namespaces, diags);
-  plan.filesystem = compile_filesystem(policy.filesystem, plan.namespaces, diags);
+  plan.filesystem = compile_filesystem(policy.filesystem, plan.namespaces, diags, options.host);
   plan.landlock = compile_landlock(policy.landlock, policy.ipc, plan.filesystem, diags);
   plan.cgroup = compile_cgroup(policy.cgroup, diags);
-  plan.network = compile_network(policy.network, plan.policy_name, plan.credentials, diags);
-  plan.audit = compile_audit(policy.audit, plan.policy_name, plan.credentials, diags);
+  plan.network = compile_network(policy.network, plan.policy_name, plan.credentials,
+                                 plan.namespaces, diags, options.host);
+  plan.audit = compile_audit(policy.audit, plan.policy_name, plan.credentials, diags, options.host);
   plan.lsm = compile_lsm(policy.lsm, diags);
 
   // Cross-field rules.
@@ -101,10 +103,11 @@ std::optional<Plan> compile_policy(const Policy& policy, Diagnostics& diags) {
   return std::move(*validated);
 }
 
-std::optional<Plan> compile_policy_file(const std::string& path, Diagnostics& diags) {
+std::optional<Plan> compile_policy_file(const std::string& path, Diagnostics& diags,
+                                        const CompileOptions& options) {
   std::optional<Policy> policy = read_policy(path, diags);
   if (!policy) return std::nullopt;
-  return compile_policy(*policy, diags);
+  return compile_policy(*policy, diags, options);
 }
 
 }  // namespace harden

@@ -84,7 +84,8 @@ std::optional<uint32_t> resolve_permissions(const std::optional<LocatedString>& 
 
 // A watch on a missing file is allowed (it starts recording once the file appears), but its
 // directory must exist, as the kernel requires.
-std::optional<AuditRule> resolve_watch(const AuditWatch& watch, Diagnostics& diags) {
+std::optional<AuditRule> resolve_watch(const AuditWatch& watch, Diagnostics& diags,
+                                       HostChecks host) {
   AuditRule rule;
   rule.kind = AuditRule::Kind::watch;
   std::string path = watch.path.value;
@@ -101,7 +102,7 @@ std::optional<AuditRule> resolve_watch(const AuditWatch& watch, Diagnostics& dia
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
     rule.directory = S_ISDIR(st.st_mode);
-  } else {
+  } else if (host == HostChecks::check) {
     const std::string parent = std::filesystem::path(path).parent_path().string();
     struct stat parent_st {};
     if (stat(parent.c_str(), &parent_st) != 0 || !S_ISDIR(parent_st.st_mode)) {
@@ -130,7 +131,7 @@ std::vector<std::string> known_syscall_names() {
 }  // namespace
 
 AuditPlan compile_audit(const AuditSection& audit, const std::string& policy_name,
-                        const CredentialsPlan& credentials, Diagnostics& diags) {
+                        const CredentialsPlan& credentials, Diagnostics& diags, HostChecks host) {
   AuditPlan plan;
   plan.owner_key = "harden:" + policy_name;
   if (!audit.present) return plan;
@@ -139,7 +140,7 @@ AuditPlan compile_audit(const AuditSection& audit, const std::string& policy_nam
   if (!default_key) return plan;
 
   for (const AuditWatch& watch : audit.watches) {
-    auto rule = resolve_watch(watch, diags);
+    auto rule = resolve_watch(watch, diags, host);
     auto perms = resolve_permissions(watch.permissions, diags);
     auto key = resolve_key(watch.key, *default_key, plan.owner_key, diags);
     if (!rule || !perms || !key) continue;

@@ -35,7 +35,7 @@ bool normal_absolute_path(const std::string& path) {
   return true;
 }
 
-FilesystemPlan compile_chroot(const LocatedString& root, Diagnostics& diags) {
+FilesystemPlan compile_chroot(const LocatedString& root, Diagnostics& diags, HostChecks host) {
   FilesystemPlan plan;
   if (root.value.empty() || root.value[0] != '/') {
     diags.error(root.pos, "'chroot' must be an absolute path");
@@ -46,13 +46,14 @@ FilesystemPlan compile_chroot(const LocatedString& root, Diagnostics& diags) {
                 "remove it, or name the jail directory");
     return plan;
   }
+  // Whether it exists is this host's business: validate --host and the launch ask.
   struct stat st {};
-  if (stat(root.value.c_str(), &st) != 0) {
+  if (host == HostChecks::check && stat(root.value.c_str(), &st) != 0) {
     diags.error(root.pos, "chroot directory '" + root.value + "': " + std::strerror(errno),
                 "create the jail directory first");
     return plan;
   }
-  if (!S_ISDIR(st.st_mode)) {
+  if (host == HostChecks::check && !S_ISDIR(st.st_mode)) {
     diags.error(root.pos, "chroot '" + root.value + "' is not a directory");
     return plan;
   }
@@ -62,7 +63,7 @@ FilesystemPlan compile_chroot(const LocatedString& root, Diagnostics& diags) {
 
 class ViewBuilder {
  public:
-  explicit ViewBuilder(Diagnostics& diags) : diags_(diags) {}
+  ViewBuilder(Diagnostics& diags, HostChecks host) : diags_(diags), host_(host) {}
 
   // A bind from read_only / read_write.
   void bind(const ViewEntry& entry, bool read_only, std::string_view list) {
@@ -77,7 +78,7 @@ class ViewBuilder {
       return;
     }
     struct stat st {};
-    if (stat(source.value.c_str(), &st) != 0) {
+    if (host_ == HostChecks::check && stat(source.value.c_str(), &st) != 0) {
       diags_.error(source.pos, "bind source '" + source.value + "': " + std::strerror(errno),
                    "every listed path must exist on the host");
       return;
@@ -165,6 +166,7 @@ class ViewBuilder {
   }
 
   Diagnostics& diags_;
+  HostChecks host_;
   std::vector<ViewMount> view_;
   std::map<std::string, SourcePos> seen_;
 };
@@ -247,12 +249,12 @@ void add_builtin_entries(const FilesystemSection& fs, const NamespacesPlan& ns, 
 }  // namespace
 
 FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesPlan& ns,
-                                  Diagnostics& diags) {
+                                  Diagnostics& diags, HostChecks host) {
   if (fs.chroot) {
     // A chroot shows the jail as it is; harden may mount proc, a minimal /dev and tmpfs into
     // it (host binds and /sys are check_isolation's errors).
-    FilesystemPlan plan = compile_chroot(*fs.chroot, diags);
-    ViewBuilder view(diags);
+    FilesystemPlan plan = compile_chroot(*fs.chroot, diags, host);
+    ViewBuilder view(diags, host);
     add_builtin_entries(fs, ns, view, diags);
     for (const ViewEntry& entry : fs.tmpfs)
       view.tmpfs(entry);
@@ -262,7 +264,7 @@ FilesystemPlan compile_filesystem(const FilesystemSection& fs, const NamespacesP
   FilesystemPlan plan;
   if (!fs.view_pos) return plan;
   plan.constructed_root = true;
-  ViewBuilder view(diags);
+  ViewBuilder view(diags, host);
   // harden's own entries first, so a user entry that collides is the one reported.
   add_builtin_entries(fs, ns, view, diags);
   for (const ViewEntry& entry : fs.read_only)

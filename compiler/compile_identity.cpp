@@ -104,13 +104,16 @@ std::string suggestion(const std::string& word, const std::vector<std::string>& 
   return best.empty() ? fallback : "did you mean '" + std::string(best) + "'?";
 }
 
-std::optional<gid_t> resolve_group(const LocatedString& group, Diagnostics& diags) {
+std::optional<gid_t> resolve_group(const LocatedString& group, Diagnostics& diags,
+                                   HostChecks host) {
   std::optional<gid_t> gid = parse_id(group.value);
   if (!gid) gid = lookup_group(group.value);
   if (gid) {
     if (refuse_unchanged_id(*gid, group, "gid", diags)) return std::nullopt;
     return gid;
   }
+  // Not this host's group: a placeholder, for a plan only ever read (see HostChecks).
+  if (host == HostChecks::skip) return kUnresolvedId;
   diags.error(
       group.pos, "unknown group '" + group.value + "'",
       suggestion(group.value, all_group_names(), "create the group first, or give a numeric gid"));
@@ -119,7 +122,8 @@ std::optional<gid_t> resolve_group(const LocatedString& group, Diagnostics& diag
 
 }  // namespace
 
-CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics& diags) {
+CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics& diags,
+                                    HostChecks host) {
   CredentialsPlan plan;
   if (!identity.user && !identity.group && !identity.supplementary_groups) return plan;
   plan.change_ids = true;
@@ -132,6 +136,10 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
       if (!user) user = UserEntry{*id, std::nullopt};  // ids need no passwd entry
     } else {
       user = lookup_user(name.value);
+      if (!user && host == HostChecks::skip && name.value != "root") {
+        // Not this host's user: a placeholder, for a plan only ever read (see HostChecks).
+        user = UserEntry{kUnresolvedId, kUnresolvedId};
+      }
       if (!user) {
         // Never fall back to root (or anyone) for a name that does not resolve.
         diags.error(name.pos, "unknown user '" + name.value + "'",
@@ -147,7 +155,7 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
   }
 
   if (identity.group) {
-    if (auto gid = resolve_group(*identity.group, diags)) plan.gid = *gid;
+    if (auto gid = resolve_group(*identity.group, diags, host)) plan.gid = *gid;
   } else if (user && user->primary_gid) {
     if (!refuse_unchanged_id(*user->primary_gid, *identity.user, "gid", diags))
       plan.gid = *user->primary_gid;
@@ -160,7 +168,7 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
 
   if (identity.supplementary_groups) {
     for (const LocatedString& group : *identity.supplementary_groups) {
-      if (auto gid = resolve_group(group, diags)) plan.supplementary_groups.push_back(*gid);
+      if (auto gid = resolve_group(group, diags, host)) plan.supplementary_groups.push_back(*gid);
     }
     std::sort(plan.supplementary_groups.begin(), plan.supplementary_groups.end());
     plan.supplementary_groups.erase(

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "compiler/compile_layers.hpp"
+#include "plan/nft_script.hpp"
 
 namespace harden {
 
@@ -145,6 +146,7 @@ std::optional<std::string> cgroup2_prefix(std::string& why) {
 
 struct Scope {
   NetworkScope kind = NetworkScope::netns;
+  bool launch_cgroup = false;  // scope cgroup without a path: harden's own launch cgroup
   std::string match;  // prefix of every rule: "" in the sandbox's netns, else the owner match
 };
 
@@ -235,7 +237,7 @@ std::vector<std::string> allow_rules(const NetworkAllow& allow, Diagnostics& dia
 }
 
 std::optional<Scope> resolve_scope(const NetworkSection& net, const CredentialsPlan& credentials,
-                                   Diagnostics& diags) {
+                                   const NamespacesPlan& ns, HostChecks host, Diagnostics& diags) {
   Scope scope;
   const std::string kind = net.scope ? net.scope->value : "netns";
   if (net.scope && !one_of(*net.scope, kScopes, "network scope", diags)) return std::nullopt;
@@ -251,10 +253,28 @@ std::optional<Scope> resolve_scope(const NetworkSection& net, const CredentialsP
   } else if (kind == "cgroup") {
     scope.kind = NetworkScope::cgroup;
     if (!net.cgroup) {
-      diags.error(net.scope->pos, "scope = \"cgroup\" needs a 'cgroup'",
-                  "add cgroup = \"/system.slice/web.service\" (a path in the cgroup v2 tree)");
-      return std::nullopt;
+      // harden's own launch cgroup, <own cgroup>/harden/<policy>, known only at launch: the
+      // enforcer writes the match in place of the token (enforcer/nftables.cpp).
+      scope.launch_cgroup = true;
+      scope.match = std::string(kNftLaunchCgroupToken) + " ";
     }
+  } else if (!ns.net) {
+    // Scope netns filters the namespace harden runs in; without [namespaces] net that is the
+    // host's, which the launch refuses (it would be the whole machine's firewall).
+    if (!net.scope) {
+      diags.error(net.pos,
+                  "[network] filters the network namespace (the default scope = \"netns\"), "
+                  "but the policy has none of its own: it would be the host's",
+                  "add net = \"private\" to [namespaces] for a sandbox with its own network, or "
+                  "set scope = \"uid\" (with an [identity] user) or scope = \"cgroup\" here to "
+                  "filter only the service's sockets in the host's network");
+      return scope;  // the rules are still checked, so every error is reported at once
+    }
+    diags.warning(net.scope->pos,
+                  "scope = \"netns\" without a network namespace of the policy's own: the "
+                  "launch is refused in the host's network namespace",
+                  "start harden only inside a namespace made for the service (ip netns exec), "
+                  "add net = \"private\" to [namespaces], or use scope = \"uid\" or \"cgroup\"");
   }
   if (net.cgroup) {
     const LocatedString& path = *net.cgroup;
@@ -274,7 +294,8 @@ std::optional<Scope> resolve_scope(const NetworkSection& net, const CredentialsP
       return std::nullopt;
     }
     std::string why;
-    const auto prefix = cgroup2_prefix(why);
+    auto prefix = cgroup2_prefix(why);
+    if (!prefix && host == HostChecks::skip) prefix = "";  // validate --host and launch check
     if (!prefix) {
       diags.error(path.pos, "scope = \"cgroup\" cannot be used here: " + why,
                   "use scope = \"uid\" or run the service in a network namespace of its own");
@@ -297,11 +318,12 @@ std::string_view default_network_verdict(NetworkScope scope, bool ingress) {
 }
 
 NetworkPlan compile_network(const NetworkSection& net, const std::string& policy_name,
-                            const CredentialsPlan& credentials, Diagnostics& diags) {
+                            const CredentialsPlan& credentials, const NamespacesPlan& ns,
+                            Diagnostics& diags, HostChecks host) {
   NetworkPlan plan;
   if (!net.present) return plan;
   const size_t errors_before = diags.error_count();
-  const std::optional<Scope> scope = resolve_scope(net, credentials, diags);
+  const std::optional<Scope> scope = resolve_scope(net, credentials, ns, host, diags);
   if (!scope) return plan;
 
   LocatedString ingress{std::string(default_network_verdict(scope->kind, true)), net.pos};
@@ -349,9 +371,16 @@ NetworkPlan compile_network(const NetworkSection& net, const std::string& policy
   const bool loopback_accept = loopback.value == "accept";
   writer.chain("input", "input", ingress.value, loopback_accept, input_rules);
   writer.chain("output", "output", egress.value, loopback_accept, output_rules);
+  plan.launch_cgroup = scope->launch_cgroup;
+  // The comment is what a later launch and `harden status` read back without libnftables
+  // (enforcer/nft_netlink.hpp): whose table it is, which uid it filters, and the digest of the
+  // text it was made from, written in place of the token at launch (nft_script.hpp).
+  const std::string uid = scope->kind == NetworkScope::uid
+                              ? std::string(kNftUidWord) + std::to_string(credentials.uid) + "; "
+                              : "";
   plan.ruleset = "table inet " + plan.table + " {\n\tcomment \"harden policy " + policy_name +
-                 "; replaced as a whole on every start, removed by harden down\"\n" + writer.str() +
-                 "}\n";
+                 "; " + uid + std::string(kNftPlanWord) + std::string(kNftPlanToken) + "\"\n" +
+                 writer.str() + "}\n";
   return plan;
 }
 

@@ -55,6 +55,15 @@ SeccompWhy rule_why(const CompiledRule& rule, const RuleSet& rules) {
   return {what, plan_origin(rule.source->pos)};
 }
 
+// A written rule that answers an errno does so on purpose: not reported unless it asks
+// (report = true). A group's condition refuses what the group never grants, and a kill is
+// always worth a line.
+bool reported(const CompiledRule& rule, const RuleSet& rules) {
+  const bool errno_answer = (rule.action & 0xffff0000U) == SCMP_ACT_ERRNO(0);
+  const bool from_group = rules.group_of.contains(rule.source);
+  return !errno_answer || from_group || (rule.source->report && rule.source->report->value);
+}
+
 // Every decision of the filter, per call, from the same resolution build_program() turns into
 // BPF: the refusing rules in the prologue's order (strictest first), then the permissive rules
 // libseccomp applies, then the grant, the clone3 answer or the default action.
@@ -93,7 +102,7 @@ SeccompModel build_model(const SeccompSection& section, const FilterInput& in,
   for (const CompiledRule* rule : ordered) {
     SyscallDecision& decision = call(rule->source->syscall.value);
     for (const Conjunction& alternative : rule->alternatives) {
-      SeccompCase c{{}, rule->action, rule_why(*rule, in.rules)};
+      SeccompCase c{{}, rule->action, rule_why(*rule, in.rules), reported(*rule, in.rules)};
       for (const scmp_arg_cmp& cmp : alternative)
         c.all_of.push_back(model_compare(cmp));
       decision.cases.push_back(std::move(c));
@@ -146,10 +155,10 @@ std::vector<SeccompOrigin> decision_origins(const SeccompModel& model) {
         return o.nr == nr && o.action == c.action && o.what == c.why.what &&
                o.origin.line == c.why.origin.line && o.origin.column == c.why.origin.column;
       });
-      if (!repeated) origins.push_back({nr, c.action, c.why.what, c.why.origin});
+      if (!repeated) origins.push_back({nr, c.action, c.why.what, c.why.origin, c.report});
     }
     if (call.otherwise_why.what == "deny") {
-      origins.push_back({nr, call.otherwise, "deny", call.otherwise_why.origin});
+      origins.push_back({nr, call.otherwise, "deny", call.otherwise_why.origin, true});
     }
   }
   return origins;

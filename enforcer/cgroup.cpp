@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -143,6 +144,32 @@ StepResult make_dir(Sys& sys, ExecContext& ctx, const std::string& path) {
   return {};
 }
 
+// The nft match for sockets of the cgroup `dir` and below: nft looks the path up under
+// /sys/fs/cgroup (on a hybrid host, v2 is mounted at /sys/fs/cgroup/unified), and compares the
+// ancestor of a socket's cgroup at the directory's depth in the v2 tree.
+std::expected<std::string, std::string> launch_cgroup_match(const std::string& mount,
+                                                            const std::string& dir) {
+  constexpr std::string_view kNftRoot = "/sys/fs/cgroup";
+  if (!dir.starts_with(mount + "/")) return std::unexpected(dir + " is not below " + mount);
+  const std::string relative = dir.substr(mount.size() + 1);
+  std::string prefix;
+  if (mount != kNftRoot) {
+    if (!mount.starts_with(std::string(kNftRoot) + "/")) {
+      return std::unexpected("the cgroup v2 hierarchy is mounted at " + mount +
+                             ", outside /sys/fs/cgroup where nftables looks cgroup paths up");
+    }
+    prefix = mount.substr(kNftRoot.size() + 1) + "/";
+  }
+  const auto level = std::count(relative.begin(), relative.end(), '/') + 1;
+  for (const char c : relative) {
+    if (c == '"' || c == '\\' || c <= ' ' || c == 0x7f) {
+      return std::unexpected("the launch cgroup's path " + dir +
+                             " has a character nft cannot take");
+    }
+  }
+  return "socket cgroupv2 level " + std::to_string(level) + " \"" + prefix + relative + "\"";
+}
+
 }  // namespace
 
 std::string systemd_unit_of(std::string_view proc_self_cgroup, std::string_view pid1_comm) {
@@ -201,6 +228,15 @@ CgroupLayout detect_layout(char* const* environ) {
     write_stderr(kNote);
     break;
   }
+  for (const Mount& m : mounts) {
+    if (m.type != "cgroup2" || layout.unified) continue;
+    for (const auto& [controllers, path] : own) {
+      if (!controllers.empty()) continue;  // the "0::/path" line
+      layout.unified = CgroupHierarchy{own_dir(m.dir, path), true};
+      layout.unified_mount = m.dir;
+      break;
+    }
+  }
   layout.memory = find("memory", mounts, own);
   layout.pids = find("pids", mounts, own);
   layout.cpu = find("cpu", mounts, own);
@@ -208,13 +244,22 @@ CgroupLayout detect_layout(char* const* environ) {
 }
 
 bool wanted(const PlanData& plan) {
-  return plan.cgroup.wanted();
+  return plan.cgroup.wanted() || plan.network.launch_cgroup;
 }
 
 StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const CgroupPlan& cgroup = plan.cgroup;
   const CgroupLayout& layout = ctx.cgroup;
-  if (!layout.systemd_unit.empty()) {
+  if (!layout.systemd_unit.empty() && plan.network.launch_cgroup &&
+      cgroup.under_systemd != CgroupPlan::UnderSystemd::kNest) {
+    return step_failed(0, "harden runs in systemd unit " + layout.systemd_unit +
+                              ", whose cgroup belongs to systemd, so it cannot make a launch "
+                              "cgroup for [network] scope = \"cgroup\"; name the unit's cgroup "
+                              "there (cgroup = \"/system.slice/" +
+                              layout.systemd_unit +
+                              "\"), or set [cgroup] systemd = \"nest\" with Delegate=yes");
+  }
+  if (!layout.systemd_unit.empty() && cgroup.wanted()) {
     switch (cgroup.under_systemd) {
       case CgroupPlan::UnderSystemd::kFail:
         return step_failed(0, "harden runs in systemd unit " + layout.systemd_unit +
@@ -263,6 +308,19 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
     if (!seen) hierarchies.push_back(h);
   }
 
+  // The [network] scope "cgroup" match needs the launch in the v2 hierarchy, limits or not.
+  const CgroupHierarchy* unified = nullptr;
+  if (plan.network.launch_cgroup) {
+    if (!layout.unified) {
+      return step_failed(0,
+                         "[network] scope = \"cgroup\" needs the cgroup v2 hierarchy, and "
+                         "this host has none mounted (or harden is in none of it)");
+    }
+    for (const CgroupHierarchy* h : hierarchies)
+      if (h->own_dir == layout.unified->own_dir) unified = h;
+    if (!unified) hierarchies.push_back(unified = &*layout.unified);
+  }
+
   const std::string name = plan.policy_name + "-" + std::to_string(sys.getpid());
   std::vector<std::string> made;
   for (const CgroupHierarchy* h : hierarchies) {
@@ -276,12 +334,19 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
       cpu = cpu || c == "cpu";
       enable += (enable.empty() ? "+" : " +") + std::string(c);
     }
-    const std::string base = h->own_dir + "/harden";
-    if (auto r = make_dir(sys, ctx, base); !r) return r;
-    if (h->v2) {
+    // The firewall's launch cgroup sits one level deeper, under harden/<policy>, which stays:
+    // its rule matches that directory, so every launch of the policy (one after another, or
+    // side by side) is filtered by one unchanging table.
+    std::vector<std::string> parents{h->own_dir, h->own_dir + "/harden"};
+    if (h == unified) parents.push_back(parents.back() + "/" + plan.policy_name);
+    const std::string base = parents.back();
+    for (size_t i = 1; i < parents.size(); ++i) {
+      if (auto r = make_dir(sys, ctx, parents[i]); !r) return r;
+    }
+    if (h->v2 && !enable.empty()) {
       // Controllers reach a child only when every ancestor enables them for its subtree.
       // The kernel refuses this (EBUSY) in a non-root cgroup that has processes of its own.
-      for (const std::string& dir : {h->own_dir, base}) {
+      for (const std::string& dir : parents) {
         const std::string file = dir + "/cgroup.subtree_control";
         if (sys.write_file(file.c_str(), enable) != 0) {
           return step_failed(errno, "enabling " + enable + " in " + file +
@@ -302,6 +367,11 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
       }
     }
     made.push_back(dir);
+    if (h == unified) {
+      auto match = launch_cgroup_match(layout.unified_mount, base);
+      if (!match) return step_failed(0, "[network] scope = \"cgroup\": " + match.error());
+      ctx.nft_launch_cgroup_match = std::move(*match);
+    }
   }
   // Move in only once every limit is in place, so the target never runs in a half-set cgroup.
   const std::string pid = std::to_string(sys.getpid());

@@ -66,6 +66,8 @@ void build(const PlanData& plan, char* const* environ, ExecContext& ctx);
 namespace rollback {
 // Records a change a host step made (and tells the guardian, when there is one).
 StepResult note(Sys& sys, ExecContext& ctx, HostChange change);
+// Forks the guardian (host-guard step, or the first note when the step deferred it).
+StepResult start_guardian(Sys& sys, ExecContext& ctx);
 // Undoes `changes` newest first: everything but cgroup directories, then `before_cgroups()`,
 // then those. Returns what could not be undone.
 std::vector<std::string> undo(Sys& sys, std::span<const HostChange> changes,

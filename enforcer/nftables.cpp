@@ -19,12 +19,20 @@
 #include "enforcer/host.hpp"
 #include "enforcer/layers.hpp"
 #include "enforcer/nft_library.hpp"
+#include "enforcer/nft_netlink.hpp"
 #include "enforcer/proc_text.hpp"
 #include "plan/nft_script.hpp"
+#include "plan/plan.hpp"
 
 namespace harden {
 
 namespace {
+
+// On stderr (the target's too), at once: no stdio buffer.
+void report_warning(const std::string& text) {
+  const std::string line = "harden: warning: " + text + "\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+}
 
 std::string trimmed(const char* text) {
   std::string s = text ? text : "";
@@ -121,6 +129,47 @@ int RealSys::nft_replace_table(const std::string& table, const std::string& rule
   return -1;
 }
 
+int RealSys::nft_table_sealed(const std::string& table, const std::string& plan_digest) {
+  const auto state = host::nft_read_table(table);
+  if (!state || !state->exists || state->seal.empty()) return 0;
+  if (nft_comment_field(state->comment, kNftPlanWord) != plan_digest) return 0;
+  return state->seal == host::nft_seal_for(plan_digest, state->content) ? 1 : 0;
+}
+
+int RealSys::nft_seal_table(const std::string& table, const std::string& plan_digest,
+                            std::string& error) {
+  const auto state = host::nft_read_table(table);
+  if (!state || !state->exists) {
+    error = state ? "the table is gone" : state.error();
+    errno = 0;
+    return -1;
+  }
+  const std::string seal = host::nft_seal_for(plan_digest, state->content);
+  auto done = host::nft_run("add chain inet " + table + " " + std::string(host::kNftSealChain) +
+                            " { comment \"" + seal + "\"; }\n");
+  if (done) return 0;
+  error = done.error();
+  errno = 0;
+  return -1;
+}
+
+int RealSys::nft_tables_filtering_uid(const std::string& own_table, uid_t uid,
+                                      std::vector<std::string>& tables, std::string& error) {
+  tables.clear();
+  auto listed = host::nft_list_inet_tables();
+  if (!listed) {
+    error = listed.error();
+    errno = 0;
+    return -1;
+  }
+  const std::string wanted = std::to_string(uid);
+  for (const host::NftTableSummary& table : *listed) {
+    if (table.name == own_table || !table.name.starts_with(host::kTablePrefix)) continue;
+    if (nft_comment_field(table.comment, kNftUidWord) == wanted) tables.push_back(table.name);
+  }
+  return 0;
+}
+
 int RealSys::nft_save_table(const std::string& table, std::optional<std::string>& saved,
                             std::string& error) {
   saved.reset();
@@ -154,11 +203,43 @@ namespace enforce {
 
 namespace {
 
+// A table another policy left that filters the same uid still filters it: both tables' chains
+// see every packet, and a drop in either wins. Said at every start; `harden status` shows it.
+void warn_same_uid_tables(const PlanData& plan, Sys& sys) {
+  if (plan.network.scope != NetworkScope::uid) return;
+  std::vector<std::string> others;
+  std::string error;
+  if (sys.nft_tables_filtering_uid(plan.network.table, plan.credentials.uid, others, error) != 0) {
+    report_warning("cannot list the nftables tables to look for others filtering uid " +
+                   std::to_string(plan.credentials.uid) + ": " + error);
+    return;
+  }
+  for (const std::string& other : others) {
+    report_warning("table inet " + other + " (left by another policy) also filters uid " +
+                   std::to_string(plan.credentials.uid) + ", and its rules apply besides " +
+                   plan.network.table +
+                   "'s: a packet either drops is dropped; remove it with `harden down --policy "
+                   "FILE` or `nft delete table inet " +
+                   other + "`");
+  }
+}
+
 // `record`: the table outlives the launch (the host's namespace, or one harden did not make),
-// so what it replaces is saved first, to be put back should the launch stop before execve.
+// so what it replaces is saved first, to be put back should the launch stop before execve. Such
+// a table is also sealed, and left alone when a later launch finds it sealed for the same
+// ruleset: no libnftables, no transaction (nft_netlink.hpp).
 StepResult install(const PlanData& plan, Sys& sys, ExecContext& ctx, bool record) {
+  const NftLaunchRuleset ruleset =
+      nft_launch_ruleset(plan.network.ruleset, ctx.nft_launch_cgroup_match);
+  if (plan.network.launch_cgroup && ctx.nft_launch_cgroup_match.empty()) {
+    return step_failed(0,
+                       "[network] scope = \"cgroup\" names no cgroup, and the cgroup step "
+                       "made no launch cgroup to match");
+  }
   std::string error;
   if (record) {
+    warn_same_uid_tables(plan, sys);
+    if (sys.nft_table_sealed(plan.network.table, ruleset.digest) == 1) return {};
     std::optional<std::string> saved;
     if (sys.nft_save_table(plan.network.table, saved, error) != 0) {
       return step_failed(errno, "reading table inet " + plan.network.table +
@@ -170,9 +251,14 @@ StepResult install(const PlanData& plan, Sys& sys, ExecContext& ctx, bool record
     HostChange change{HostChange::Kind::nft_table, plan.network.table, std::move(saved)};
     if (auto noted = rollback::note(sys, ctx, std::move(change)); !noted) return noted;
   }
-  if (sys.nft_replace_table(plan.network.table, plan.network.ruleset, error) != 0) {
+  if (sys.nft_replace_table(plan.network.table, ruleset.text, error) != 0) {
     return step_failed(errno, "installing nftables table inet " + plan.network.table +
                                   (error.empty() ? "" : ": " + error));
+  }
+  // Unsealed, the table works all the same; the next start only replaces it again.
+  if (record && sys.nft_seal_table(plan.network.table, ruleset.digest, error) != 0) {
+    report_warning("table inet " + plan.network.table + " is installed but not sealed (" + error +
+                   "): the next start replaces it again");
   }
   return {};
 }

@@ -125,7 +125,7 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
   if (auto locked = enforce::landlock::prepare_exec_lock(plan, ctx); !locked) {
     return std::unexpected(locked.error());
   }
-  if (plan.cgroup.wanted()) ctx.cgroup = enforce::cgroup::detect_layout(environ);
+  if (enforce::cgroup::wanted(plan)) ctx.cgroup = enforce::cgroup::detect_layout(environ);
 
   // A closed stdio fd would let the target's first open() land on fd 0, 1 or 2 and be
   // mistaken for a terminal or log; give it /dev/null instead (while /dev is still visible).

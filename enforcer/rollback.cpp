@@ -313,8 +313,29 @@ namespace enforce {
 
 namespace rollback {
 
+// Forks the guardian and keeps its fds open until execve.
+StepResult start_guardian(Sys& sys, ExecContext& ctx) {
+  if (sys.host_guard_start(ctx.host.record_fd, ctx.host.done_fd) != 0) {
+    return step_failed(errno,
+                       "forking the guardian that undoes the host steps' changes should "
+                       "the launch stop before execve");
+  }
+  // The fds step leaves them open: close-on-exec, they end with the execve, which is how
+  // the guardian learns that the launch went through.
+  for (const int fd : {ctx.host.record_fd, ctx.host.done_fd}) {
+    ctx.keep_fds.insert(std::upper_bound(ctx.keep_fds.begin(), ctx.keep_fds.end(), fd), fd);
+  }
+  return {};
+}
+
 StepResult note(Sys& sys, ExecContext& ctx, HostChange change) {
   HostRollback& host = ctx.host;
+  if (host.guardian_deferred) {
+    // Before the change is made (the nftables step notes before its transaction): a guardian
+    // that cannot be forked stops the launch with nothing to undo.
+    host.guardian_deferred = false;
+    if (auto started = start_guardian(sys, ctx); !started) return started;
+  }
   host.changes.push_back(std::move(change));
   if (host.record_fd >= 0 && !host.guardian_lost &&
       sys.host_guard_note(host.record_fd, host.changes.back()) != 0) {
@@ -372,18 +393,16 @@ bool wanted(const PlanData& plan) {
          (nftables_netns::wanted(plan) && !plan.namespaces.net);
 }
 
-StepResult apply(const PlanData&, Sys& sys, ExecContext& ctx) {
-  if (sys.host_guard_start(ctx.host.record_fd, ctx.host.done_fd) != 0) {
-    return step_failed(errno,
-                       "forking the guardian that undoes the host steps' changes should "
-                       "the launch stop before execve");
+StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
+  // When the only host step is the nftables table (scope uid, or cgroup on a named cgroup), its
+  // only change is noted before its transaction, in harden's own cgroup and namespaces: the
+  // guardian can wait until then, and a start that finds its table sealed forks none.
+  if (!audit::wanted(plan) && !cgroup::wanted(plan) &&
+      !(nftables_netns::wanted(plan) && !plan.namespaces.net)) {
+    ctx.host.guardian_deferred = true;
+    return {};
   }
-  // The fds step leaves them open: close-on-exec, they end with the execve, which is how
-  // the guardian learns that the launch went through.
-  for (const int fd : {ctx.host.record_fd, ctx.host.done_fd}) {
-    ctx.keep_fds.insert(std::upper_bound(ctx.keep_fds.begin(), ctx.keep_fds.end(), fd), fd);
-  }
-  return {};
+  return rollback::start_guardian(sys, ctx);
 }
 
 }  // namespace host_guard

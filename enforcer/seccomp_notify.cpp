@@ -138,6 +138,15 @@ Verdict judge(const PlanData& plan, JudgeState& state, const seccomp_notif& noti
   }
   if (kind == SECCOMP_RET_ERRNO) {
     verdict.error = static_cast<int>(action & SECCOMP_RET_DATA);
+    // An errno a [[seccomp.rule]] answers on purpose is answered quietly (report = false).
+    if (arch == native_audit_arch()) {
+      for (const SeccompOrigin& origin : plan.seccomp.origins) {
+        if (origin.nr == nr && origin.action == action) {
+          if (!origin.report) return verdict;
+          break;
+        }
+      }
+    }
   } else {
     // A kill the filter should have left to the kernel (an execve rule with a condition):
     // refuse, and say so.

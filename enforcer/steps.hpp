@@ -65,6 +65,10 @@ struct CgroupHierarchy {
 struct CgroupLayout {
   std::optional<CgroupHierarchy> memory, pids, cpu;  // absent: the host lacks the controller
   std::string systemd_unit;  // the .service or .scope harden runs in (systemd_unit_of), or empty
+  // harden's own cgroup in the v2 hierarchy, with or without controllers (a [network] scope
+  // "cgroup" on the launch cgroup needs one there), and where that hierarchy is mounted.
+  std::optional<CgroupHierarchy> unified{};
+  std::string unified_mount{};
 };
 
 // How to launch, besides the plan: choices of the caller, not of the policy.
@@ -81,6 +85,9 @@ struct HostRollback {
   int record_fd = -1;               // to the guardian (close-on-exec); -1 without one
   int done_fd = -1;                 // from the guardian: hangs up when it is gone
   bool guardian_lost = false;       // a note could not reach it: harden undoes by itself
+  // The guardian is forked at the first change rather than by the host-guard step (plans whose
+  // only host step is the nftables table, which a sealed table leaves unchanged).
+  bool guardian_deferred = false;
 };
 
 // Everything the steps need besides the plan, prepared before the first step so the steps
@@ -105,6 +112,9 @@ struct ExecContext {
   std::string exec_path;
   std::vector<ExecLockFile> exec_lock;
   CgroupLayout cgroup;
+  // The nft match of harden's own launch cgroup (`socket cgroupv2 level N "path"`), set by the
+  // cgroup step for a [network] scope "cgroup" without a path; the nftables step writes it in.
+  std::string nft_launch_cgroup_match;
   int listen_fd_count = 0;  // systemd socket activation: fds 3..3+n-1 (0 when not for us)
   // systemd's NOTIFY_SOCKET as passed to the target ("/run/systemd/notify", or "@name" for an
   // abstract socket); empty when none is passed. A constructed root must bind a path socket

@@ -154,6 +154,16 @@ class Sys {
   // nullopt when there is no such table.
   virtual int nft_save_table(const std::string& table, std::optional<std::string>& saved,
                              std::string& error) = 0;
+  // 1 when table inet `table` is installed as a launch with `plan_digest` sealed it (its
+  // comment names the digest and its contents match its seal, nft_netlink.hpp), else 0: absent,
+  // another plan's, edited since, or unreadable. Read without libnftables.
+  virtual int nft_table_sealed(const std::string& table, const std::string& plan_digest) = 0;
+  // Seals the table just installed from the ruleset with `plan_digest`.
+  virtual int nft_seal_table(const std::string& table, const std::string& plan_digest,
+                             std::string& error) = 0;
+  // The other "harden_*" tables of this network namespace whose comment says they filter `uid`.
+  virtual int nft_tables_filtering_uid(const std::string& own_table, uid_t uid,
+                                       std::vector<std::string>& tables, std::string& error) = 0;
   // Appends to `changes` each rule it added (not those already present) and removed.
   virtual int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
                                   std::vector<HostChange>& changes) = 0;
@@ -304,6 +314,13 @@ class RealSys : public Sys {
                         std::string& error) override;  // nftables.cpp
   int nft_save_table(const std::string& table, std::optional<std::string>& saved,
                      std::string& error) override;  // nftables.cpp
+  int nft_table_sealed(const std::string& table,
+                       const std::string& plan_digest) override;  // nftables.cpp
+  int nft_seal_table(const std::string& table, const std::string& plan_digest,
+                     std::string& error) override;  // nftables.cpp
+  int nft_tables_filtering_uid(const std::string& own_table, uid_t uid,
+                               std::vector<std::string>& tables,
+                               std::string& error) override;  // nftables.cpp
   int audit_replace_rules(const AuditPlan& audit, uint32_t audit_arch, std::string& error,
                           std::vector<HostChange>& changes) override;           // audit.cpp
   int undo_host_change(const HostChange& change, std::string& error) override;  // rollback.cpp

@@ -63,6 +63,15 @@ std::optional<std::string> export_nft(const Policy& policy, const Plan& plan, co
                 "table either");
     return std::nullopt;
   }
+  if (p.network.launch_cgroup) {
+    diags.error(policy.network.scope ? policy.network.scope->pos : SourcePos{policy.file, 0, 0},
+                "scope = \"cgroup\" without a 'cgroup' matches harden's own launch cgroup, "
+                "which exists only once harden starts the service: there is no fixed table to "
+                "export",
+                "name the service's cgroup, cgroup = \"/system.slice/web.service\", to deploy "
+                "the table by other means");
+    return std::nullopt;
+  }
   const std::string& table = p.network.table;
   std::string out = "#!/usr/sbin/nft -f\n";
   out += "# nftables table of the harden policy '" + p.policy_name + "' (" +
@@ -79,7 +88,7 @@ std::optional<std::string> export_nft(const Policy& policy, const Plan& plan, co
       table + "\n";
   out += run_time_notes(policy, p);
   out += "\n";
-  out += nft_replace_script(table, p.network.ruleset);
+  out += nft_replace_script(table, nft_launch_ruleset(p.network.ruleset, {}).text);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "inspect/plan_check.hpp"
 #include "plan/bpf_eval.hpp"
 #include "plan/landlock_abi.hpp"
+#include "plan/nft_script.hpp"
 #include "plan/plan_io.hpp"
 
 namespace harden::inspect {
@@ -252,6 +253,15 @@ std::string yes(bool value) {
   return value ? "yes" : "no";
 }
 
+// The ruleset as a launch installs it: the plan digest in the table's comment filled in (the
+// one `harden status` shows), and for scope "cgroup" on harden's own launch cgroup a readable
+// stand-in for the match only the launch knows.
+std::string launch_ruleset(const NetworkPlan& network) {
+  const std::string launch_match =
+      network.launch_cgroup ? "socket cgroupv2 level N \"<harden's launch cgroup>\" " : "";
+  return nft_launch_ruleset(network.ruleset, launch_match).text;
+}
+
 }  // namespace
 
 std::unique_ptr<SeccompDecisionSource> decisions_from_model(const SeccompModel& model) {
@@ -361,9 +371,9 @@ json explain_plan_json(const PlanData& plan, const SeccompDecisionSource& seccom
   doc["environment"] = {{"clear", plan.environment.clear},
                         {"keep", plan.environment.keep},
                         {"set", plan.environment.set}};
-  doc["firewall"] = plan.network.enabled
-                        ? json{{"table", plan.network.table}, {"ruleset", plan.network.ruleset}}
-                        : json(nullptr);
+  doc["firewall"] = plan.network.enabled ? json{{"table", plan.network.table},
+                                                {"ruleset", launch_ruleset(plan.network)}}
+                                         : json(nullptr);
   return doc;
 }
 
@@ -447,8 +457,9 @@ std::string explain_plan_text(const PlanData& plan, const SeccompDecisionSource&
        json(plan.environment.set).dump());
   if (plan.network.enabled) {
     line("firewall: nftables table inet " + plan.network.table + ":");
-    out += plan.network.ruleset;
-    if (!plan.network.ruleset.ends_with('\n')) out += "\n";
+    const std::string ruleset = launch_ruleset(plan.network);
+    out += ruleset;
+    if (!ruleset.ends_with('\n')) out += "\n";
   } else {
     line("firewall: none");
   }

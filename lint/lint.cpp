@@ -114,7 +114,7 @@ LintReport lint_policy(const Policy& policy, const PlanData& plan, const Diagnos
            std::tie(b.pos.file, b.pos.line, b.pos.column, b.rule);
   });
   report.findings = std::move(findings);
-  report.exposure = exposure_score(report.findings);
+  report.exposure = exposure_score(report.findings, residual_exposure(plan));
   report.verdict = exposure_verdict(report.exposure);
   return report;
 }
@@ -135,25 +135,25 @@ LintReport invalid_report(const std::string& file, const std::optional<Policy>& 
 
 }  // namespace
 
-LintReport lint_policy_file(const std::string& path) {
+LintReport lint_policy_file(const std::string& path, HostChecks host) {
   Diagnostics diags;
   std::optional<Policy> policy = read_policy(path, diags);
   std::optional<Plan> plan;
-  if (policy) plan = compile_policy(*policy, diags);
+  if (policy) plan = compile_policy(*policy, diags, CompileOptions{host});
   if (!policy || !plan) return invalid_report(path, policy, std::move(diags));
   return lint_policy(*policy, plan->data(), diags);
 }
 
-LintReport lint_policy_text(const std::string& text, const std::string& name) {
+LintReport lint_policy_text(const std::string& text, const std::string& name, HostChecks host) {
   Diagnostics diags;
   std::optional<Policy> policy = read_policy_text(text, name, diags);
   std::optional<Plan> plan;
-  if (policy) plan = compile_policy(*policy, diags);
+  if (policy) plan = compile_policy(*policy, diags, CompileOptions{host});
   if (!policy || !plan) return invalid_report(name, policy, std::move(diags));
   return lint_policy(*policy, plan->data(), diags);
 }
 
-double exposure_score(std::span<const LintFinding> findings) {
+double exposure_score(std::span<const LintFinding> findings, double residual) {
   std::map<std::string_view, double> badness;
   for (const LintFinding& finding : findings)
     badness[finding.rule] += finding.badness;
@@ -164,9 +164,11 @@ double exposure_score(std::span<const LintFinding> findings) {
     const auto it = badness.find(rule.id);
     if (it != badness.end()) exposed += rule.weight * std::min(1.0, it->second);
   }
-  if (total_weight <= 0) return 0;
+  const double found = total_weight > 0 ? exposed / total_weight : 0;
+  const double score =
+      (1 - kResidualShare) * found + kResidualShare * std::clamp(residual, 0.0, 1.0);
   // One decimal, as systemd-analyze shows it; rounding keeps the order of scores.
-  return std::round(100.0 * exposed / total_weight) / 10.0;
+  return std::round(100.0 * score) / 10.0;
 }
 
 std::string_view exposure_verdict(double exposure) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/compile.hpp"
 #include "plan/plan.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/policy.hpp"
@@ -89,18 +90,35 @@ struct LintReport {
 };
 
 // Reads, validates and lints one policy file.
-LintReport lint_policy_file(const std::string& path);
+// `host`: skip (the default) lints the policy as written, the same on every machine; check also
+// asks this host for what must exist (users, the chroot, bind sources), as validate --host.
+LintReport lint_policy_file(const std::string& path, HostChecks host = HostChecks::skip);
 // The same for policy text already in memory (harden lint -): `name` ("<stdin>") names it in
 // messages, and its `extends` are found relative to the directory of `name`.
-LintReport lint_policy_text(const std::string& text, const std::string& name);
+LintReport lint_policy_text(const std::string& text, const std::string& name,
+                            HostChecks host = HostChecks::skip);
 
 // Lints a policy that read_policy() and compile_policy() accepted; `diags` are the warnings
 // they reported (they become validate-warning findings).
 LintReport lint_policy(const Policy& policy, const PlanData& plan, const Diagnostics& diags);
 
+// One part of what a policy leaves open besides its findings (lint_surface.cpp): `open` from 0
+// (closed) to 1, counted with `weight` in the residual.
+struct SurfacePart {
+  std::string_view name;
+  double weight;
+  double open;
+};
+std::vector<SurfacePart> residual_surface(const PlanData& plan);
+// The weighted mean of the parts, 0 to 1.
+double residual_exposure(const PlanData& plan);
+// The residual's share of the 0-10 scale: findings can reach 7.0, what remains open 3.0.
+inline constexpr double kResidualShare = 0.3;
+
 // The score of a set of findings (suppressed ones count: a suppression accepts an exposure, it
 // does not remove it): 10 x sum(weight x min(1, sum of badness)) / sum of all weights.
-double exposure_score(std::span<const LintFinding> findings);
+// `residual`: residual_exposure() of the plan (0 when there is none to read).
+double exposure_score(std::span<const LintFinding> findings, double residual = 0);
 std::string_view exposure_verdict(double exposure);
 
 // The policy files under `paths`: a file is taken as given; a directory is searched

@@ -44,6 +44,9 @@ struct SeccompOrigin {
   uint32_t action = 0;  // SECCOMP_RET_* the line leads to
   std::string what;     // "[[seccomp.rule]]", "deny = [...]"
   PlanOrigin origin;
+  // A supervised launch reports the calls this line refuses; false for a [[seccomp.rule]] that
+  // answers an errno on purpose (unless it says report = true).
+  bool report = true;
 };
 
 struct SeccompPlan {
@@ -187,8 +190,10 @@ enum class NetworkScope : uint8_t { netns, uid, cgroup };
 struct NetworkPlan {
   bool enabled = false;
   NetworkScope scope = NetworkScope::netns;
-  std::string table;    // "harden_<policy>", family inet (IPv4 and IPv6 together)
-  std::string ruleset;  // the full "table inet harden_<policy> { ... }" definition
+  std::string table;           // "harden_<policy>", family inet (IPv4 and IPv6 together)
+  std::string ruleset;         // the full "table inet harden_<policy> { ... }" definition, with the
+                               // tokens of nft_script.hpp the launch fills in
+  bool launch_cgroup = false;  // scope cgroup on harden's own launch cgroup (no path given)
 };
 
 // One audit rule on the exit filter with action "always". Every rule also carries the

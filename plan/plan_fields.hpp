@@ -53,8 +53,9 @@ constexpr void visit_fields(S& s, V& v) {
   v("action", s.action);
   v("what", s.what);
   v("origin", s.origin);
+  v("report", s.report);
 }
-static_assert(field_count<SeccompOrigin>() == 4, "add the new member to visit_fields");
+static_assert(field_count<SeccompOrigin>() == 5, "add the new member to visit_fields");
 
 template <Is<SeccompPlan> S, class V>
 constexpr void visit_fields(S& s, V& v) {
@@ -175,8 +176,9 @@ constexpr void visit_fields(S& s, V& v) {
   v("scope", s.scope);
   v("table", s.table);
   v("ruleset", s.ruleset);
+  v("launch_cgroup", s.launch_cgroup);
 }
-static_assert(field_count<NetworkPlan>() == 4, "add the new member to visit_fields");
+static_assert(field_count<NetworkPlan>() == 5, "add the new member to visit_fields");
 
 template <Is<AuditRule> S, class V>
 constexpr void visit_fields(S& s, V& v) {

@@ -54,6 +54,9 @@ struct SeccompCase {
   std::vector<SeccompCompare> all_of;  // empty: always holds
   uint32_t action = 0;                 // SECCOMP_RET_*
   SeccompWhy why;
+  // Whether a supervised launch reports the calls this case refuses: false for a
+  // [[seccomp.rule]] that answers an errno on purpose (unless it says report = true).
+  bool report = true;
 
   bool holds(std::span<const uint64_t, 6> args) const;
 };

@@ -55,7 +55,8 @@ void parse_rule_arg(const toml::table& table, SeccompRule& rule, Diagnostics& di
 }
 
 void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 4> kKeys{"action", "args", "reason", "syscall"};
+  static constexpr std::array<std::string_view, 5> kKeys{"action", "args", "reason", "report",
+                                                         "syscall"};
   const TomlSection section(table, "seccomp.rule", kKeys, diags);
   SeccompRule rule;
   rule.pos = pos_of(table);
@@ -66,6 +67,7 @@ void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& 
   }
   rule.syscall = *syscall;
   rule.reason = section.string("reason");
+  rule.report = section.boolean("report");
   if (auto action = section.string("action")) {
     rule.action = *action;
   } else {

@@ -77,6 +77,9 @@ struct SeccompRule {
   // Why the rule exists; lint accepts it as the justification of a dangerous call. Last, with
   // a default, so brace-initialised rules need not name it.
   std::optional<LocatedString> reason{};
+  // An errno answer is the rule's purpose, so a supervised launch does not report each call it
+  // answers unless this is true. Kills are always reported.
+  std::optional<Located<bool>> report{};
 };
 
 struct SeccompSection {

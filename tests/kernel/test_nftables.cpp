@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <catch2/catch.hpp>
 
 #include "enforcer/host.hpp"
@@ -139,6 +141,7 @@ TEST_CASE("netns scope: egress drop lets one destination through, v4 and v6", "[
   const std::string name = unique_name("nft");
   const std::string policy = write_policy(dir, "out", "[policy]\nname = \"" + name + R"("
 [network]
+scope = "netns"
 ingress = "accept"
 egress = "drop"
 [[network.allow]]
@@ -488,4 +491,212 @@ loopback = "filter"
   CHECK(refused.out.find("target-ran") == std::string::npos);
   CHECK(refused.err.find("cannot load libnftables") != std::string::npos);
   CHECK(harden_tables_in(ns).empty());
+}
+
+namespace {
+
+// The handle the kernel gave table inet `table` (a replaced table gets a new one), or -1.
+long table_handle(const TestNetns& ns, const std::string& table) {
+  std::vector<std::string> argv = ns.exec_prefix();
+  argv.insert(argv.end(), {"nft", "-a", "list", "table", "inet", table});
+  const std::string listed = run(argv).out;
+  const size_t at = listed.find("# handle ");
+  return at == std::string::npos ? -1 : std::stol(listed.substr(at + 9));
+}
+
+}  // namespace
+
+TEST_CASE("an unchanged sealed table is left alone, an edited or different one is replaced",
+          "[nftables][seal]") {
+  require_root();
+  TestNetns ns;
+  TempDir dir;
+  const std::string name = unique_name("nft");
+  const std::string table = "harden_" + name;
+  const std::string head = "[policy]\nname = \"" + name + R"("
+[identity]
+user = "65534"
+group = "65534"
+[network]
+scope = "uid"
+egress = "reject"
+[[network.allow]]
+direction = "egress"
+protocol = "tcp"
+ports = [8080]
+)";
+  const std::string policy = write_policy(dir, "seal", head);
+  const Fd allowed = ns.listen_tcp("::", 8080);
+  const Fd other = ns.listen_tcp("::", 8081);
+  auto start = [&](const std::string& file, const std::string& port) {
+    return harden_in(ns, file, {"connect-tcp", "127.0.0.1", port});
+  };
+
+  REQUIRE(start(policy, "8080").exited(kProbeExitOk));
+  const std::string first = nft_in(ns, "list table inet " + table);
+  INFO(first);
+  CHECK(first.find("chain harden_seal") != std::string::npos);
+  CHECK(first.find("comment \"seal ") != std::string::npos);
+  CHECK(first.find("uid 65534; plan ") != std::string::npos);
+  const long handle = table_handle(ns, table);
+  REQUIRE(handle > 0);
+
+  // Unchanged: the same table object (same handle), and it still filters.
+  const RunResult again = start(policy, "8081");
+  INFO(again.describe());
+  CHECK(again.exited(kProbeExitErrno));
+  CHECK(parse_probe(again.out)["errno"] == "ECONNREFUSED");
+  CHECK(table_handle(ns, table) == handle);
+
+  // Tampered: a rule that lets everything out, keeping the name and the comment. The next
+  // start must not trust it: replaced (new handle), the rule gone, the port refused again.
+  REQUIRE(nft_in(ns, "insert rule inet " + table + " output accept").empty());
+  CHECK(start(policy, "8081").exited(kProbeExitErrno));
+  long now = table_handle(ns, table);
+  CHECK(now != handle);
+  CHECK(count(nft_in(ns, "list table inet " + table), "\t\taccept\n") == 0);
+
+  // A chain's policy changed in place (the chain keeps its handle): replaced too.
+  REQUIRE(nft_in(ns, "add chain inet " + table +
+                         " output { type filter hook output priority filter; policy drop; }")
+              .empty());
+  CHECK(start(policy, "8080").exited(kProbeExitOk));
+  CHECK(table_handle(ns, table) != now);
+  now = table_handle(ns, table);
+
+  // The table made dormant: replaced.
+  REQUIRE(nft_in(ns, "add table inet " + table + " { flags dormant; }").empty());
+  CHECK(start(policy, "8081").exited(kProbeExitErrno));
+  CHECK(table_handle(ns, table) != now);
+  now = table_handle(ns, table);
+
+  // The seal itself forged to anything else: replaced.
+  REQUIRE(nft_in(ns, "delete chain inet " + table + " harden_seal").empty());
+  REQUIRE(nft_in(ns, "add chain inet " + table + " harden_seal { comment \"seal 00\"; }").empty());
+  CHECK(start(policy, "8081").exited(kProbeExitErrno));
+  CHECK(table_handle(ns, table) != now);
+  now = table_handle(ns, table);
+
+  // Another plan of the same policy name (a new port): replaced, and the new rule applies.
+  const std::string changed =
+      write_policy(dir, "seal", head.substr(0, head.rfind("ports")) + "ports = [8081]\n");
+  CHECK(start(changed, "8081").exited(kProbeExitOk));
+  CHECK(table_handle(ns, table) != now);
+  CHECK(harden_command_in(ns, {"down", name}).exited(0));
+  CHECK(harden_tables_in(ns).empty());
+}
+
+TEST_CASE("a table another policy left on the same uid is reported at launch and by status",
+          "[nftables][seal]") {
+  require_root();
+  TestNetns ns;
+  TempDir dir;
+  const std::string name = unique_name("nft");
+  const std::string old_table = "harden_" + unique_name("old");
+  // What an earlier policy for the same user left behind.
+  REQUIRE(nft_in(ns, "add table inet " + old_table +
+                         " { comment \"harden policy old; uid 65534; plan 0\"; }")
+              .empty());
+  const std::string policy = write_policy(dir, "uid", "[policy]\nname = \"" + name + R"("
+[identity]
+user = "65534"
+group = "65534"
+[network]
+scope = "uid"
+egress = "accept"
+)");
+  const RunResult ran = harden_in(ns, policy, {"write-stdout", "target-ran"});
+  INFO(ran.describe());
+  CHECK(ran.exited(0));
+  CHECK(ran.err.find("warning: table inet " + old_table +
+                     " (left by another policy) also "
+                     "filters uid 65534") != std::string::npos);
+  const RunResult status = harden_command_in(ns, {"status"});
+  INFO(status.describe());
+  CHECK(status.out.find("table inet harden_" + name + " (harden policy " + name +
+                        "; uid 65534; plan ") != std::string::npos);
+  // One warning naming both tables, in either order.
+  const size_t warned = status.out.find("both filter uid 65534");
+  REQUIRE(warned != std::string::npos);
+  const std::string warning_line = status.out.substr(status.out.rfind('\n', warned) + 1,
+                                                     warned - status.out.rfind('\n', warned));
+  CHECK(warning_line.find("warning: tables inet ") != std::string::npos);
+  CHECK(warning_line.find("inet " + old_table) != std::string::npos);
+  CHECK(warning_line.find("inet harden_" + name) != std::string::npos);
+  const nlohmann::json doc =
+      nlohmann::json::parse(harden_command_in(ns, {"status", "--format", "json"}).out);
+  REQUIRE(doc["warnings"].size() == 1);
+  CHECK(doc["warnings"][0].get<std::string>().find(old_table) != std::string::npos);
+  CHECK(doc["nftables_comments"][old_table] == "harden policy old; uid 65534; plan 0");
+  // Another uid's table is no concern.
+  REQUIRE(harden_command_in(ns, {"down", name}).exited(0));
+  REQUIRE(nft_in(ns, "delete table inet " + old_table).empty());
+  REQUIRE(nft_in(ns, "add table inet " + old_table +
+                         " { comment \"harden policy old; uid 1000; plan 0\"; }")
+              .empty());
+  const RunResult quiet = harden_in(ns, policy, {"write-stdout", "target-ran"});
+  CHECK(quiet.exited(0));
+  CHECK(quiet.err.find("also filters uid") == std::string::npos);
+  CHECK(harden_command_in(ns, {"down", name}).exited(0));
+}
+
+TEST_CASE("scope cgroup on harden's own launch cgroup filters only the service",
+          "[nftables][cgroup]") {
+  require_root();
+  const std::string mount = cgroup2_mount();
+  if (mount.empty()) skip("no cgroup v2 hierarchy is mounted on this host");
+  if (mount != "/sys/fs/cgroup" && mount.rfind("/sys/fs/cgroup/", 0) != 0) {
+    skip("cgroup v2 is mounted at " + mount + ", outside /sys/fs/cgroup where nftables looks");
+  }
+  TestNetns ns;
+  // harden runs from a leaf cgroup of the test's own, as from a service manager's, so the
+  // launch cgroup it makes is below it and goes with it.
+  TestCgroup parent(mount);
+  TempDir dir;
+  const std::string name = unique_name("nft");
+  const std::string policy = write_policy(dir, "cg", "[policy]\nname = \"" + name + R"("
+[network]
+scope = "cgroup"
+egress = "reject"
+[[network.allow]]
+direction = "egress"
+protocol = "tcp"
+ports = [8080]
+)");
+  const Fd allowed = ns.listen_tcp("::", 8080);
+  const Fd other = ns.listen_tcp("::", 8081);
+  auto start = [&](const std::string& address, const std::string& port) {
+    std::vector<std::string> argv = ns.nsenter_prefix();
+    argv.insert(argv.end(), {"sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"",
+                             parent.path(), harden_binary(), "--policy", policy, "--",
+                             probe_binary(), "connect-tcp", address, port});
+    return run(argv);
+  };
+  const RunResult ok = start("127.0.0.1", "8080");
+  INFO(ok.describe());
+  CHECK(ok.exited(kProbeExitOk));
+  for (const std::string address : {"127.0.0.1", "::1"}) {
+    const RunResult refused = start(address, "8081");
+    INFO(refused.describe());
+    CHECK(refused.exited(kProbeExitErrno));
+    CHECK(parse_probe(refused.out)["errno"] == "ECONNREFUSED");
+  }
+  // Every other process, in the same network namespace: unaffected.
+  CHECK(ns.connect_tcp("127.0.0.1", 8081) == 0);
+  CHECK(ns.connect_tcp("::1", 8081) == 0);
+  const std::string listed = nft_in(ns, "list table inet harden_" + name);
+  INFO(listed);
+  const std::string relative =
+      parent.path().substr(std::string("/sys/fs/cgroup/").size()) + "/harden/" + name;
+  CHECK(listed.find("socket cgroupv2 level ") != std::string::npos);
+  CHECK(listed.find(relative + "\" tcp dport 8080 accept") != std::string::npos);
+  CHECK(harden_command_in(ns, {"down", name}).exited(0));
+  // The launch cgroups are gone with their processes; harden's directories are removed here
+  // so that the test's cgroup can go.
+  const std::string base = parent.path() + "/harden/" + name;
+  for (const auto& entry : std::filesystem::directory_iterator(base)) {
+    if (entry.is_directory()) ::rmdir(entry.path().c_str());
+  }
+  CHECK(::rmdir(base.c_str()) == 0);
+  CHECK(::rmdir((parent.path() + "/harden").c_str()) == 0);
 }

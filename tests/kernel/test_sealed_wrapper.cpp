@@ -338,6 +338,32 @@ TEST_CASE("a supervised launch reports a denied syscall with the policy line beh
     CHECK(r.err.find("seccomp denied mkdir (nr 83)") != std::string::npos);
     CHECK(r.err.find("from deny at " + where) != std::string::npos);
   }
+  SECTION("an errno a [[seccomp.rule]] answers on purpose is quiet unless report = true") {
+    // socket(AF_PACKET, SOCK_RAW) answered EAFNOSUPPORT by a rule, as a service that probes
+    // for it at every start would be; the default action's errno is still reported.
+    const std::string rule =
+        "default_action = \"errno:EPERM\"\nallow = [\"@system-service\"]\n"
+        "[[seccomp.rule]]\nsyscall = \"socket\"\naction = \"errno:EAFNOSUPPORT\"\n"
+        "args = [{ index = 0, op = \"eq\", value = \"AF_PACKET\" }]\n";
+    for (const bool report : {false, true}) {
+      INFO("report = " << report);
+      Box box(rule + (report ? "report = true\n" : ""));
+      for (const bool sealed : {false, true}) {
+        INFO((sealed ? "wrapper" : "harden --policy"));
+        const std::vector<std::string> command{box.probe, "socket", "17", "3"};
+        std::vector<std::string> argv =
+            sealed ? std::vector<std::string>{box.compile("q-wrapper"), "--supervise", "--"}
+                   : std::vector<std::string>{harden_binary(), "--policy", box.policy,
+                                              "--supervise", "--"};
+        argv.insert(argv.end(), command.begin(), command.end());
+        RunResult r = run(argv, {.timeout = kTimeout});
+        INFO(r.describe());
+        CHECK(r.exited(kProbeExitErrno));
+        CHECK(parse_probe(r.out)["errno"] == "EAFNOSUPPORT");
+        CHECK((r.err.find("seccomp denied socket") != std::string::npos) == report);
+      }
+    }
+  }
   SECTION("allowed calls are not reported and the status is the target's") {
     Box box;
     RunResult r = run_harden({"--policy", box.policy, "--supervise", "--", box.probe, "status"},

@@ -169,6 +169,24 @@ class RecordingSys final : public Sys {
     if (rc != 0) error = "recorded failure";
     return rc;
   }
+  bool nft_sealed = false;  // what nft_table_sealed finds
+  int nft_table_sealed(const std::string& table, const std::string&) override {
+    record("nft_table_sealed " + table);
+    return nft_sealed ? 1 : 0;
+  }
+  int nft_seal_table(const std::string& table, const std::string&, std::string& error) override {
+    const int rc = record("nft_seal_table " + table);
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
+  std::vector<std::string> nft_same_uid;  // what nft_tables_filtering_uid finds
+  int nft_tables_filtering_uid(const std::string& table, uid_t, std::vector<std::string>& tables,
+                               std::string& error) override {
+    const int rc = record("nft_tables_filtering_uid " + table);
+    tables = nft_same_uid;
+    if (rc != 0) error = "recorded failure";
+    return rc;
+  }
   static std::string describe(const HostChange& change) {
     switch (change.kind) {
       case HostChange::Kind::audit_rule_added:

@@ -11,6 +11,7 @@
 #include "compiler/compile.hpp"
 #include "compiler/syscall_groups.hpp"
 #include "plan/bpf_eval.hpp"
+#include "plan/nft_script.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;
@@ -181,4 +182,43 @@ TEST_CASE("explain --wrapper: the sealed plan, decided as the policy is", "[expl
   RunResult bad = run_harden({"explain", "--wrapper", plain});
   CHECK(bad.exited(125));
   CHECK(bad.err.find("harden explain: " + plain + ":") != std::string::npos);
+}
+
+TEST_CASE("explain POLICY: the firewall as a launch installs it", "[explain][network]") {
+  TempDir dir{"harden-explain"};
+  const std::string uid_policy = write_policy(dir, "fw", R"([policy]
+name = "explained-fw"
+[identity]
+user = "65534"
+group = "65534"
+[network]
+scope = "uid"
+egress = "drop"
+)");
+  RunResult r = run_harden({"explain", "--format", "json", uid_policy});
+  INFO(r.describe());
+  REQUIRE(r.exited(0));
+  const std::string ruleset = json::parse(r.out)["firewall"]["ruleset"].get<std::string>();
+  // No token the launch fills in is left; the comment names the digest a launch writes (the
+  // one `harden status` shows), computed here from the compiled plan.
+  CHECK(ruleset.find("@HARDEN_") == std::string::npos);
+  harden::Diagnostics diags;
+  const std::optional<harden::Plan> plan = harden::compile_policy_file(uid_policy, diags);
+  REQUIRE(plan);
+  const std::string digest = harden::nft_launch_ruleset(plan->data().network.ruleset, {}).digest;
+  REQUIRE(digest.size() == harden::kNftPlanDigestChars);
+  CHECK(ruleset.find("uid 65534; plan " + digest + "\"") != std::string::npos);
+
+  // On harden's own launch cgroup the match is known only at start: named, not guessed.
+  const std::string cgroup_policy = write_policy(dir, "cg", R"([policy]
+name = "explained-cg"
+[network]
+scope = "cgroup"
+egress = "drop"
+)");
+  RunResult text = run_harden({"explain", cgroup_policy});
+  INFO(text.describe());
+  REQUIRE(text.exited(0));
+  CHECK(text.out.find("@HARDEN_") == std::string::npos);
+  CHECK(text.out.find("socket cgroupv2 level N \"<harden's launch cgroup>\"") != std::string::npos);
 }

@@ -433,8 +433,8 @@ ports = [443]
   REQUIRE(script);
   INFO(*script);
   // Byte for byte what enforcer/nftables.cpp hands to libnftables, after the comment header.
-  const std::string transaction =
-      nft_replace_script(c.plan->network.table, c.plan->network.ruleset);
+  const std::string transaction = nft_replace_script(
+      c.plan->network.table, nft_launch_ruleset(c.plan->network.ruleset, {}).text);
   REQUIRE(script->size() > transaction.size());
   CHECK(script->substr(script->size() - transaction.size()) == transaction);
   const std::string header = script->substr(0, script->size() - transaction.size());

@@ -88,7 +88,8 @@ TEST_CASE("without [network] there is no table, and defaults are safe", "[host]"
 
   Diagnostics netns_diags;
   const auto netns =
-      read_policy_text("[policy]\nname = \"ns\"\n[network]\n", "ns.toml", netns_diags);
+      read_policy_text("[policy]\nname = \"ns\"\n[namespaces]\nnet = \"private\"\n[network]\n",
+                       "ns.toml", netns_diags);
   REQUIRE(netns);
   const auto netns_plan = compile_policy(*netns, netns_diags);
   REQUIRE(netns_plan);

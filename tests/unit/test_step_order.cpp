@@ -378,7 +378,7 @@ namespace {
 PlanData host_plan(NetworkScope scope) {
   PlanData plan = full_plan();
   plan.cgroup = {};  // its calls are asserted elsewhere; keep the host steps' list short
-  plan.network = {true, scope, "harden_order", "table inet harden_order {}\n"};
+  plan.network = {true, scope, "harden_order", "table inet harden_order {}\n", false};
   plan.audit.owner_key = "harden:order";
   plan.audit.rules = {AuditRule{}, AuditRule{}};
   plan.lsm.apparmor_profile = "harden-order";
@@ -401,14 +401,19 @@ TEST_CASE("host layers: audit and host-netns rules before the session, labels be
     RecordingSys sys;
     sys.lsm_active = true;
     CHECK(enforce_and_exec(plan, ctx, sys) == exit_code::kNotFound);
-    CHECK(calls_until_chroot(sys.calls) ==
-          std::vector<std::string>{
-              "host_guard_start", "write /proc/self/loginuid 65534",
-              "audit_replace_rules harden:order 2", "nft_save_table harden_order",
-              "host_guard_note 90 nft harden_order (none)", "nft_replace_table harden_order",
-              "setsid", "join_session_keyring", "lsm_enabled apparmor",
-              "lsm_set_exec_label apparmor harden-order", "lsm_enabled selinux",
-              "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
+    // A table that outlives the launch is looked up (other tables on the service's uid, its
+    // seal), then saved, replaced and sealed.
+    std::vector<std::string> expected{"host_guard_start", "write /proc/self/loginuid 65534",
+                                      "audit_replace_rules harden:order 2"};
+    if (scope == NetworkScope::uid) expected.emplace_back("nft_tables_filtering_uid harden_order");
+    expected.insert(
+        expected.end(),
+        {"nft_table_sealed harden_order", "nft_save_table harden_order",
+         "host_guard_note 90 nft harden_order (none)", "nft_replace_table harden_order",
+         "nft_seal_table harden_order", "setsid", "join_session_keyring", "lsm_enabled apparmor",
+         "lsm_set_exec_label apparmor harden-order", "lsm_enabled selinux",
+         "lsm_set_exec_label selinux system_u:system_r:order_t:s0"});
+    CHECK(calls_until_chroot(sys.calls) == expected);
   }
   // Scope netns: inside the sandbox's new network namespace, so after the unshare.
   PlanData data = host_plan(NetworkScope::netns);
