@@ -171,6 +171,26 @@ struct NativeDaemon {
     return sd.property(unit, "Result") + " " + sd.property(unit, "ExecMainCode") + " " +
            sd.property(unit, "ExecMainStatus");
   }
+  // What the kernel says of the running main process: the policy's user, no capability, no
+  // new privileges, a seccomp filter, and the constructed root (no /etc/passwd).
+  void check_confined() const {
+    const std::string status = read_file(proc() + "/status");
+    auto field = [&](const std::string& key) {
+      const size_t at = status.find("\n" + key + ":");
+      if (at == std::string::npos) return std::string();
+      const size_t start = status.find_first_not_of(" \t", at + key.size() + 2);
+      return status.substr(start, status.find('\n', start) - start);
+    };
+    const RunResult id = run({"id", "-u", user});
+    const std::string uid = id.out.substr(0, id.out.find('\n'));
+    CHECK(split_fields(field("Uid")) == std::vector<std::string>{uid, uid, uid, uid});
+    CHECK(field("CapEff") == "0000000000000000");
+    CHECK(field("CapBnd") == "0000000000000000");
+    CHECK(field("NoNewPrivs") == "1");
+    CHECK(field("Seccomp") == "2");
+    CHECK(path_exists(proc() + "/root/usr"));
+    CHECK_FALSE(path_exists(proc() + "/root/etc/passwd"));
+  }
   // The main process's /proc directory, as the host reaches it.
   std::string proc() const { return sd.host_path("/proc/" + sd.property(unit, "MainPID")); }
 };
@@ -333,6 +353,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     INFO(svc.describe());
     CHECK(reply.find("served by nginx under systemd") != std::string::npos);
     // SIGTERM (systemctl stop's): nginx's fast shutdown, exit 0.
+    svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
     WARN("nginx.toml native: served, stopped: " << end << "; systemd-analyze security: "
@@ -354,6 +375,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     }));
     INFO(reply);
     // memcached exits 0 on SIGTERM.
+    svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
     WARN("memcached.toml native: served, stopped: " << end << "; systemd-analyze security: "
@@ -383,6 +405,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     CHECK(reply.find("served by python under systemd") != std::string::npos);
     // Python does not catch SIGTERM: killed by it (not by SIGSYS), which systemd counts as
     // a clean stop.
+    svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 2 15");
     WARN("http-server.toml native: served, stopped: "
@@ -410,6 +433,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     }));
     INFO(reply);
     // SIGTERM: redis saves (its default save points) into its directory and exits 0.
+    svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
     CHECK(path_exists(d + "/dump.rdb"));
@@ -458,6 +482,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
       return answer == "42\n";
     }));
     // SIGTERM: a smart shutdown, exit 0.
+    svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
     WARN("postgresql.toml native: served, stopped: "
