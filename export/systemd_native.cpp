@@ -159,8 +159,11 @@ void implied_directives(const PlanData& plan, const SyscallFacts& syscalls, Drop
     unit.comment("no ProtectHostname= or PrivateUsers=: the unit would not start in the");
     unit.comment("constructed root");
     if (!view.proc) {
-      unit.comment("no ProtectKernelTunables=, ProtectControlGroups=, ProtectProc= or");
-      unit.comment("ProcSubset=: they mount /proc, /sys and /run into a view that has none");
+      // ProtectProc= and ProcSubset= do too, but their /proc and /sys can be covered again
+      // (systemd_view.cpp); these two also need what is under them (/proc/sys,
+      // /sys/fs/cgroup: the unit does not start with them covered, tried in systemd 252).
+      unit.comment("no ProtectKernelTunables= or ProtectControlGroups=: they need the host's");
+      unit.comment("/proc/sys and /sys in a view that has neither");
     }
   }
   const bool rtprio_raised = std::ranges::any_of(plan.limits, [](const ResourceLimit& l) {

@@ -61,6 +61,9 @@ struct ViewFacts {
   bool home = false;         // something under /home, /root or /run/user
 };
 ViewFacts view_facts(const PlanData& plan);
+// Whether the constructed root gets ProtectProc=/ProcSubset= with systemd's /proc and /sys
+// covered by an empty inaccessible directory (a view with a minimal /dev, no /proc, no /sys).
+bool covers_api_vfs(const PlanData& plan);
 // TemporaryFileSystem=/:ro and the view's entries; false (with an error) when an entry has no
 // directive.
 bool view_mount_directives(const Policy& policy, const PlanData& plan, DropIn& unit,

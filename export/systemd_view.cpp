@@ -73,6 +73,13 @@ std::string tmpfs_options(const ViewMount& m) {
 
 }  // namespace
 
+bool covers_api_vfs(const PlanData& plan) {
+  const ViewFacts facts = view_facts(plan);
+  // /dev must be PrivateDevices='s: systemd's API file systems would bind the host's.
+  return facts.constructed && plan.filesystem.chroot.empty() && !facts.proc && !facts.sys &&
+         facts.dev;
+}
+
 ViewFacts view_facts(const PlanData& plan) {
   ViewFacts facts;
   facts.constructed = plan.filesystem.constructed_root;
@@ -199,6 +206,24 @@ bool view_mount_directives(const Policy& policy, const PlanData& plan, DropIn& u
   if (!facts.dev) {
     // No /dev in the view: the device cgroup still refuses every node of the binds.
     unit.line("DevicePolicy=closed");
+  }
+  if (covers_api_vfs(plan)) {
+    // ProtectProc= and ProcSubset= make systemd 252 mount its API file systems (a /proc, the
+    // host's /sys, a /run; /dev stays PrivateDevices='s). The view has no /proc and no /sys,
+    // so both are covered again with systemd's own empty directory that no one may open
+    // (mode 0000; a bind wins over systemd's mounts on the same path, tried in systemd
+    // 252). The service sees less than the directives promise: no process at all.
+    unit.comment("ProtectProc= and ProcSubset= mount systemd's /proc and /sys; the view has");
+    unit.comment("neither, so both are covered with systemd's empty inaccessible directory");
+    unit.line("ProtectProc=invisible");
+    unit.line("ProcSubset=pid");
+    unit.line("BindReadOnlyPaths=/run/systemd/inaccessible/dir:/proc");
+    unit.line("BindReadOnlyPaths=/run/systemd/inaccessible/dir:/sys");
+    unit.extra(diags, pos,
+               std::string("/proc and /sys as empty directories no one may open (mode 0000, "
+                           "systemd's /run/systemd/inaccessible/dir, over the /proc and /sys "
+                           "that ProtectProc= makes systemd mount)") +
+                   (facts.run ? "" : ", and a tmpfs at /run (systemd mounts one with them)"));
   }
   return ok;
 }

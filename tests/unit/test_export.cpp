@@ -845,18 +845,23 @@ dev = "minimal"
                            "TemporaryFileSystem=/run:mode=0755,nosuid,nodev,noexec,size=1048576\n",
                            "PrivateDevices=yes\nDevicePolicy=closed\n",
                            "TemporaryFileSystem=/dev/shm:mode=1777,nosuid,nodev,noexec\n",
-                           "PrivateIPC=yes\n", "ProtectHome=yes\n"}) {
+                           "PrivateIPC=yes\n", "ProtectHome=yes\n",
+                           // systemd's /proc and /sys covered again: the view has neither
+                           "ProtectProc=invisible\nProcSubset=pid\n"
+                           "BindReadOnlyPaths=/run/systemd/inaccessible/dir:/proc\n"
+                           "BindReadOnlyPaths=/run/systemd/inaccessible/dir:/sys\n"}) {
     CHECK(unit->find(line) != std::string::npos);
   }
-  for (const char* absent : {"ProtectSystem=", "PrivateTmp=", "ProtectProc=", "ProcSubset=",
-                             "ProtectKernelTunables=", "ProtectControlGroups=", "ProtectHostname=",
-                             "PrivateUsers=", "BindPaths=/dev", "BindReadOnlyPaths=/dev"}) {
+  for (const char* absent :
+       {"ProtectSystem=", "PrivateTmp=", "ProtectKernelTunables=", "ProtectControlGroups=",
+        "ProtectHostname=", "PrivateUsers=", "BindPaths=/dev", "BindReadOnlyPaths=/dev"}) {
     INFO(absent);
     CHECK(unit->find(std::string("\n") + absent) == std::string::npos);
   }
   CHECK(unit->find("ADDED TO THE VIEW BY SYSTEMD") != std::string::npos);
   CHECK(unit->find("/run/systemd/incoming") != std::string::npos);
   CHECK(unit->find("hugepages") != std::string::npos);
+  CHECK(unit->find("/proc and /sys as empty directories no one may open") != std::string::npos);
 }
 
 TEST_CASE("systemd --native: a /proc in the view gets ProtectProc= and ProcSubset=",
@@ -886,8 +891,36 @@ proc = true
   CHECK(unit->find("ProtectKernelTunables=yes\n") != std::string::npos);
   // The masked kernel interfaces are hidden by ProcSubset=pid, not listed one by one.
   CHECK(unit->find("/proc/kcore") == std::string::npos);
+  // The view's own /proc is systemd's, not covered.
+  CHECK(unit->find("/run/systemd/inaccessible/dir") == std::string::npos);
   CHECK(unit->find("the host's /sys, read-only") != std::string::npos);
   CHECK(render_all(diags).find("systemd adds to the view: the host's /sys") != std::string::npos);
+}
+
+TEST_CASE(
+    "systemd --native: without the minimal /dev no ProtectProc=, whose /dev would be the host's",
+    "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+[filesystem]
+read_only = ["/usr"]
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  INFO(render_all(diags));
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("TemporaryFileSystem=/:ro") != std::string::npos);
+  CHECK(unit->find("\nProtectProc=") == std::string::npos);
+  CHECK(unit->find("\nProcSubset=") == std::string::npos);
+  CHECK(unit->find("/run/systemd/inaccessible/dir") == std::string::npos);
 }
 
 TEST_CASE("systemd --native: a view path systemd's syntax cannot carry is refused at its line",
