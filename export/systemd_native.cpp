@@ -156,8 +156,11 @@ void implied_directives(const PlanData& plan, const SyscallFacts& syscalls, Drop
     unit.comment("ProtectProc=, ProcSubset= or PrivateUsers=: in a RootDirectory= systemd 252");
     unit.comment("needs /proc, /sys and /dev mounted in the jail for them, which harden's has not");
   } else if (view.constructed && (unprivileged_user || !keeps(plan, CAP_SYS_ADMIN))) {
-    unit.comment("no ProtectHostname= or PrivateUsers=: the unit would not start in the");
-    unit.comment("constructed root");
+    // Both need the root's /proc in systemd 252: ProtectHostname= opens
+    // /proc/sys/kernel/hostname in it, PrivateUsers= writes /proc/PID/gid_map after the switch
+    // to it (226/NAMESPACE and 217/USER without one, traced). Not tried with a view's /proc.
+    unit.comment("no ProtectHostname= or PrivateUsers=: systemd 252 sets them up through");
+    unit.comment("the root's /proc, which a constructed root has not");
     if (!view.proc) {
       // ProtectProc= and ProcSubset= do too, but their /proc and /sys can be covered again
       // (systemd_view.cpp); these two also need what is under them (/proc/sys,
@@ -334,7 +337,8 @@ void isolation_directives(const PlanData& plan, const SyscallFacts& syscalls, Dr
   }
   // In a RootDirectory= systemd 252 sets the user namespace up through the jail's /proc (see
   // implied_directives()).
-  // In a constructed root the unit does not start with PrivateUsers= (tried in systemd 252).
+  // In a constructed root systemd 252 writes the user namespace's gid_map through the root's
+  // /proc, which the view has not (217/USER, see implied_directives()).
   if (uid_of(plan) && *uid_of(plan) != 0 && plan.credentials.gid != 0 &&
       plan.capabilities.keep == 0 && plan.filesystem.chroot.empty() &&
       !plan.filesystem.constructed_root) {
