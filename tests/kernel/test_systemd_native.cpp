@@ -3,7 +3,7 @@
 // of the same policy, mount for mount, and no host file outside it is there; every shipped
 // daemon policy, exported natively, runs its real daemon under systemd alone, serves a
 // request and stops with the status systemd expects, and its `systemd-analyze security
-// --offline=yes` score is reported.
+// --offline=yes` score is checked against the best reached (see check_score()).
 //
 // The daemon policies run in a PID namespace, which systemd 252 cannot make: they are
 // exported with --systemd-version 257 (PrivatePIDs=yes). The booted systemd here is the
@@ -196,20 +196,41 @@ struct NativeDaemon {
 };
 
 // The score of a shipped policy's native export (systemd 257: the PID namespace), as a unit
-// file systemd-analyze reads.
-std::string score_of_shipped(const std::string& policy, const TempDir& dir) {
+// file systemd-analyze reads, with the settings it counts as exposed.
+struct Score {
+  double exposure = -1;
+  std::string text;
+};
+
+Score score_of_shipped(const std::string& policy, const TempDir& dir) {
   const std::string analyze = find_program("systemd-analyze");
-  if (analyze.empty()) return "systemd-analyze missing";
+  if (analyze.empty()) return {-1, "systemd-analyze missing"};
   const RunResult exported =
       run_harden({"export", "--format", "systemd", "--native", source_dir() + "/policies/" + policy,
                   "--systemd-version", "257"});
-  if (!exported.exited(0)) return "export failed: " + exported.err;
+  if (!exported.exited(0)) return {-1, "export failed: " + exported.err};
   const std::string unit = dir.file(fs::path(policy).stem().string() + "-native.service");
   write_file(unit, "[Unit]\nDescription=score\n" + exported.out);
   const RunResult security = run({analyze, "security", "--offline=yes", unit});
   std::ostringstream out;
   out << exposure(security.out) << " (exposed: " << failing(security.out) << ")";
-  return out.str();
+  return {exposure(security.out), out.str()};
+}
+
+// The best score systemd 252's analyzer gives a native export without a view wider than the
+// policy's (issue 14 asks for 1.5). What it still counts: the host network these daemons
+// serve on (PrivateNetwork=, AF_INET/AF_INET6/AF_UNIX, IPAddressDeny=); ProtectSystem= and
+// RootDirectory= (systemd 252 lets ProtectSystem='s read-only / replace the empty root);
+// PrivateTmp= (would replace the view's noexec, size-limited /tmp); ProtectKernelTunables=,
+// ProtectControlGroups=, ProtectHostname= and PrivateUsers= (each needs the host's /proc or
+// /sys in the view: the unit does not start with them covered); and what the daemon may do
+// (setrlimit, set-user-ID modes, a group-readable umask).
+void check_score(const std::string& policy, double best, const TempDir& dir) {
+  const Score score = score_of_shipped(policy, dir);
+  INFO(policy << " native: systemd-analyze security: " << score.text);
+  CHECK(score.exposure >= 0);
+  CHECK(score.exposure <= best);
+  WARN(policy << " native: systemd-analyze security: " << score.text);
 }
 
 }  // namespace
@@ -246,9 +267,25 @@ TEST_CASE("the native export's constructed root is harden's view under systemd",
   const std::string unit_proc = svc.proc();
   INFO(svc.describe());
 
+  // /proc and /sys: systemd's (ProtectProc= mounts them), covered with an empty directory no
+  // one may open, as the drop-in says.
+  CHECK(svc.drop_in.find("ProtectProc=invisible") != std::string::npos);
+  CHECK(svc.drop_in.find("/proc and /sys as empty directories no one may open") !=
+        std::string::npos);
+  for (const std::string covered : {"/proc", "/sys"}) {
+    INFO(covered);
+    struct stat st {};
+    REQUIRE(::stat((unit_proc + "/root" + covered).c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0);
+    CHECK(entries_of(unit_proc + "/root" + covered).empty());
+    CHECK_FALSE(path_exists(harden_proc + "/root" + covered));
+  }
+
   // "/" itself: the same entries, less what systemd adds and the export names.
   const std::set<std::string> harden_top = entries_of(harden_proc + "/root");
-  const std::set<std::string> unit_top = entries_of(unit_proc + "/root");
+  std::set<std::string> unit_top = entries_of(unit_proc + "/root");
+  unit_top.erase("proc");
+  unit_top.erase("sys");
   INFO("harden: " << joined(harden_top) << "\nsystemd: " << joined(unit_top));
   CHECK(harden_top.contains("usr"));
   CHECK_FALSE(harden_top.contains("home"));
@@ -262,6 +299,12 @@ TEST_CASE("the native export's constructed root is harden's view under systemd",
   CHECK(svc.drop_in.find("/run/systemd/incoming") != std::string::npos);
   CHECK(svc.drop_in.find("the host's devpts instance") != std::string::npos);
   unit_mounts.erase("/run/systemd/incoming");
+  for (const char* covered : {"/proc", "/sys"}) {
+    INFO(covered);
+    REQUIRE(unit_mounts.contains(covered));
+    CHECK(unit_mounts.at(covered).read_only);
+    unit_mounts.erase(covered);
+  }
   for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
     harden_mounts.erase(std::string("/dev/") + node);
   }
@@ -356,8 +399,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
-    WARN("nginx.toml native: served, stopped: " << end << "; systemd-analyze security: "
-                                                << score_of_shipped("nginx.toml", scores));
+    check_score("nginx.toml", 2.2, scores);
   }
 
   SECTION("memcached") {
@@ -378,8 +420,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
-    WARN("memcached.toml native: served, stopped: " << end << "; systemd-analyze security: "
-                                                    << score_of_shipped("memcached.toml", scores));
+    check_score("memcached.toml", 2.1, scores);
   }
 
   SECTION("http-server") {
@@ -408,8 +449,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 2 15");
-    WARN("http-server.toml native: served, stopped: "
-         << end << "; systemd-analyze security: " << score_of_shipped("http-server.toml", scores));
+    check_score("http-server.toml", 2.1, scores);
   }
 
   SECTION("redis") {
@@ -437,8 +477,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
     CHECK(path_exists(d + "/dump.rdb"));
-    WARN("redis.toml native: served, stopped: " << end << "; systemd-analyze security: "
-                                                << score_of_shipped("redis.toml", scores));
+    check_score("redis.toml", 2.2, scores);
   }
 
   SECTION("postgresql") {
@@ -485,7 +524,6 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
-    WARN("postgresql.toml native: served, stopped: "
-         << end << "; systemd-analyze security: " << score_of_shipped("postgresql.toml", scores));
+    check_score("postgresql.toml", 2.2, scores);
   }
 }
