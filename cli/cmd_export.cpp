@@ -27,6 +27,8 @@ std::optional<std::string> write_apparmor(const Policy& policy, const Plan& plan
   return export_apparmor_profile(policy, plan);
 }
 
+constexpr const char* kInstalledHarden = "/usr/bin/harden";  // the package's path
+
 struct ExportFormat {
   std::string_view name;
   std::string_view help;
@@ -49,8 +51,37 @@ constexpr std::array<ExportFormat, 6> kFormats{{
 std::string own_path() {
   char buffer[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0) return "/usr/bin/harden";
+  if (n <= 0) return kInstalledHarden;
   return std::string(buffer, static_cast<size_t>(n));
+}
+
+// A path the package manager (or an administrator) installed: a unit may name it on every
+// host. A build tree or a checkout is not, whatever machine the export runs on.
+bool installed_path(const std::string& path) {
+  for (const char* prefix : {"/usr/", "/opt/", "/etc/"}) {
+    if (path.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+// The policy's path on the hosts: where it is, when that is an installed path; the same
+// policy in the search path's directories (the package's library, /etc/harden/policies); else
+// /etc/harden/policies/NAME, where the administrator is told to install it.
+std::string host_policy_path(const std::string& policy, std::vector<std::string>& notes) {
+  if (installed_path(policy)) return policy;
+  const std::string name = std::filesystem::path(policy).filename();
+  std::ifstream in(policy, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* dir : {"/etc/harden/policies/", "/usr/share/harden/policies/"}) {
+    std::ifstream installed(dir + name, std::ios::binary);
+    if (!installed) continue;
+    const std::string other((std::istreambuf_iterator<char>(installed)),
+                            std::istreambuf_iterator<char>());
+    if (other == text) return dir + name;
+  }
+  notes.push_back("the policy as /etc/harden/policies/" + name + " (from " + policy +
+                  "; --policy-path names another place)");
+  return "/etc/harden/policies/" + name;
 }
 
 struct Options {
@@ -61,6 +92,9 @@ struct Options {
   bool native = false;
   unsigned systemd_version = 252;
   std::string harden_path;
+  std::string policy_path;
+  std::string plan_path;
+  std::string compiled_wrapper;
   std::string seccomp_profile;
 };
 
@@ -89,8 +123,38 @@ int run_export(const Options& options, const Invocation& inv) {
     return kInvalidPolicy;
   }
   ExportOptions export_options;
-  export_options.policy_path = std::filesystem::absolute(options.policy).lexically_normal();
-  export_options.harden_path = options.harden_path.empty() ? own_path() : options.harden_path;
+  // --wrapper names paths on the hosts the unit is installed on: the installed harden and
+  // policy, never a build tree's binary or a checkout's file.
+  const std::string policy_here = std::filesystem::absolute(options.policy).lexically_normal();
+  std::vector<std::string>& notes = export_options.install_notes;
+  const bool by_policy = options.plan_path.empty() && options.compiled_wrapper.empty();
+  export_options.policy_path = options.policy_path;
+  if (by_policy && options.policy_path.empty()) {
+    export_options.policy_path = host_policy_path(policy_here, notes);
+  }
+  export_options.harden_path = options.harden_path;
+  if (export_options.harden_path.empty() && options.compiled_wrapper.empty()) {
+    const std::string self = own_path();
+    export_options.harden_path = installed_path(self) ? self : kInstalledHarden;
+    if (!installed_path(self)) {
+      notes.push_back(std::string("harden as ") + kInstalledHarden + " (this one, " + self +
+                      ", is not installed; --harden-path names another place)");
+    }
+  }
+  export_options.plan_path = options.plan_path;
+  export_options.compiled_wrapper = options.compiled_wrapper;
+  for (const std::string* path : {&options.policy_path, &options.harden_path, &options.plan_path,
+                                  &options.compiled_wrapper}) {
+    if (!path->empty() && !path->starts_with('/')) {
+      std::fprintf(stderr, "harden export: '%s' is not an absolute path (a unit needs one)\n",
+                   path->c_str());
+      return kUsageError;
+    }
+  }
+  if (!options.native && format->name == "systemd") {
+    for (const std::string& note : notes)
+      std::fprintf(stderr, "harden export: install %s\n", note.c_str());
+  }
   export_options.command = inv.command;
   export_options.systemd_native = options.native;
   export_options.systemd_version = options.systemd_version;
@@ -137,7 +201,22 @@ Subcommand add_export_command(CLI::App& parent) {
                   "257 adds PrivatePIDs=)")
       ->check(CLI::Range(230u, 1000u));
   app->add_option("--harden-path", options->harden_path,
-                  "systemd --wrapper: harden's path in ExecStart (default: this binary)");
+                  "systemd --wrapper: harden's path on the hosts (default: this binary when "
+                  "installed under /usr, /opt or /etc, else /usr/bin/harden)");
+  auto* policy_path = app->add_option(
+      "--policy-path", options->policy_path,
+      "systemd --wrapper: the policy's path on the hosts (default: where it is when installed, "
+      "the same file in /etc/harden/policies or /usr/share/harden/policies, else "
+      "/etc/harden/policies/NAME)");
+  auto* plan_path = app->add_option("--plan-path", options->plan_path,
+                                    "systemd --wrapper: run `harden --plan FILE` (a sealed plan "
+                                    "from harden compile --plan-only) instead of the policy")
+                        ->excludes(policy_path);
+  app->add_option("--compiled", options->compiled_wrapper,
+                  "systemd --wrapper: ExecStart runs this compiled wrapper (harden compile -o) "
+                  "instead of harden")
+      ->excludes(policy_path)
+      ->excludes(plan_path);
   app->add_option("--seccomp-profile", options->seccomp_profile,
                   "k8s: localhostProfile path (default harden/NAME.json)");
   app->footer(

@@ -18,13 +18,18 @@
 namespace harden {
 
 struct ExportOptions {
-  std::string policy_path;           // absolute: the wrapper's ExecStart names it
-  std::string harden_path;           // absolute path of the harden binary (--wrapper)
-  std::vector<std::string> command;  // `-- CMD`; overrides the policy's [exec] command
-  bool systemd_native = false;       // --native: systemd's own directives; else --wrapper
-  unsigned systemd_version = 252;    // --native: the oldest systemd the unit must run on
-  std::string seccomp_profile;       // k8s: localhostProfile path (relative to the kubelet's
-                                     // seccomp directory); default "harden/<name>.json"
+  std::string policy_path;  // absolute: the wrapper's ExecStart names it
+  std::string harden_path;  // absolute path of the harden binary (--wrapper)
+  // --wrapper, instead of `harden --policy`: a sealed plan (`harden --plan`), or a compiled
+  // wrapper (`harden compile -o`) that is the ExecStart itself. Paths on the hosts.
+  std::string plan_path;
+  std::string compiled_wrapper;
+  std::vector<std::string> install_notes;  // --wrapper: what must be installed where
+  std::vector<std::string> command;        // `-- CMD`; overrides the policy's [exec] command
+  bool systemd_native = false;             // --native: systemd's own directives; else --wrapper
+  unsigned systemd_version = 252;          // --native: the oldest systemd the unit must run on
+  std::string seccomp_profile;             // k8s: localhostProfile path (relative to the kubelet's
+                                           // seccomp directory); default "harden/<name>.json"
 };
 
 // A unit drop-in ([Service] section). --wrapper: ExecStart through harden. --native: the

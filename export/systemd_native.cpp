@@ -4,7 +4,8 @@
 // from the decision model (systemd_syscalls.cpp), where a condition systemd cannot express is
 // allowed whole and named as wider; everything else systemd cannot say is listed as missing,
 // or refused when the unit would be wider than the policy in a way that matters (a PID
-// namespace systemd cannot make, the constructed root).
+// namespace systemd cannot make, an entry of the constructed root it has no directive for).
+// The constructed root itself is systemd_view.cpp's.
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -136,19 +137,37 @@ void implied_directives(const PlanData& plan, const SyscallFacts& syscalls, Drop
   // the host's /proc, /sys, /dev (devtmpfs) and a /run into the jail, and with MountAPIVFS=no
   // (which keeps the jail as harden shows it) the unit does not start. The jail has none of
   // those file systems, which protects what they protect more than the directives would.
+  // A constructed root without /proc is the same: ProtectKernelTunables= and
+  // ProtectControlGroups= would mount /proc, /sys and /run into it, and ProtectHostname= (which
+  // binds /proc/sys/kernel/hostname) stops the unit from starting (tried in systemd 252).
   const bool jail = !plan.filesystem.chroot.empty();
-  implied(!keeps(plan, CAP_SYS_ADMIN) && !jail, "ProtectHostname=yes",
+  const ViewFacts view = view_facts(plan);
+  const bool no_api_vfs = jail || (view.constructed && !view.proc);
+  implied(!keeps(plan, CAP_SYS_ADMIN) && !jail && !view.constructed, "ProtectHostname=yes",
           "sethostname() needs CAP_SYS_ADMIN, which the policy drops");
   implied(unprivileged_user && !keeps(plan, CAP_SYSLOG), "ProtectKernelLogs=yes",
           "the kernel log is root's and CAP_SYSLOG's; the policy's user has neither");
-  implied(unprivileged_user && !jail, "ProtectKernelTunables=yes",
+  implied(unprivileged_user && !no_api_vfs, "ProtectKernelTunables=yes",
           "/proc/sys and /sys belong to root; the policy's user cannot write them");
-  implied(unprivileged_user && !jail, "ProtectControlGroups=yes",
+  implied(unprivileged_user && !no_api_vfs, "ProtectControlGroups=yes",
           "cgroupfs belongs to root; the policy's user cannot write it");
   if (jail && (unprivileged_user || !keeps(plan, CAP_SYS_ADMIN))) {
     unit.comment("no ProtectHostname=, ProtectKernelTunables=, ProtectControlGroups=,");
     unit.comment("ProtectProc=, ProcSubset= or PrivateUsers=: in a RootDirectory= systemd 252");
     unit.comment("needs /proc, /sys and /dev mounted in the jail for them, which harden's has not");
+  } else if (view.constructed && (unprivileged_user || !keeps(plan, CAP_SYS_ADMIN))) {
+    // Both need the root's /proc in systemd 252: ProtectHostname= opens
+    // /proc/sys/kernel/hostname in it, PrivateUsers= writes /proc/PID/gid_map after the switch
+    // to it (226/NAMESPACE and 217/USER without one, traced). Not tried with a view's /proc.
+    unit.comment("no ProtectHostname= or PrivateUsers=: systemd 252 sets them up through");
+    unit.comment("the root's /proc, which a constructed root has not");
+    if (!view.proc) {
+      // ProtectProc= and ProcSubset= do too, but their /proc and /sys can be covered again
+      // (systemd_view.cpp); these two also need what is under them (/proc/sys,
+      // /sys/fs/cgroup: the unit does not start with them covered, tried in systemd 252).
+      unit.comment("no ProtectKernelTunables= or ProtectControlGroups=: they need the host's");
+      unit.comment("/proc/sys and /sys in a view that has neither");
+    }
   }
   const bool rtprio_raised = std::ranges::any_of(plan.limits, [](const ResourceLimit& l) {
     return l.resource == RLIMIT_RTPRIO && l.soft > 0;
@@ -238,6 +257,21 @@ bool under(const std::string& path, std::initializer_list<const char*> dirs) {
 // visible, so a directive that would hide them is left out.
 void view_directives(const PlanData& plan, const SeccompModel& view,
                      const std::vector<std::string>& command, DropIn& unit) {
+  if (plan.filesystem.constructed_root) {
+    // The view is exactly what systemd_view.cpp mounted. ProtectSystem= is never added: systemd
+    // 252 keeps one mount per path and its read-only "/" wins over the empty tmpfs, which would
+    // show the host's whole root (tried). PrivateTmp= would add /var/tmp and replace the view's
+    // /tmp. ProtectHome= hides only paths the view does not have.
+    if (!view_facts(plan).home) {
+      unit.comment("the view has no /home, /root or /run/user");
+      unit.line("ProtectHome=yes");
+    }
+    if (!path_facts(view).sets_ids) {
+      unit.comment("the filter allows no chmod() and no call that creates a file");
+      unit.line("RestrictSUIDSGID=yes");
+    }
+    return;
+  }
   const PathFacts facts = path_facts(view);
   // A hardening-only drop-in keeps the packaged ExecStart=, whose program is unknown here:
   // nothing that could hide it is emitted.
@@ -303,8 +337,11 @@ void isolation_directives(const PlanData& plan, const SyscallFacts& syscalls, Dr
   }
   // In a RootDirectory= systemd 252 sets the user namespace up through the jail's /proc (see
   // implied_directives()).
+  // In a constructed root systemd 252 writes the user namespace's gid_map through the root's
+  // /proc, which the view has not (217/USER, see implied_directives()).
   if (uid_of(plan) && *uid_of(plan) != 0 && plan.credentials.gid != 0 &&
-      plan.capabilities.keep == 0 && plan.filesystem.chroot.empty()) {
+      plan.capabilities.keep == 0 && plan.filesystem.chroot.empty() &&
+      !plan.filesystem.constructed_root) {
     unit.comment(
         "the policy's user is not root and keeps no capability: a user namespace of its own "
         "takes nothing from it");
@@ -340,11 +377,6 @@ void other_layers(const Policy& policy, const PlanData& plan, DropIn& unit, Diag
   if (landlock.enabled && landlock.scopes) {
     unit.missing(diags, landlock_pos,
                  "[ipc] scopes (abstract UNIX sockets and signals, a Landlock scope)");
-  }
-  if (plan.network.enabled) {
-    unit.missing(diags, policy.network.pos,
-                 "[network] nftables table " + plan.network.table +
-                     " (harden export --format nft writes it as a script)");
   }
   if (!plan.audit.rules.empty()) {
     unit.missing(diags, policy.audit.pos,
@@ -456,11 +488,6 @@ bool namespace_directives(const Policy& policy, const PlanData& plan, unsigned s
            "systemd 257 has PrivatePIDs=: pass --systemd-version 257 if the hosts run it, or use "
            "--wrapper, which enforces it");
   }
-  if (plan.filesystem.constructed_root) {
-    refuse(policy.filesystem.view_pos.value_or(SourcePos{policy.file, 0, 0}),
-           "the constructed root ([filesystem] read_only/read_write/tmpfs)",
-           "use --wrapper, which enforces it");
-  }
   if (!plan.filesystem.chroot.empty() && !plan.filesystem.view.empty()) {
     refuse(policy.filesystem.view_pos.value_or(SourcePos{policy.file, 0, 0}),
            "proc, dev or tmpfs mounted into a chroot", "use --wrapper, which enforces it");
@@ -491,11 +518,15 @@ std::optional<std::string> native_unit(const Policy& policy, const PlanData& pla
   capability_directives(plan, unit);
   const SyscallFacts syscalls = syscall_directives(policy, model, unit, diags);
   implied_directives(plan, syscalls, unit);
-  if (!namespace_directives(policy, plan, options.systemd_version, unit, diags))
-    return std::nullopt;
+  // Every refusal is reported, not only the first.
+  const bool namespaces_ok =
+      namespace_directives(policy, plan, options.systemd_version, unit, diags);
+  const bool view_ok = view_mount_directives(policy, plan, unit, diags);
+  if (!namespaces_ok || !view_ok) return std::nullopt;
   view_directives(plan, model, command, unit);
   isolation_directives(plan, syscalls, unit);
   socket_bind_directives(plan, unit);
+  network_directives(policy, plan, unit, diags);
   other_layers(policy, plan, unit, diags);
   return unit.text("# harden export --format systemd --native: policy '" + plan.policy_name +
                    "'\n# The policy in systemd's own directives, without harden at run time.\n"

@@ -14,6 +14,12 @@ void DropIn::superset(Diagnostics& diags, const SourcePos& pos, const std::strin
                 "the --wrapper flavour enforces the exact condition");
 }
 
+void DropIn::extra(Diagnostics& diags, const SourcePos& pos, const std::string& what) {
+  extra_.push_back(what);
+  diags.warning(pos, "systemd adds to the view: " + what,
+                "the --wrapper flavour shows exactly the policy's view");
+}
+
 std::string DropIn::text(const std::string& header) const {
   std::string out = header;
   if (!superset_.empty()) {
@@ -23,6 +29,13 @@ std::string DropIn::text(const std::string& header) const {
         "# exact rule):\n";
     for (const std::string& s : superset_)
       out += "#   - " + s + "\n";
+  }
+  if (!extra_.empty()) {
+    out +=
+        "#\n# ADDED TO THE VIEW BY SYSTEMD (not in the policy's view; use --wrapper for the\n# "
+        "exact view):\n";
+    for (const std::string& e : extra_)
+      out += "#   - " + e + "\n";
   }
   if (!missing_.empty()) {
     out += "#\n# NOT TRANSLATED (no systemd equivalent; use --wrapper to enforce them):\n";

@@ -27,12 +27,15 @@ class DropIn {
   void missing(Diagnostics& diags, const SourcePos& pos, const std::string& what);
   // A condition the unit enforces only as a wider rule that still runs the service.
   void superset(Diagnostics& diags, const SourcePos& pos, const std::string& what);
+  // Something systemd puts into the service's view that the plan's view does not have.
+  void extra(Diagnostics& diags, const SourcePos& pos, const std::string& what);
   std::string text(const std::string& header) const;
 
  private:
   std::vector<std::string> lines_;
   std::vector<std::string> missing_;
   std::vector<std::string> superset_;
+  std::vector<std::string> extra_;
 };
 
 // systemd.syntax(7) for command lines (ExecStart=): '%' and '$' doubled, quoted when needed.
@@ -46,6 +49,30 @@ bool keeps(const PlanData& plan, int cap);
 std::optional<uid_t> uid_of(const PlanData& plan);  // nullopt: the caller's (root under systemd)
 void cgroup_directives(const PlanData& plan, DropIn& unit);
 SourcePos source_pos(const PlanOrigin& origin);
+
+// The constructed root's view (systemd_view.cpp): what it shows, for the directives that
+// depend on it.
+struct ViewFacts {
+  bool constructed = false;  // a constructed root (not the host's, not a chroot)
+  bool proc = false;         // a fresh /proc
+  bool sys = false;          // /sys
+  bool dev = false;          // the minimal /dev
+  bool run = false;          // something at or under /run
+  bool home = false;         // something under /home, /root or /run/user
+};
+ViewFacts view_facts(const PlanData& plan);
+// Whether the constructed root gets ProtectProc=/ProcSubset= with systemd's /proc and /sys
+// covered by an empty inaccessible directory (a view with a minimal /dev, no /proc, no /sys).
+bool covers_api_vfs(const PlanData& plan);
+// TemporaryFileSystem=/:ro and the view's entries; false (with an error) when an entry has no
+// directive.
+bool view_mount_directives(const Policy& policy, const PlanData& plan, DropIn& unit,
+                           Diagnostics& diags);
+
+// [network] as IPAddressDeny=/IPAddressAllow= where they can say it (systemd_network.cpp);
+// the rest named as not translated.
+void network_directives(const Policy& policy, const PlanData& plan, DropIn& unit,
+                        Diagnostics& diags);
 
 // The syscall filter in systemd's words (systemd_syscalls.cpp): SystemCallFilter=,
 // SystemCallErrorNumber=, SystemCallArchitectures=, and what the model's conditions imply.

@@ -43,8 +43,17 @@ std::string wrapper_unit(const Policy& policy, const PlanData& plan, const Expor
                          const SeccompModel* model, const std::vector<std::string>& command,
                          Diagnostics& /*diags*/) {
   DropIn unit;
-  std::vector<std::string> argv{options.harden_path, "--policy", options.policy_path, "--"};
+  std::vector<std::string> argv;
+  if (!options.compiled_wrapper.empty()) {
+    argv = {options.compiled_wrapper, "--"};
+  } else if (!options.plan_path.empty()) {
+    argv = {options.harden_path, "--plan", options.plan_path, "--"};
+  } else {
+    argv = {options.harden_path, "--policy", options.policy_path, "--"};
+  }
   argv.insert(argv.end(), command.begin(), command.end());
+  for (const std::string& note : options.install_notes)
+    unit.comment("install: " + note);
   unit.comment("harden applies every layer itself, as root, then execs the target: the unit");
   unit.comment("must not drop those privileges first (no User=, NoNewPrivileges=,");
   unit.comment("CapabilityBoundingSet= or SystemCallFilter= of its own).");

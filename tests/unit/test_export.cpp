@@ -811,3 +811,272 @@ bind_tcp = [8080, 8443]
         std::string::npos);
   CHECK(unit->find("- [landlock] bind_tcp") == std::string::npos);  // translated, not missing
 }
+
+// issue 14: the constructed root in systemd's words. Each view entry becomes the directive
+// that makes it; ProtectSystem= (whose read-only "/" systemd 252 prefers to the empty tmpfs,
+// showing the host's root) and the directives that would mount /proc and /sys into a view
+// without them are never emitted; what systemd adds is named.
+TEST_CASE("systemd --native: the constructed root, entry by entry", "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+[namespaces]
+ipc = "private"
+[filesystem]
+read_only = ["/usr", { path = "/etc", noexec = true }]
+read_write = [{ path = "/var/tmp", source = "/tmp", noexec = true }]
+tmpfs = [{ path = "/run", size = "1M", mode = "0755", noexec = true }]
+dev = "minimal"
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  INFO(render_all(diags));
+  REQUIRE(unit);
+  INFO(*unit);
+  for (const char* line : {"TemporaryFileSystem=/:ro,mode=0755,nosuid,nodev\n",
+                           "BindReadOnlyPaths=/usr\n", "BindReadOnlyPaths=/etc\nNoExecPaths=/etc\n",
+                           "BindPaths=/tmp:/var/tmp\nNoExecPaths=/var/tmp\n",
+                           "TemporaryFileSystem=/run:mode=0755,nosuid,nodev,noexec,size=1048576\n",
+                           "PrivateDevices=yes\nDevicePolicy=closed\n",
+                           "TemporaryFileSystem=/dev/shm:mode=1777,nosuid,nodev,noexec\n",
+                           "PrivateIPC=yes\n", "ProtectHome=yes\n",
+                           // systemd's /proc and /sys covered again: the view has neither
+                           "ProtectProc=invisible\nProcSubset=pid\n"
+                           "BindReadOnlyPaths=/run/systemd/inaccessible/dir:/proc\n"
+                           "BindReadOnlyPaths=/run/systemd/inaccessible/dir:/sys\n"}) {
+    CHECK(unit->find(line) != std::string::npos);
+  }
+  for (const char* absent :
+       {"ProtectSystem=", "PrivateTmp=", "ProtectKernelTunables=", "ProtectControlGroups=",
+        "ProtectHostname=", "PrivateUsers=", "BindPaths=/dev", "BindReadOnlyPaths=/dev"}) {
+    INFO(absent);
+    CHECK(unit->find(std::string("\n") + absent) == std::string::npos);
+  }
+  CHECK(unit->find("ADDED TO THE VIEW BY SYSTEMD") != std::string::npos);
+  CHECK(unit->find("/run/systemd/incoming") != std::string::npos);
+  CHECK(unit->find("hugepages") != std::string::npos);
+  CHECK(unit->find("/proc and /sys as empty directories no one may open") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: a /proc in the view gets ProtectProc= and ProcSubset=",
+          "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+[namespaces]
+pid = true
+[filesystem]
+read_only = ["/usr"]
+proc = true
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  options.systemd_version = 257;
+  Diagnostics diags;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  INFO(render_all(diags));
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("ProtectProc=invisible\nProcSubset=pid\n") != std::string::npos);
+  CHECK(unit->find("ProtectKernelTunables=yes\n") != std::string::npos);
+  // The masked kernel interfaces are hidden by ProcSubset=pid, not listed one by one.
+  CHECK(unit->find("/proc/kcore") == std::string::npos);
+  // The view's own /proc is systemd's, not covered.
+  CHECK(unit->find("/run/systemd/inaccessible/dir") == std::string::npos);
+  CHECK(unit->find("the host's /sys, read-only") != std::string::npos);
+  CHECK(render_all(diags).find("systemd adds to the view: the host's /sys") != std::string::npos);
+}
+
+TEST_CASE(
+    "systemd --native: without the minimal /dev no ProtectProc=, whose /dev would be the host's",
+    "[export][systemd]") {
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+[filesystem]
+read_only = ["/usr"]
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  INFO(render_all(diags));
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("TemporaryFileSystem=/:ro") != std::string::npos);
+  CHECK(unit->find("\nProtectProc=") == std::string::npos);
+  CHECK(unit->find("\nProcSubset=") == std::string::npos);
+  CHECK(unit->find("/run/systemd/inaccessible/dir") == std::string::npos);
+}
+
+TEST_CASE("systemd --native: a view path systemd's syntax cannot carry is refused at its line",
+          "[export][systemd]") {
+  test::TempDir dir;
+  const std::string odd = dir.mkdir("with space");
+  const Compiled c = compile_text(
+      "[policy]\nname = \"native\"\n[exec]\ncommand = [\"/bin/x\"]\n"
+      "[filesystem]\nread_only = [\"/usr\",\n  \"" +
+      odd + "\"]\n");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  CHECK_FALSE(export_systemd(c.policy, c.plan, options, diags));
+  const std::string text = render_all(diags);
+  INFO(text);
+  CHECK(text.find("test.toml:7:3: error: --native cannot express '" + odd +
+                  "' of the constructed root") != std::string::npos);
+  CHECK(text.find("use --wrapper") != std::string::npos);
+}
+
+TEST_CASE("systemd --native: [network] as IPAddressDeny= where both directions are filtered",
+          "[export][systemd]") {
+  const std::string head = R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+)";
+  auto exported = [&](const std::string& network, Diagnostics& diags) {
+    const Compiled c = compile_text(head + network);
+    ExportOptions options;
+    options.systemd_native = true;
+    const auto unit = export_systemd(c.policy, c.plan, options, diags);
+    REQUIRE(unit);
+    return *unit;
+  };
+  SECTION("both directions filtered: the allowed addresses, wider for their ports") {
+    Diagnostics diags;
+    const std::string unit = exported(R"([namespaces]
+net = "private"
+[network]
+ingress = "drop"
+egress = "reject"
+loopback = "accept"
+[[network.allow]]
+direction = "egress"
+protocol = "tcp"
+ports = [5432]
+addresses = ["192.0.2.10", "2001:db8::10"]
+)",
+                                      diags);
+    INFO(unit);
+    CHECK(unit.find("IPAddressDeny=any\nIPAddressAllow=localhost\nIPAddressAllow=192.0.2.10\n"
+                    "IPAddressAllow=2001:db8::10\n") != std::string::npos);
+    CHECK(unit.find("[[network.allow]] ports and protocol") != std::string::npos);
+    CHECK(unit.find("ICMPv6 neighbour discovery") != std::string::npos);
+  }
+  SECTION("an open direction: nothing translated, and said why") {
+    Diagnostics diags;
+    const std::string unit = exported(R"([network]
+scope = "uid"
+egress = "reject"
+)",
+                                      diags);
+    INFO(unit);
+    CHECK(unit.find("\nIPAddressDeny=") == std::string::npos);
+    CHECK(unit.find("ingress is open") != std::string::npos);
+    CHECK(render_all(diags).find("test.toml:8:1: warning: no systemd equivalent: [network]") !=
+          std::string::npos);
+  }
+  SECTION("an allow rule for every address: nothing to deny") {
+    Diagnostics diags;
+    const std::string unit = exported(R"([namespaces]
+net = "private"
+[network]
+egress = "drop"
+[[network.allow]]
+direction = "egress"
+protocol = "udp"
+ports = [53]
+)",
+                                      diags);
+    INFO(unit);
+    // Only the private namespace's own loopback (isolation_directives), no address of [network].
+    std::istringstream lines(unit);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("IPAddressAllow=")) CHECK(line == "IPAddressAllow=localhost");
+    }
+    CHECK(unit.find("without addresses admits every peer") != std::string::npos);
+  }
+}
+
+// issue 14: a wrapper unit names paths on the hosts (the installed harden and policy, a
+// sealed plan or a compiled wrapper), never the build tree's binary or a checkout's file.
+TEST_CASE("systemd --wrapper: a sealed plan or a compiled wrapper as ExecStart",
+          "[export][systemd]") {
+  const Compiled c = compile_text("[policy]\nname = \"wrap\"\n");
+  ExportOptions options;
+  options.harden_path = "/usr/bin/harden";
+  options.command = {"/usr/sbin/web"};
+  options.plan_path = "/etc/harden/web.plan";
+  Diagnostics diags;
+  auto unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  CHECK(unit->find("ExecStart=/usr/bin/harden --plan /etc/harden/web.plan -- /usr/sbin/web\n") !=
+        std::string::npos);
+  options.compiled_wrapper = "/usr/local/sbin/web-wrapper";
+  options.install_notes = {"the wrapper as /usr/local/sbin/web-wrapper"};
+  unit = export_systemd(c.policy, c.plan, options, diags);
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("ExecStart=/usr/local/sbin/web-wrapper -- /usr/sbin/web\n") !=
+        std::string::npos);
+  CHECK(unit->find("# install: the wrapper as /usr/local/sbin/web-wrapper\n") != std::string::npos);
+}
+
+TEST_CASE("harden export --wrapper names the installed harden and policy, not the build tree's",
+          "[export][systemd][cli]") {
+  const std::string policy = test::source_dir() + "/policies/memcached.toml";
+  const test::RunResult r = test::run_harden({"export", "--format", "systemd", policy});
+  INFO(r.describe());
+  REQUIRE(r.exited(0));
+  // The test's harden is the build tree's: the unit runs the package's path instead (the
+  // build tree's and the checkout's paths appear only in the install notes).
+  const size_t start = r.out.find("\nExecStart=/usr/bin/harden --policy ");
+  REQUIRE(start != std::string::npos);
+  const std::string exec_start = r.out.substr(start + 1, r.out.find('\n', start + 1) - start - 1);
+  CHECK(exec_start.find(test::harden_binary()) == std::string::npos);
+  CHECK(exec_start.find(policy) == std::string::npos);
+  // The checkout's policy: the same file where the package put it, else /etc's, said on
+  // stderr and in the unit.
+  const bool packaged =
+      r.out.find("--policy /usr/share/harden/policies/memcached.toml --") != std::string::npos;
+  CHECK((packaged ||
+         r.out.find("--policy /etc/harden/policies/memcached.toml --") != std::string::npos));
+  if (!packaged) {
+    CHECK(r.err.find("harden export: install the policy as /etc/harden/policies/memcached.toml") !=
+          std::string::npos);
+    CHECK(r.out.find("# install: the policy as /etc/harden/policies/memcached.toml") !=
+          std::string::npos);
+  }
+  CHECK(r.err.find("harden export: install harden as /usr/bin/harden") != std::string::npos);
+
+  const test::RunResult chosen =
+      test::run_harden({"export", "--format", "systemd", "--harden-path", "/opt/h/bin/harden",
+                        "--policy-path", "/srv/p/memcached.toml", policy});
+  INFO(chosen.describe());
+  CHECK(chosen.out.find("ExecStart=/opt/h/bin/harden --policy /srv/p/memcached.toml -- ") !=
+        std::string::npos);
+  CHECK(chosen.err.find("install") == std::string::npos);
+
+  const test::RunResult relative =
+      test::run_harden({"export", "--format", "systemd", "--compiled", "web-wrapper", policy});
+  CHECK(relative.exited(2));
+  CHECK(relative.err.find("'web-wrapper' is not an absolute path") != std::string::npos);
+}
