@@ -278,8 +278,12 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
   sink->host_root_fd = root.get();
   sink->host_cwd_fd = cwd.get();
   sink->host_proc_fd = proc.get();
-  const Plan learning = enforce::learn::learning_plan(*plan);
-  auto ctx = prepare_exec(learning.data(), sink->command, environ, {.learn = sink.get()});
+  const std::expected<Plan, std::string> learning = enforce::learn::learning_plan(*plan);
+  if (!learning) {
+    std::fprintf(stderr, "harden learn: %s%s", learning.error().c_str(), kFix);
+    return exit_code::kPolicyError;
+  }
+  auto ctx = prepare_exec(learning->data(), sink->command, environ, {.learn = sink.get()});
   if (!ctx) {
     std::fprintf(stderr, "harden learn: %s%s", ctx.error().c_str(), kFix);
     return exit_code::kPolicyError;
@@ -288,7 +292,7 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
   RealSys sys;
   // The supervisor (this process after the fork) calls the sink and exits; the sink lives
   // until then.
-  enforce_exec_or_exit(learning, *ctx, sys);
+  enforce_exec_or_exit(*learning, *ctx, sys);
 }
 
 }  // namespace

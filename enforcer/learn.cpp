@@ -415,7 +415,7 @@ std::vector<sock_filter> record_all_program() {
   return program;
 }
 
-Plan learning_plan(const Plan& base) {
+std::expected<Plan, std::string> learning_plan(const Plan& base) {
   PlanData data = base.data();
   data.seccomp = SeccompPlan{};
   data.seccomp.enabled = true;
@@ -425,7 +425,7 @@ Plan learning_plan(const Plan& base) {
   // The base's firewall would refuse a new peer as Landlock would a new file (and an earlier
   // draft merged into is such a base): the draft writes the firewall instead.
   data.network = NetworkPlan{};
-  return PlanFactory::make(std::move(data));
+  return validated_plan(std::move(data));
 }
 
 Recorder::Recorder(int listener, int proc_fd) : listener_(listener), proc_fd_(proc_fd) {

@@ -24,6 +24,7 @@
 #include <linux/seccomp.h>
 #include <sys/types.h>
 
+#include <expected>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -64,7 +65,7 @@ namespace enforce::learn {
 
 // The base plan for a learning launch: its filter replaced by record_all_program(), no
 // Landlock (no path rules, ports, scopes or exec lock), no firewall.
-[[nodiscard]] Plan learning_plan(const Plan& base);
+[[nodiscard]] std::expected<Plan, std::string> learning_plan(const Plan& base);
 
 // Answers and records notifications; one per supervisor.
 class Recorder {
