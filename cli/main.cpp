@@ -16,9 +16,9 @@ using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
 constexpr std::array<Registrar, 13> kCommands{
-    add_run_command,     add_learn_command,  add_compile_command, add_validate_command,
-    add_lint_command,    add_explain_command, add_steps_command,  add_export_command,
-    add_import_command,  add_down_command,   add_status_command, add_check_command,
+    add_run_command,     add_learn_command,   add_compile_command, add_validate_command,
+    add_lint_command,    add_explain_command, add_steps_command,   add_export_command,
+    add_import_command,  add_down_command,    add_status_command,  add_check_command,
     add_denials_command,
 };
 

@@ -19,9 +19,7 @@ namespace harden {
 
 namespace {
 
-constexpr uint64_t kCloneNamespaceMask = 0x7E020000;  // CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET}
-constexpr uint64_t kUnshareNamespaceMask = kCloneNamespaceMask | 0x80;  // and CLONE_NEWTIME
-constexpr uint64_t kSocketTypeMask = 0xf;                               // SOCK_TYPE_MASK
+constexpr uint64_t kSocketTypeMask = 0xf;  // SOCK_TYPE_MASK
 
 // The calls whose arguments the draft checks, with the argument that matters.
 struct ArgumentCall {
@@ -36,12 +34,39 @@ bool is_argument_call(std::string_view name) {
   return std::ranges::any_of(kArgumentCalls, [&](const ArgumentCall& c) { return c.name == name; });
 }
 
-// Groups that may stand for what was seen: the parts of @service (never @service itself, nor a
-// group wider than a service's calls).
-constexpr std::string_view kCollapsibleGroups[] = {
-    "@basic-io",  "@chown",  "@file-system", "@io-event", "@memlock", "@network-io",
-    "@resources", "@setuid", "@signal",      "@sync",     "@timer",
+// Groups that may stand for what was seen: the groups @service is made of (compiler/'s table),
+// never @service itself nor a group wider than a service's calls. @default is always allowed.
+std::vector<std::string_view> collapsible_groups() {
+  std::vector<std::string_view> out;
+  if (const SyscallGroup* service = find_syscall_group("@service")) {
+    for (const std::string_view member : service->members) {
+      if (member.starts_with('@') && member != kDefaultSyscallGroup) out.push_back(member);
+    }
+  }
+  return out;
+}
+
+// The flag bits of clone's or unshare's first argument that make a new namespace, as @service's
+// condition on that call masks them (compiler/'s table): a draft's rule tests the same bits.
+struct NamespaceMask {
+  uint64_t bits = 0;
+  std::string text;  // "CLONE_NEWNS|CLONE_NEWCGROUP|..."
 };
+NamespaceMask service_namespace_mask(std::string_view call) {
+  NamespaceMask mask;
+  if (auto conditions = syscall_group_conditions("@service")) {
+    for (const SyscallCondition& condition : *conditions) {
+      if (condition.syscall != call || condition.check.op != "masked-eq") continue;
+      mask.text = std::string(condition.check.mask);
+    }
+  }
+  for (size_t at = 0; at < mask.text.size();) {
+    const size_t bar = std::min(mask.text.find('|', at), mask.text.size());
+    mask.bits |= argument_constant(std::string_view(mask.text).substr(at, bar - at)).value_or(0);
+    at = bar + 1;
+  }
+  return mask;
+}
 
 // The name of `value` among the argument constants starting with `prefix` ("AF_"), or hex.
 std::string constant_name(uint64_t value, std::span<const std::string_view> prefixes) {
@@ -58,19 +83,15 @@ std::string constant_name(uint64_t value, std::span<const std::string_view> pref
   return hex;
 }
 
-// CLONE_NEW* bits as "CLONE_NEWUSER|CLONE_NEWNS", 0 as "0".
+// CLONE_NEW* bits as "CLONE_NEWUSER|CLONE_NEWNS" (plan/'s constant names), 0 as "0".
 std::string namespace_flags(uint64_t bits) {
   if (bits == 0) return "0";
-  static constexpr std::pair<uint64_t, std::string_view> kNames[] = {
-      {0x00020000, "CLONE_NEWNS"},  {0x02000000, "CLONE_NEWCGROUP"}, {0x04000000, "CLONE_NEWUTS"},
-      {0x08000000, "CLONE_NEWIPC"}, {0x10000000, "CLONE_NEWUSER"},   {0x20000000, "CLONE_NEWPID"},
-      {0x40000000, "CLONE_NEWNET"}, {0x00000080, "CLONE_NEWTIME"},
-  };
   std::string out;
-  for (const auto& [bit, name] : kNames) {
-    if (!(bits & bit)) continue;
+  for (const NamedConstant& constant : argument_constants()) {
+    if (!constant.name.starts_with("CLONE_NEW") || !(bits & constant.value)) continue;
     out += out.empty() ? "" : "|";
-    out += name;
+    out += constant.name;
+    bits &= ~constant.value;
   }
   return out;
 }
@@ -146,7 +167,7 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
   }
   // Groups, largest first, where every member was seen and none is dangerous.
   std::vector<std::pair<std::string_view, std::vector<std::string_view>>> groups;
-  for (const std::string_view group : kCollapsibleGroups) {
+  for (const std::string_view group : collapsible_groups()) {
     if (auto members = expand_syscall_group(group)) groups.emplace_back(group, *members);
   }
   std::ranges::sort(groups, [](const auto& a, const auto& b) {
@@ -181,25 +202,21 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
                  arg(1, "masked-eq", constant_name(type & kSocketTypeMask, kSock), "0xf") + "]");
   }
   if (seen("clone") || seen("clone3")) {
+    const NamespaceMask mask = service_namespace_mask("clone");
     std::set<uint64_t> values = obs.clone_namespaces;
     if (values.empty()) values.insert(0);
     for (const uint64_t bits : values) {
-      if (bits & ~kCloneNamespaceMask) continue;  // CLONE_NEWTIME from clone3: not for clone
+      if (bits & ~mask.bits) continue;  // CLONE_NEWTIME from clone3: not for clone
       if (bits) dangerous_seen.insert("clone");
-      add_rule(
-          rules, "clone",
-          "[" + arg(0, "masked-eq", namespace_flags(bits), namespace_flags(kCloneNamespaceMask)) +
-              "]",
-          bits ? "new namespaces: " + namespace_flags(bits) : "threads and processes");
+      add_rule(rules, "clone", "[" + arg(0, "masked-eq", namespace_flags(bits), mask.text) + "]",
+               bits ? "new namespaces: " + namespace_flags(bits) : "threads and processes");
     }
   }
   if (seen("unshare")) {
+    const NamespaceMask mask = service_namespace_mask("unshare");
     for (const uint64_t bits : obs.unshare_namespaces) {
       if (bits) dangerous_seen.insert("unshare");
-      add_rule(
-          rules, "unshare",
-          "[" + arg(0, "masked-eq", namespace_flags(bits), namespace_flags(kUnshareNamespaceMask)) +
-              "]");
+      add_rule(rules, "unshare", "[" + arg(0, "masked-eq", namespace_flags(bits), mask.text) + "]");
     }
   }
   for (const uint64_t request : obs.ioctl_requests) {

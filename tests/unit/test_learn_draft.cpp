@@ -265,3 +265,34 @@ TEST_CASE("toml_quote escapes what TOML and toml++ need escaped", "[unit][learn]
   CHECK(toml_quote("caf\xc3\xa9") == "\"caf\\u00E9\"");
   CHECK(toml_quote("\xf0\x9f\x98\x80") == "\"\\U0001F600\"");
 }
+
+TEST_CASE(
+    "learn draft: namespace flags are masked as @service masks them, and new ones are "
+    "to review",
+    "[unit][learn]") {
+  LearnObservations obs = observed();
+  obs.clone_namespaces.insert(0x10000000);  // CLONE_NEWUSER
+  obs.syscalls["unshare"].count = 1;
+  obs.unshare_namespaces.insert(0x00020000 | 0x80);  // CLONE_NEWNS|CLONE_NEWTIME
+  const Policy base = base_policy();
+  const std::string text = draft_of(obs, base);
+  INFO(text);
+  // The masks are the compiler's: the ones @service's conditions on clone and unshare test.
+  auto conditions = syscall_group_conditions("@service");
+  REQUIRE(conditions);
+  int masks = 0;
+  for (const SyscallCondition& condition : *conditions) {
+    if (condition.syscall != "clone" && condition.syscall != "unshare") continue;
+    ++masks;
+    CHECK(contains(text, "mask = \"" + std::string(condition.check.mask) + "\""));
+  }
+  CHECK(masks == 2);
+  CHECK(contains(text, "value = \"CLONE_NEWUSER\""));
+  CHECK(contains(text, "value = \"CLONE_NEWNS|CLONE_NEWTIME\""));
+  CHECK(contains(text, "new namespaces: CLONE_NEWUSER"));
+  CHECK(contains(text, "\"REVIEW: learned by harden learn; lint:"));
+  Diagnostics diags;
+  CHECK(compile_text(text, diags));
+  INFO(render_all(diags, false));
+  CHECK(diags.error_count() == 0);
+}
