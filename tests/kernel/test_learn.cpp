@@ -3,8 +3,10 @@
 // without errors, and runs the workload, while a call never seen is killed; a file read is
 // granted and a secret beside it is not; a bound port becomes a Landlock bind rule; --merge adds
 // a run; SIGTERM to harden reaches the target and the draft is still written; and a Python HTTP
-// server learned while serving one request serves again under its draft. Error paths: no
-// command, a bad base (125 with file:line:col), an output that cannot be written.
+// server learned while serving one request serves again under its draft; lighttpd, a Debian
+// daemon no shipped policy knows, learned in one run through a day of work (log rotation,
+// graceful restart) does that day again under its draft, which keeps it in its site. Error
+// paths: no command, a bad base (125 with file:line:col), an output that cannot be written.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
