@@ -68,6 +68,15 @@ NamespaceMask service_namespace_mask(std::string_view call) {
   return mask;
 }
 
+// Whether lint calls `call` with this flag argument dangerous: one of the flags its table
+// (lint/dangerous.hpp) names for that call is set.
+bool dangerous_with(std::string_view call, uint64_t value) {
+  const DangerousSyscall* danger = find_dangerous_syscall(call);
+  if (!danger) return false;
+  return std::ranges::any_of(danger->flags,
+                             [&](const DangerousFlag& flag) { return (value & flag.value) != 0; });
+}
+
 // The name of `value` among the argument constants starting with `prefix` ("AF_"), or hex.
 std::string constant_name(uint64_t value, std::span<const std::string_view> prefixes) {
   static constexpr std::string_view kAliases[] = {"AF_LOCAL", "MAP_ANON", "SOCK_PACKET"};
@@ -207,7 +216,7 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
     if (values.empty()) values.insert(0);
     for (const uint64_t bits : values) {
       if (bits & ~mask.bits) continue;  // CLONE_NEWTIME from clone3: not for clone
-      if (bits) dangerous_seen.insert("clone");
+      if (dangerous_with("clone", bits)) dangerous_seen.insert("clone");
       add_rule(rules, "clone", "[" + arg(0, "masked-eq", namespace_flags(bits), mask.text) + "]",
                bits ? "new namespaces: " + namespace_flags(bits) : "threads and processes");
     }
@@ -215,7 +224,7 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
   if (seen("unshare")) {
     const NamespaceMask mask = service_namespace_mask("unshare");
     for (const uint64_t bits : obs.unshare_namespaces) {
-      if (bits) dangerous_seen.insert("unshare");
+      if (dangerous_with("unshare", bits)) dangerous_seen.insert("unshare");
       add_rule(rules, "unshare", "[" + arg(0, "masked-eq", namespace_flags(bits), mask.text) + "]");
     }
   }
@@ -229,9 +238,9 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
   }
   for (const uint64_t persona : obs.personalities) {
     static constexpr std::string_view kNone[] = {"PER_"};
-    const DangerousSyscall* danger = find_dangerous_syscall("personality");
-    for (const DangerousFlag& flag : danger ? danger->flags : std::span<const DangerousFlag>()) {
-      if (persona != 0xffffffff && (persona & flag.value)) dangerous_seen.insert("personality");
+    // 0xffffffff only reads the persona.
+    if (persona != 0xffffffff && dangerous_with("personality", persona)) {
+      dangerous_seen.insert("personality");
     }
     add_rule(rules, "personality", "[" + arg(0, "eq", constant_name(persona, kNone)) + "]");
   }
