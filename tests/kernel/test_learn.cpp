@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/harness.hpp"
 
@@ -315,14 +316,17 @@ std::string describe(const DayTwo& day) {
 }
 
 // The syscalls a policy allows in some way (plainly, in a group, @default or under a rule), as
-// `harden explain --format json` decides them; -1 when it cannot tell.
+// `harden explain --format json` reads them from the decision model: a call whose action
+// starts with "allow" ("allow", "allow or kill-process"); -1 when it cannot tell.
 int allowed_syscalls(const std::string& policy) {
   RunResult explain = run_harden({"explain", "--format", "json", policy});
   if (!explain.exited(0)) return -1;
+  const nlohmann::json plan = nlohmann::json::parse(explain.out, nullptr, false);
+  if (plan.is_discarded() || !plan.contains("seccomp")) return -1;
   int count = 0;
-  for (size_t at = 0; (at = explain.out.find("\"action\": \"allow\"", at)) != std::string::npos;
-       ++at)
-    ++count;
+  for (const nlohmann::json& call : plan["seccomp"].value("syscalls", nlohmann::json::array())) {
+    if (call.value("action", "").starts_with("allow")) ++count;
+  }
   return count;
 }
 
