@@ -39,6 +39,7 @@ Subcommand add_lint_command(CLI::App& parent);
 Subcommand add_check_command(CLI::App& parent);
 Subcommand add_explain_command(CLI::App& parent);
 Subcommand add_denials_command(CLI::App& parent);
+Subcommand add_learn_command(CLI::App& parent);
 
 // What to launch under: a policy (compiled now) or a sealed plan (harden compile --plan-only).
 struct LaunchRequest {

@@ -15,15 +15,17 @@ namespace {
 using namespace harden::cli;
 
 // Every subcommand, in the order `harden --help` lists them.
-constexpr std::array<Registrar, 12> kCommands{
-    add_run_command,     add_compile_command, add_validate_command, add_lint_command,
-    add_explain_command, add_steps_command,   add_export_command,   add_import_command,
-    add_down_command,    add_status_command,  add_check_command,    add_denials_command,
+constexpr std::array<Registrar, 13> kCommands{
+    add_run_command,     add_learn_command,   add_compile_command, add_validate_command,
+    add_lint_command,    add_explain_command, add_steps_command,   add_export_command,
+    add_import_command,  add_down_command,    add_status_command,  add_check_command,
+    add_denials_command,
 };
 
 constexpr const char* kDescription =
     "harden: compile a TOML security policy and run a program under it.\n\n"
     "  harden --policy svc.toml -- ./server      run ./server under svc.toml\n"
+    "  harden learn -o svc.toml -- ./server      record what ./server does, draft a policy\n"
     "  harden compile svc.toml -o svc-wrapper    a standalone wrapper with the sealed plan\n"
     "  harden validate svc.toml                  check a policy, print every problem\n"
     "  harden lint policies/                     find weak grants, score the exposure\n"

@@ -12,6 +12,12 @@ namespace harden::cli {
 
 namespace {
 
+// The subcommands that launch a target (their command follows "--"): a failure to read their
+// command line exits 125, like a failed launch.
+bool launches(std::string_view subcommand) {
+  return subcommand == "run" || subcommand == "learn";
+}
+
 // The option `token` names ("--policy", "--policy=x", "-p", "-pFILE") in `app`, if any.
 const CLI::Option* find_option(const CLI::App& app, std::string_view token) {
   for (const CLI::Option* option : app.get_options()) {
@@ -149,7 +155,7 @@ Reading read_arguments(CLI::App& app, const CommandLine& line) {
       }
     } else if (has_positionals(*reading.subcommand)) {
       continue;  // a file or name the subcommand takes
-    } else if (reading.subcommand->get_name() != "run") {
+    } else if (!launches(reading.subcommand->get_name())) {
       reading.hints.push_back("'" + command_name(reading.subcommand) +
                               "' takes no argument such as '" + token + "'");
       return reading;
@@ -178,7 +184,7 @@ std::string named_subcommand(CLI::App& app, const CommandLine& line) {
 
 bool may_be_launch(CLI::App& app, const CommandLine& line) {
   const std::string name = named_subcommand(app, line);
-  return name.empty() || name == "run";
+  return name.empty() || launches(name);
 }
 
 std::vector<std::string> usage_hints(CLI::App& app, const CommandLine& line) {

@@ -113,6 +113,7 @@ struct SessionChoice {
   bool setsid = false;         // the target gets a session of its own
   bool exec_lock = false;      // execve mediated: the total exec lock
   bool errno_answers = false;  // errno answers go through the supervisor, reported
+  bool learn = false;          // harden learn: every call goes to the recording supervisor
 };
 SessionChoice choose(const PlanData& plan, Sys& sys, const ExecContext& ctx);
 }  // namespace session

@@ -81,6 +81,7 @@ std::expected<ExecContext, std::string> prepare_exec(const PlanData& plan,
                                                      const LaunchOptions& options) {
   ExecContext ctx;
   ctx.supervise = options.supervise;
+  ctx.learn = options.learn;
   if (!command.empty()) {
     ctx.argv_storage.assign(command.begin(), command.end());
   } else if (!plan.exec.command.empty()) {

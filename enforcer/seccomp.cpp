@@ -32,7 +32,7 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   if (plan.seccomp.enabled && program.empty()) {
     return step_failed(EINVAL, "the seccomp program is empty");
   }
-  if (ctx.under_supervisor && (ctx.notify_errno_answers || ctx.notify_exec_calls)) {
+  if (ctx.under_supervisor && (ctx.notify_errno_answers || ctx.notify_exec_calls || ctx.learn)) {
     // Built by the session step, before any limit (ExecContext::notifying_program).
     const std::vector<sock_filter>& notifying = ctx.notifying_program;
     if (auto too_long = check_length(notifying); !too_long) return too_long;

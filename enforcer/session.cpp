@@ -84,7 +84,10 @@ pid_t RealSys::fork_supervised(const SupervisorSetup& setup) {
     // The kill records are the outer supervisor's to read.
     if (kill_record_fd_ >= 0) ::close(kill_record_fd_);
     kill_record_fd_ = -1;
-    link_ = link;  // the mapping goes away with execve
+    // The mapping goes away with execve. A child of a supervised child (the target under PID 1)
+    // keeps its parent's page when it gets none of its own: harden learn's listener goes to
+    // the outer supervisor.
+    if (link) link_ = link;
     return 0;
   }
   ::close(parent);
@@ -96,6 +99,8 @@ pid_t RealSys::fork_supervised(const SupervisorSetup& setup) {
   supervision.kill_records = kill_record_fd_;
   supervision.kill_records_missing = kill_record_missing_;
   supervision.child_is_init = setup.child_forks_again;
+  supervision.learn = setup.learn;
+  supervision.listener_in_grandchild = setup.listener_in_grandchild;
   enforce::supervisor::run(supervision);
 }
 
@@ -125,11 +130,14 @@ SessionChoice choose(const PlanData& plan, Sys& sys, const ExecContext& ctx) {
   // A process-group leader (every session leader is one) may not call setsid(); a child can.
   const bool fork_for_setsid = choice.setsid && sys.getpgrp() == pid;
   choice.exec_lock = seccomp_notify::exec_lock_total(plan);
-  choice.fork = plan.namespaces.pid || fork_for_setsid || ctx.supervise || choice.exec_lock;
+  choice.learn = ctx.learn != nullptr;
+  choice.fork =
+      plan.namespaces.pid || fork_for_setsid || ctx.supervise || choice.exec_lock || choice.learn;
   // Errno answers go through the supervisor (and are reported) only when the target can
   // neither signal nor ptrace it: the landlock step then scopes the target's signals.
-  choice.errno_answers = choice.fork && seccomp_notify::has_errno_answers(plan.seccomp) &&
-                         plan.no_new_privs && sys.landlock_abi() >= landlock_abi::kScopeAbi;
+  choice.errno_answers = !choice.learn && choice.fork &&
+                         seccomp_notify::has_errno_answers(plan.seccomp) && plan.no_new_privs &&
+                         sys.landlock_abi() >= landlock_abi::kScopeAbi;
   return choice;
 }
 
@@ -142,7 +150,10 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   const SessionChoice choice = choose(plan, sys, ctx);
   ctx.notify_errno_answers = choice.errno_answers;
   ctx.notify_exec_calls = choice.exec_lock;
-  if (choice.errno_answers || choice.exec_lock) {
+  if (choice.learn) {
+    // The learning plan's filter notifies already (learn::learning_plan).
+    ctx.notifying_program = plan.seccomp.program;
+  } else if (choice.errno_answers || choice.exec_lock) {
     ctx.notifying_program = seccomp_notify::notifying_program(
         plan.seccomp.enabled ? std::span<const sock_filter>(plan.seccomp.program)
                              : std::span<const sock_filter>(),
@@ -152,12 +163,23 @@ StepResult apply(const PlanData& plan, Sys& sys, ExecContext& ctx) {
   target.plan = &plan;
   target.listener = choice.errno_answers || choice.exec_lock;
   target.exec_lock = choice.exec_lock;
+  // Learning: the supervisor in harden's original process records (it keeps the host's view
+  // and PID namespace, where the notifications' pids and /proc links mean what they say).
+  if (choice.learn && !plan.namespaces.pid) {
+    target.listener = true;
+    target.learn = ctx.learn;
+  }
   if (plan.namespaces.pid) {
     // The outer supervisor, then PID 1 of the namespace as its init.
     // PID 1, the target's parent, is the one that answers its seccomp notifications.
     SupervisorSetup outer;
     outer.plan = &plan;
     outer.child_forks_again = true;
+    if (choice.learn) {
+      outer.listener = true;
+      outer.learn = ctx.learn;
+      outer.listener_in_grandchild = true;
+    }
     if (sys.fork_supervised(outer) < 0) return step_failed(errno, "fork() into the PID namespace");
     // PID 1 leaves the caller's process group: a terminal's Ctrl-C (or a kill of the whole
     // group) then reaches only the outer supervisor, which forwards it once. Left in the

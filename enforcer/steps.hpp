@@ -14,6 +14,8 @@
 
 namespace harden {
 
+class LearnSink;  // learn.hpp
+
 // Exit codes of `harden run` (documented in harden(1)). Step failures are 200 and up, one per
 // step, stable across releases, so scripts and systemd units can tell which layer failed.
 namespace exit_code {
@@ -76,6 +78,10 @@ struct LaunchOptions {
   // Stay as the target's parent even when no new session needs a fork, so that denied
   // syscalls are reported (seccomp user notification) and signals forwarded.
   bool supervise = false;
+  // harden learn (learn.hpp): the plan comes from learn::learning_plan(); every syscall of the
+  // target goes to a recorder in harden's original process, which hands the recording to this
+  // sink when the target is gone.
+  LearnSink* learn = nullptr;
 };
 
 // What this launch changed on the host, and the guardian that undoes it if the launch
@@ -103,6 +109,7 @@ struct ExecContext {
   std::vector<int> keep_fds;
   int kernel_last_cap = 40;       // /proc/sys/kernel/cap_last_cap, or probed (prepare.cpp)
   bool supervise = false;         // LaunchOptions::supervise: fork a supervisor in any case
+  LearnSink* learn = nullptr;     // LaunchOptions::learn: record instead of enforce a filter
   bool under_supervisor = false;  // harden forked; the parent waits and forwards signals
   int listen_pid_env = -1;        // index of LISTEN_PID in env_storage, rewritten after a fork
   bool rootless = false;  // harden was started without root: namespaces need a user namespace

@@ -27,6 +27,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "enforcer/kill_reports.hpp"
+#include "enforcer/learn.hpp"
 #include "enforcer/seccomp_notify.hpp"
 #include "enforcer/steps.hpp"
 #include "enforcer/write_stderr.hpp"
@@ -93,9 +95,26 @@ bool child_has_exited(pid_t child) {
          info.si_pid == child;
 }
 
+// The only child of `parent` (PID 1 of a PID namespace, which has forked the target and
+// nothing else when the target hands its listener over), or -1.
+pid_t only_child_of(int proc_fd, pid_t parent) {
+  const UniqueFd fd(enforce::learn::proc_open(
+      proc_fd, std::to_string(parent) + "/task/" + std::to_string(parent) + "/children"));
+  if (!fd) return -1;
+  char buffer[64] = {};
+  const ssize_t n = ::read(fd.get(), buffer, sizeof buffer - 1);
+  if (n <= 0) return -1;
+  char* end = nullptr;
+  const long pid = std::strtol(buffer, &end, 10);
+  while (end && *end == ' ')
+    ++end;
+  if (pid <= 0 || !end || (*end != '\0' && *end != '\n')) return -1;  // none, or more than one
+  return static_cast<pid_t>(pid);
+}
+
 // Waits for the child to load its filter, then takes a copy of the listener. Empty when the
 // child died first (its status is reaped as usual).
-UniqueFd take_listener(pid_t child, SupervisorLink& link) {
+UniqueFd take_listener(pid_t child, SupervisorLink& link, bool in_grandchild, int proc_fd) {
   while (link.state.load(std::memory_order_acquire) == SupervisorLink::kWaiting) {
     const timespec poll_interval{0, kHandOverPollNs};
     futex(link.state, FUTEX_WAIT, SupervisorLink::kWaiting, &poll_interval);
@@ -104,7 +123,9 @@ UniqueFd take_listener(pid_t child, SupervisorLink& link) {
       return {};
     }
   }
-  const UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
+  // The holder waits for kTaken, so the pid found cannot have been reused meanwhile.
+  const pid_t holder = in_grandchild ? only_child_of(proc_fd, child) : child;
+  const UniqueFd pidfd(holder > 0 ? static_cast<int>(syscall(SYS_pidfd_open, holder, 0)) : -1);
   UniqueFd listener(
       pidfd ? static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), link.listener_fd, 0)) : -1);
   if (!listener) {
@@ -250,6 +271,8 @@ class KillRecords {
   Notifications notifications(
       listener.get(), plan,
       enforce::seccomp_notify::JudgeState{supervision.child, supervision.exec_lock, false});
+  std::optional<enforce::learn::Recorder> recorder;
+  if (supervision.learn) recorder.emplace(listener.get(), supervision.learn->host_proc_fd);
   KillRecords kills(supervision);
   const bool is_init = ::getpid() == 1;
   std::optional<int> child_status;
@@ -261,7 +284,13 @@ class KillRecords {
                      {listening ? listener.get() : -1, POLLIN, 0},
                      {kills.fd(), POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) continue;  // EINTR
-    if (fds[1].revents & POLLIN) notifications.answer();
+    if (fds[1].revents & POLLIN) {
+      if (recorder) {
+        recorder->answer();
+      } else {
+        notifications.answer();
+      }
+    }
     if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL) && !(fds[1].revents & POLLIN)) {
       listening = false;  // no task uses the filter any more
     }
@@ -292,6 +321,24 @@ class KillRecords {
     kills.drain();
     kills.await_kill_of_target();
   }
+  if (supervision.learn) {
+    // Everything that used the filter is gone (or harden is PID 1, which cannot record).
+    enforce::learn::Recorder empty(-1, -1);
+    // Back to the host's view (the target's pivot_root may have moved this process's root),
+    // where the draft is written and the files it names are looked at.
+    const LearnSink& sink = *supervision.learn;
+    if (sink.host_root_fd >= 0 && (::fchdir(sink.host_root_fd) != 0 || ::chroot(".") != 0)) {
+      say(std::string("harden learn: cannot return to the host's root: ") + std::strerror(errno) +
+          "\n");
+    }
+    if (sink.host_cwd_fd >= 0 && ::fchdir(sink.host_cwd_fd) != 0) {
+      say(std::string("harden learn: cannot return to the working directory: ") +
+          std::strerror(errno) + "\n");
+    }
+    const int code = supervision.learn->finish(
+        recorder ? recorder->observations() : empty.observations(), status);
+    if (code >= 0) _exit(code);
+  }
   exit_like(status);
 }
 
@@ -309,17 +356,29 @@ sigset_t signal_set() {
 }
 
 [[noreturn]] void run(const Supervision& supervision) {
-  // The supervisor holds nothing the target needs: close everything but stdio and the
-  // kill-record reader.
-  const int keep = supervision.kill_records;
-  if (keep >= 3) {
-    if (keep > 3) syscall(SYS_close_range, 3U, static_cast<unsigned>(keep - 1), 0U);
-    syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0U, 0U);
-  } else {
-    syscall(SYS_close_range, 3U, ~0U, 0U);
+  // The supervisor holds nothing the target needs: close everything but stdio, the
+  // kill-record reader and harden learn's handles on the host's view.
+  std::vector<int> keep{supervision.kill_records};
+  if (supervision.learn) {
+    keep.insert(keep.end(), {supervision.learn->host_root_fd, supervision.learn->host_cwd_fd,
+                             supervision.learn->host_proc_fd});
   }
+  std::erase_if(keep, [](int fd) { return fd < 3; });
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3;
+  for (const int fd : keep) {
+    if (static_cast<unsigned>(fd) > next) {
+      syscall(SYS_close_range, next, static_cast<unsigned>(fd - 1), 0U);
+    }
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  syscall(SYS_close_range, next, ~0U, 0U);
   UniqueFd listener;
-  if (supervision.link) listener = take_listener(supervision.child, *supervision.link);
+  if (supervision.link) {
+    listener =
+        take_listener(supervision.child, *supervision.link, supervision.listener_in_grandchild,
+                      supervision.learn ? supervision.learn->host_proc_fd : -1);
+  }
   serve(supervision, std::move(listener));
 }
 

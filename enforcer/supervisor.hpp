@@ -13,6 +13,8 @@
 
 namespace harden {
 
+class LearnSink;
+
 // One shared page between the supervisor and the child, for handing over the seccomp
 // listener. The child can only use syscalls every filter allows once its filter is loaded, so
 // the hand-over is a futex on this page (futex is in @default) plus pidfd_getfd() from the
@@ -35,6 +37,8 @@ struct Supervision {
   // The child forks the target in turn (PID 1 of a PID namespace): a child exit status of
   // 128 + SIGSYS means the target was killed by the filter.
   bool child_is_init = false;
+  LearnSink* learn = nullptr;           // SupervisorSetup::learn
+  bool listener_in_grandchild = false;  // SupervisorSetup::listener_in_grandchild
 };
 
 // Runs the supervisor and exits like the child.

@@ -27,6 +27,7 @@ namespace harden {
 
 struct PlanData;
 struct SupervisorLink;
+class LearnSink;
 
 // What the parent that stays after fork_supervised() does besides forwarding signals and
 // exiting like its child (supervisor.cpp).
@@ -42,6 +43,12 @@ struct SupervisorSetup {
   bool child_forks_again = false;
   // The listener mediates execve: the total exec lock (seccomp_notify.hpp).
   bool exec_lock = false;
+  // harden learn: the supervisor records every notification (learn.hpp) and hands the
+  // recording to this sink at the end.
+  LearnSink* learn = nullptr;
+  // The listener comes from the child's child (PID 1 of a PID namespace forks the target):
+  // with harden learn the outer supervisor, which keeps the host's view, records.
+  bool listener_in_grandchild = false;
 };
 
 // One fsconfig() key of a new filesystem instance ("size" = "64M", "newinstance" = "").

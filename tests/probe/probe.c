@@ -1289,6 +1289,87 @@ static int cmd_key_read(int argc, char** argv) {
   return PROBE_EXIT_OK;
 }
 
+/* ---- harden learn ---------------------------------------------------------------------- */
+
+/* Each of these syscalls is made in one place only, so a test can tell from a learned draft
+ * that the call of that place was recorded: sched_getparam in a second thread, getpriority in
+ * a grandchild, sysinfo in the program the workload executes (learn-exec). */
+static void* learn_thread(void* arg) {
+  (void)arg;
+  struct sched_param param;
+  syscall(SYS_sched_getparam, 0, &param);
+  return NULL;
+}
+
+static int wait_ok(pid_t pid) {
+  int status = 0;
+  return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* learn-workload PORT EXECUTABLE FILE...: reads each FILE, makes a call in a thread, one in a
+ * grandchild, binds 127.0.0.1:PORT, and runs EXECUTABLE learn-exec; "workload: ok" when all
+ * of it worked. */
+static int cmd_learn_workload(int argc, char** argv) {
+  long port;
+  if (parse_long(argv[0], &port) != 0 || port < 0 || port > 65535)
+    return usage_error("learn-workload: expected numeric PORT");
+  for (int i = 2; i < argc; i++) {
+    char buffer[256];
+    int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, buffer, sizeof buffer) < 0) return fail_errno("read", errno);
+    close(fd);
+    printf("read: %s\n", argv[i]);
+  }
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, learn_thread, NULL) != 0 || pthread_join(thread, NULL) != 0)
+    return fail_errno("thread", errno);
+  pid_t child = fork();
+  if (child < 0) return fail_errno("fork", errno);
+  if (child == 0) {
+    pid_t grandchild = fork();
+    if (grandchild < 0) _exit(1);
+    if (grandchild == 0) {
+      errno = 0;
+      long priority = syscall(SYS_getpriority, PRIO_PROCESS, 0);
+      _exit(priority < 0 && errno != 0 ? 1 : 0);
+    }
+    _exit(wait_ok(grandchild) ? 0 : 1);
+  }
+  if (!wait_ok(child)) return fail_errno("grandchild", ECHILD);
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return fail_errno("socket", errno);
+  int one = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(sock, (struct sockaddr*)&addr, sizeof addr) != 0) return fail_errno("bind", errno);
+  close(sock);
+  fflush(stdout);
+  pid_t exec_child = fork();
+  if (exec_child < 0) return fail_errno("fork", errno);
+  if (exec_child == 0) {
+    char* args[] = {argv[1], "learn-exec", NULL};
+    execve(argv[1], args, environ);
+    _exit(127);
+  }
+  if (!wait_ok(exec_child)) return fail_errno("exec", ECHILD);
+  printf("workload: ok\n");
+  return PROBE_EXIT_OK;
+}
+
+static int cmd_learn_exec(int argc, char** argv) {
+  (void)argc;
+  (void)argv;
+  struct sysinfo_raw {
+    char bytes[256];
+  } info;
+  if (syscall(SYS_sysinfo, &info) != 0) return fail_errno("sysinfo", errno);
+  return report_ok("learn-exec");
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 struct command {
@@ -1342,6 +1423,8 @@ static const struct command kCommands[] = {
     {"loginuid", 0, 1, cmd_loginuid, "loginuid [VALUE-TO-WRITE]"},
     {"key-session", 3, -1, cmd_key_session, "key-session DESC SECRET CMD [ARG...]"},
     {"key-read", 2, 2, cmd_key_read, "key-read ID DESC"},
+    {"learn-workload", 2, -1, cmd_learn_workload, "learn-workload PORT EXECUTABLE [FILE...]"},
+    {"learn-exec", 0, 0, cmd_learn_exec, "learn-exec"},
 };
 #define COMMAND_COUNT (sizeof kCommands / sizeof kCommands[0])
 
