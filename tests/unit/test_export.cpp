@@ -407,13 +407,13 @@ allow = ["@system-service"]
   const auto yaml = export_k8s(c.policy, c.plan, options, diags);
   REQUIRE(yaml);
   INFO(*yaml);
-  CHECK(yaml->find("\n      runAsUser: 65534\n") != std::string::npos);
-  CHECK(yaml->find("\n      runAsNonRoot: true\n") != std::string::npos);
-  CHECK(yaml->find("\n      allowPrivilegeEscalation: false\n") != std::string::npos);
-  CHECK(yaml->find("\n        drop:\n          - \"ALL\"\n") != std::string::npos);
-  CHECK(yaml->find("\n        add:\n          - \"NET_BIND_SERVICE\"\n") != std::string::npos);
+  CHECK(yaml->find("\n        runAsUser: 65534\n") != std::string::npos);
+  CHECK(yaml->find("\n        runAsNonRoot: true\n") != std::string::npos);
+  CHECK(yaml->find("\n        allowPrivilegeEscalation: false\n") != std::string::npos);
+  CHECK(yaml->find("\n          drop:\n            - \"ALL\"\n") != std::string::npos);
+  CHECK(yaml->find("\n          add:\n            - \"NET_BIND_SERVICE\"\n") != std::string::npos);
   CHECK(yaml->find("localhostProfile: \"harden/kube.json\"") != std::string::npos);
-  CHECK(yaml->find("\n  - name: \"kube\"\n    image: \"registry.example/kube:1\"\n") !=
+  CHECK(yaml->find("\n    - name: \"kube\"\n      image: \"registry.example/kube:1\"\n") !=
         std::string::npos);
 }
 

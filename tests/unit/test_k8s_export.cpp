@@ -94,9 +94,11 @@ class StructuralSchema {
     if (schema.contains("map")) {
       if (!value.is_object()) return problems.push_back(at + ": not an object");
       const json& map = schema["map"];
+      static const json kNoFields = json::array();
+      const json& fields = map.contains("fields") ? map["fields"] : kNoFields;
       for (const auto& [key, member] : value.items()) {
         const json* field_type = nullptr;
-        for (const json& field : map.value("fields", json::array())) {
+        for (const json& field : fields) {
           if (field["name"] == key) field_type = &field["type"];
         }
         if (field_type == nullptr && map.contains("elementType")) field_type = &map["elementType"];
@@ -311,8 +313,11 @@ TEST_CASE("k8s: a policy named no is the string no, in YAML and JSON alike",
     INFO(*yaml);
     CHECK(yaml_equals_json(*yaml, *json_text));
     const json doc = json::parse(*json_text);
-    CHECK(doc["metadata"]["name"] == name);
-    CHECK(doc["spec"]["containers"][0]["name"] == name);
+    // '_' becomes '-' (RFC 1123); the value is a string either way.
+    std::string expected = name;
+    std::ranges::replace(expected, '_', '-');
+    CHECK(doc["metadata"]["name"] == expected);
+    CHECK(doc["spec"]["containers"][0]["name"] == expected);
   }
 }
 
@@ -343,8 +348,8 @@ TEST_CASE("k8s: names are RFC 1123 labels, derived or refused with a hint", "[ex
   const auto renamed = export_k8s(edge.policy, edge.plan, named, fine);
   REQUIRE(renamed);
   CHECK(json::parse(*renamed)["metadata"]["name"] == "svc");
-  for (const std::string bad : {"Svc", "svc-", "-svc", "s.v.c", std::string(64, 'a'), ""}) {
-    if (bad.empty()) continue;  // empty means "derive"
+  for (const std::string& bad :
+       std::vector<std::string>{"Svc", "svc-", "-svc", "s.v.c", std::string(64, 'a')}) {
     named.k8s_name = bad;
     Diagnostics wrong;
     CHECK_FALSE(export_k8s(edge.policy, edge.plan, named, wrong));
@@ -375,9 +380,10 @@ TEST_CASE("k8s: every section Kubernetes cannot express is named, in the output 
       {"[namespaces]\nhostname = \"web.example\"\n", "[namespaces] hostname"},
       {"[filesystem]\nchroot = \"/usr\"\n", "[filesystem] chroot"},
       {"[filesystem]\nread_only = [\"/usr\"]\n", "[filesystem] constructed root"},
-      {"[filesystem]\nread_only = [\"/usr\"]\n", "read_only and read_write host binds"},
-      {"[filesystem]\ntmpfs = [{ path = \"/tmp\", mode = \"0700\" }]\n", "tmpfs /tmp: mode"},
-      {"[exec]\nmemory_deny_write_execute = true\n", "memory_deny_write_execute"},
+      {"[filesystem]\nread_only = [\"/usr\"]\n",
+       "[filesystem] read_only and read_write host binds"},
+      {"[filesystem]\ntmpfs = [{ path = \"/tmp\", mode = \"0700\" }]\n", "[filesystem] tmpfs /tmp: mode"},
+      {"[exec]\nmemory_deny_write_execute = true\n", "[exec] memory_deny_write_execute"},
       {"[exec]\numask = \"0027\"\n", "[exec] umask"},
       {"[environment]\nkeep = [\"LANG\"]\n", "[environment] keep"},
       {"[lsm]\napparmor_profile = \"web\"\noptional = true\n", "[lsm] optional"},
@@ -450,7 +456,7 @@ selinux_context = "system_u:system_r:container_t:s0:c1,c2"
     INFO(doc.dump(2));
     const std::string type =
         kind == "pod" ? "io.k8s.api.core.v1.Pod" : "io.k8s.api.apps.v1.Deployment";
-    CHECK(join(schema.check(doc, type)).empty());
+    CHECK(join(schema.check(doc, type)) == "");
     const json pod = kind == "pod" ? doc["spec"] : doc["spec"]["template"]["spec"];
     if (kind == "deployment") {
       CHECK(doc["apiVersion"] == "apps/v1");
@@ -498,7 +504,7 @@ selinux_context = "system_u:system_r:container_t:s0:c1,c2"
   const json doc = json::parse(*text);
   CHECK(doc["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] == true);
   CHECK_FALSE(doc["spec"]["containers"][0]["securityContext"].contains("readOnlyRootFilesystem"));
-  CHECK(join(schema.check(doc, "io.k8s.api.core.v1.Pod")).empty());
+  CHECK(join(schema.check(doc, "io.k8s.api.core.v1.Pod")) == "");
   // The checker itself rejects what the API server would: an unknown field, a wrong enum.
   json bad = doc;
   bad["spec"]["containers"][0]["securityContext"]["seccompProfile"] = {{"type", "localhost"}};
@@ -528,7 +534,7 @@ args = [{ index = 0, op = "eq", value = "AF_INET" }]
   REQUIRE(text);
   const json doc = json::parse(*text);
   INFO(doc.dump(2));
-  CHECK(join(check_seccomp_profile_crd(doc)).empty());
+  CHECK(join(check_seccomp_profile_crd(doc)) == "");
   CHECK(doc["metadata"]["name"] == "spo");
   // The spec is the oci-seccomp export, field for field (what crun runs in the consumer test).
   Diagnostics oci_diags;
@@ -594,7 +600,7 @@ TEST_CASE("k8s-seccompprofile: what the CRD cannot hold is named or refused",
   const std::string big = R"(
 [[seccomp.rule]]
 syscall = "lseek"
-args = [{ index = 1, op = "eq", value = 18446744073709551615, width = 64 }]
+args = [{ index = 1, op = "eq", value = "0xffffffffffffffff", width = 64 }]
 )";
   const Compiled allow =
       compile_text("[policy]\nname = \"big\"\n[seccomp]\nallow = [\"@basic-io\"]\n" + big);
@@ -602,7 +608,7 @@ args = [{ index = 1, op = "eq", value = 18446744073709551615, width = 64 }]
   const auto narrowed =
       export_k8s_seccomp_profile(allow.policy, allow.plan, k8s_options(true), left_out);
   REQUIRE(narrowed);
-  CHECK(join(check_seccomp_profile_crd(json::parse(*narrowed))).empty());
+  CHECK(join(check_seccomp_profile_crd(json::parse(*narrowed))) == "");
   CHECK(narrowed->find("lseek") == std::string::npos);
   CHECK(render_all(left_out).find("conditional allow rule of lseek") != std::string::npos);
   // ... a refusing one cannot be dropped: an error.
@@ -645,7 +651,7 @@ addresses = ["198.51.100.0/24"]
   REQUIRE(text);
   const json doc = json::parse(*text);
   INFO(doc.dump(2));
-  CHECK(join(schema.check(doc, "io.k8s.api.networking.v1.NetworkPolicy")).empty());
+  CHECK(join(schema.check(doc, "io.k8s.api.networking.v1.NetworkPolicy")) == "");
   CHECK(doc["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "fw");
   CHECK(doc["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));
   CHECK(doc["spec"]["ingress"] == json::parse(R"([{"ports": [{"protocol": "TCP", "port": 8080},
@@ -672,7 +678,7 @@ addresses = ["198.51.100.0/24"]
       export_k8s_network_policy(isolated.policy, isolated.plan, k8s_options(true), iso_diags);
   REQUIRE(deny_all);
   const json iso = json::parse(*deny_all);
-  CHECK(join(schema.check(iso, "io.k8s.api.networking.v1.NetworkPolicy")).empty());
+  CHECK(join(schema.check(iso, "io.k8s.api.networking.v1.NetworkPolicy")) == "");
   CHECK(iso["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));
   CHECK_FALSE(iso["spec"].contains("ingress"));
   CHECK_FALSE(iso["spec"].contains("egress"));
