@@ -235,3 +235,34 @@ TEST_CASE("systemd import: refusals and what cannot be imported", "[import][syst
   // Policy names from the file name.
   CHECK(policy_name_from_unit("/lib/systemd/system/Foo@Bar.service") == "foo-bar");
 }
+
+TEST_CASE("harden import --from systemd on the command line: validation and usage errors",
+          "[import][systemd]") {
+  test::TempDir dir("harden-import-cli");
+  const std::string unit = dir.file("web.service");
+  test::write_file(unit, "[Service]\nExecStart=/bin/true\nUser=nobody\nNoNewPrivileges=yes\n");
+  const test::RunResult ok = test::run_harden({"import", "--from", "systemd", unit});
+  INFO(ok.describe());
+  CHECK(ok.exited(0));
+  CHECK(contains(ok.out, "[policy]\nname = \"web\"\n"));
+  const test::RunResult named =
+      test::run_harden({"import", "--from", "systemd", "--name", "other", unit});
+  CHECK(contains(named.out, "name = \"other\"\n"));
+  // A user this machine does not have: written for review, but exit 1 with harden's message.
+  const std::string missing = dir.file("ghost.service");
+  test::write_file(missing, "[Service]\nUser=harden-no-such-user-x\n");
+  const test::RunResult ghost = test::run_harden({"import", "--from", "systemd", missing});
+  CHECK(ghost.exited(1));
+  CHECK(contains(ghost.out, "user = \"harden-no-such-user-x\""));
+  CHECK(contains(ghost.err, "does not validate on this machine"));
+  // A malformed unit: exit 1, the line named, nothing written.
+  const std::string broken = dir.file("broken.service");
+  test::write_file(broken, "[Service]\nExecStart='/bin/true\n");
+  const test::RunResult bad = test::run_harden({"import", "--from", "systemd", broken});
+  CHECK(bad.exited(1));
+  CHECK(contains(bad.err, "broken.service:2:1: error: ExecStart="));
+  CHECK(bad.out.empty());
+  // Options of the other format: usage errors.
+  CHECK(test::run_harden({"import", "--from", "systemd", "--cap", "CAP_CHOWN", unit}).exited(2));
+  CHECK(test::run_harden({"import", "--from", "oci-seccomp", "--name", "x", unit}).exited(2));
+}

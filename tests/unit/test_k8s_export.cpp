@@ -8,6 +8,7 @@
 
 #include <seccomp.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -382,7 +383,8 @@ TEST_CASE("k8s: every section Kubernetes cannot express is named, in the output 
       {"[filesystem]\nread_only = [\"/usr\"]\n", "[filesystem] constructed root"},
       {"[filesystem]\nread_only = [\"/usr\"]\n",
        "[filesystem] read_only and read_write host binds"},
-      {"[filesystem]\ntmpfs = [{ path = \"/tmp\", mode = \"0700\" }]\n", "[filesystem] tmpfs /tmp: mode"},
+      {"[filesystem]\ntmpfs = [{ path = \"/tmp\", mode = \"0700\" }]\n",
+       "[filesystem] tmpfs /tmp: mode"},
       {"[exec]\nmemory_deny_write_execute = true\n", "[exec] memory_deny_write_execute"},
       {"[exec]\numask = \"0027\"\n", "[exec] umask"},
       {"[environment]\nkeep = [\"LANG\"]\n", "[environment] keep"},
@@ -691,4 +693,93 @@ addresses = ["198.51.100.0/24"]
     CHECK_FALSE(export_k8s_network_policy(open.policy, open.plan, k8s_options(), refused));
     CHECK(refused.has_errors());
   }
+}
+
+TEST_CASE("k8s formats x shipped policies: each export validates or is refused with a reason",
+          "[export][k8s]") {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const char* dir : {"policies", "examples"}) {
+    for (const auto& entry : fs::directory_iterator(fs::path(test::source_dir()) / dir)) {
+      if (entry.path().extension() == ".toml") files.push_back(entry.path());
+    }
+  }
+  std::ranges::sort(files);
+  REQUIRE(files.size() >= 4);
+  const StructuralSchema schema;
+  std::string table = "format x policy -> result\n";
+  for (const fs::path& file : files) {
+    Diagnostics diags;
+    std::optional<Policy> policy = read_policy(file.string(), diags);
+    REQUIRE(policy);
+    std::optional<Plan> plan = compile_policy(*policy, diags);
+    INFO(render_all(diags));
+    REQUIRE(plan);
+    const std::string name =
+        file.parent_path().filename().string() + "/" + file.filename().string();
+    for (const std::string format : {"k8s", "k8s-seccompprofile", "k8s-networkpolicy"}) {
+      ExportFunction* write = format == "k8s"                  ? &export_k8s
+                              : format == "k8s-seccompprofile" ? &export_k8s_seccomp_profile
+                                                               : &export_k8s_network_policy;
+      Diagnostics out;
+      const auto text = (*write)(*policy, *plan, k8s_options(true), out);
+      INFO(name << " " << format << "\n" << render_all(out));
+      std::string result;
+      if (!text) {
+        // Refused only for want of the section the format is made of.
+        REQUIRE(out.has_errors());
+        const std::string why = render_all(out);
+        CHECK((why.find("no [seccomp] section") != std::string::npos ||
+               why.find("restricts no network traffic") != std::string::npos ||
+               why.find("accepts all traffic") != std::string::npos));
+        result = "refused: " +
+                 why.substr(why.find("error: ") + 7, why.find('\n') - why.find("error: ") - 7);
+      } else {
+        const json doc = json::parse(*text);
+        const std::vector<std::string> problems =
+            format == "k8s-seccompprofile" ? check_seccomp_profile_crd(doc)
+            : format == "k8s"              ? schema.check(doc, "io.k8s.api.core.v1.Pod")
+                              : schema.check(doc, "io.k8s.api.networking.v1.NetworkPolicy");
+        CHECK(join(problems) == "");
+        ExportOptions yaml_options = k8s_options();
+        Diagnostics yaml_diags;
+        const auto yaml = (*write)(*policy, *plan, yaml_options, yaml_diags);
+        REQUIRE(yaml);
+        CHECK(yaml_equals_json(*yaml, *text));
+        size_t untranslated = 0;
+        for (size_t at = 0; (at = yaml->find("# NOT TRANSLATED:", at)) != std::string::npos; ++at)
+          ++untranslated;
+        result = problems.empty() ? "valid (" + std::to_string(untranslated) + " not translated)"
+                                  : "INVALID";
+      }
+      table += "  " + format + " x " + name + " -> " + result + "\n";
+    }
+  }
+  WARN(table);
+}
+
+TEST_CASE("harden export k8s formats on the command line: options and usage errors",
+          "[export][k8s]") {
+  test::TempDir dir("harden-k8s-cli");
+  const std::string policy = test::write_policy(dir, "web", "[policy]\nname = \"web\"\n");
+  const test::RunResult pod = test::run_harden({"export", "-f", "k8s", "--image", "r/web:1",
+                                                "--kind", "deployment", "--name", "front", policy});
+  INFO(pod.describe());
+  CHECK(pod.exited(0));
+  CHECK(pod.out.find("kind: \"Deployment\"\n") != std::string::npos);
+  CHECK(pod.out.find("name: \"front\"\n") != std::string::npos);
+  const test::RunResult as_json =
+      test::run_harden({"export", "-f", "k8s", "--image", "r/web:1", "--json", policy});
+  CHECK(as_json.exited(0));
+  CHECK(json::parse(as_json.out)["kind"] == "Pod");
+  // No image: exit 1 with the hint; a bad kind or name, or k8s options elsewhere: usage.
+  const test::RunResult no_image = test::run_harden({"export", "-f", "k8s", policy});
+  CHECK(no_image.exited(1));
+  CHECK(no_image.err.find("--image") != std::string::npos);
+  CHECK(
+      test::run_harden({"export", "-f", "k8s", "--image", "x", "--kind", "job", policy}).exited(2));
+  CHECK(
+      test::run_harden({"export", "-f", "k8s", "--image", "x", "--name", "Web", policy}).exited(1));
+  CHECK(test::run_harden({"export", "-f", "nft", "--json", policy}).exited(2));
+  CHECK(test::run_harden({"export", "-f", "k8s-networkpolicy", "--image", "x", policy}).exited(2));
 }
