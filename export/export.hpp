@@ -53,8 +53,10 @@ std::optional<std::string> export_k8s(const Policy& policy, const Plan& plan,
                                       const ExportOptions& options, Diagnostics& diags);
 
 // The Security Profiles Operator's SeccompProfile custom resource
-// (security-profiles-operator.x-k8s.io/v1beta1): the oci-seccomp profile in the CRD's
-// fields, checked against the plan's compiled filter. An error without [seccomp].
+// (security-profiles-operator.x-k8s.io/v1beta1), written from the seccomp decision model in
+// the CRD's fields. What the CRD cannot hold is exported as the closest wider rule that still
+// runs the service, never a stricter one, and the call named; calls allowed unconditionally
+// are checked against the plan's compiled filter. An error without [seccomp].
 std::optional<std::string> export_k8s_seccomp_profile(const Policy& policy, const Plan& plan,
                                                       const ExportOptions& options,
                                                       Diagnostics& diags);
