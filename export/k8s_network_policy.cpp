@@ -86,8 +86,15 @@ std::optional<std::string> export_k8s_network_policy(const Policy& policy, const
   ordered_json ingress = ordered_json::array();
   ordered_json egress = ordered_json::array();
   if (data.namespaces.net) {
-    // No interface but lo: nothing in or out.
+    // No interface but lo: nothing in or out. [network] then filters only that loopback
+    // traffic, which a NetworkPolicy never sees.
     types = {"Ingress", "Egress"};
+    if (data.network.enabled) {
+      missing.add(policy.network.pos,
+                  "[network] (with [namespaces] net it filters only the sandbox's loopback "
+                  "traffic, which a NetworkPolicy never filters; the Pod gets no traffic in or "
+                  "out)");
+    }
   } else {
     const NetworkSection& network = policy.network;
     const std::string scope = network.scope ? network.scope->value : "netns";

@@ -702,9 +702,12 @@ args = [{ index = 1, op = "eq", value = "0xffffffffffffffff", width = 64 }]
 
 TEST_CASE("k8s-networkpolicy: [network] as a NetworkPolicy, what does not map named",
           "[export][k8s][network]") {
+  // scope = "netns" without a namespace of harden's own: a namespace made outside harden, as
+  // the Pod's is.
   const Compiled c = compile_text(R"([policy]
 name = "fw"
 [network]
+scope = "netns"
 ingress = "reject"
 egress = "drop"
 [[network.allow]]
@@ -736,7 +739,7 @@ addresses = ["198.51.100.0/24"]
        "ports": [{"protocol": "UDP", "port": 53}]},
       {"to": [{"ipBlock": {"cidr": "198.51.100.0/24"}}]}])"));
   const std::string warnings = render_all(diags);
-  CHECK(warnings.find("test.toml:4:") != std::string::npos);  // ingress = "reject"
+  CHECK(warnings.find("test.toml:5:") != std::string::npos);  // ingress = "reject"
   CHECK(warnings.find("only denies") != std::string::npos);
   CHECK(warnings.find("loopback = \"filter\"") != std::string::npos);
   Diagnostics yaml_diags;
@@ -757,6 +760,17 @@ addresses = ["198.51.100.0/24"]
   CHECK(iso["spec"]["policyTypes"] == json::array({"Ingress", "Egress"}));
   CHECK_FALSE(iso["spec"].contains("ingress"));
   CHECK_FALSE(iso["spec"].contains("egress"));
+  // ... with [network], which then filters only the loopback traffic: named.
+  const Compiled iso_fw = compile_text(
+      "[policy]\nname = \"iso\"\n[namespaces]\nnet = \"private\"\n[network]\negress = "
+      "\"drop\"\n");
+  Diagnostics iso_fw_diags;
+  const auto iso_fw_text =
+      export_k8s_network_policy(iso_fw.policy, iso_fw.plan, k8s_options(), iso_fw_diags);
+  REQUIRE(iso_fw_text);
+  CHECK(iso_fw_text->find("# NOT TRANSLATED: [network] (with [namespaces] net") !=
+        std::string::npos);
+  CHECK(render_all(iso_fw_diags).find("test.toml:5:1: warning") != std::string::npos);
 
   // Nothing restricted: refused, as an empty policy would look like a firewall.
   for (const std::string body : {"", "[network]\nscope = \"uid\"\n"}) {
