@@ -35,12 +35,17 @@ struct ExportFormat {
   ExportFunction write;
 };
 
-constexpr std::array<ExportFormat, 6> kFormats{{
+constexpr std::array<ExportFormat, 8> kFormats{{
     {"apparmor", "an AppArmor profile for apparmor_parser(8); name it in [lsm] apparmor_profile",
      write_apparmor},
     {"auditctl", "the [audit] rules as an audit.rules(7) file, for auditctl -R or augenrules",
      export_auditctl},
-    {"k8s", "a Pod spec fragment: pod and container securityContext", export_k8s},
+    {"k8s", "a Pod (--kind deployment: a Deployment) with the policy's securityContext",
+     export_k8s},
+    {"k8s-networkpolicy", "[network] as a Kubernetes NetworkPolicy for that Pod",
+     export_k8s_network_policy},
+    {"k8s-seccompprofile", "[seccomp] as a Security Profiles Operator SeccompProfile (v1beta1)",
+     export_k8s_seccomp_profile},
     {"nft", "the [network] table as an nft -f script, exactly as harden loads it", export_nft},
     {"oci-seccomp", "the linux.seccomp JSON of runc, crun, Docker, Podman and Kubernetes",
      export_oci_seccomp},
@@ -96,6 +101,10 @@ struct Options {
   std::string plan_path;
   std::string compiled_wrapper;
   std::string seccomp_profile;
+  std::string name;
+  std::string kind;
+  std::string image;
+  bool json = false;
 };
 
 int run_export(const Options& options, const Invocation& inv) {
@@ -110,6 +119,15 @@ int run_export(const Options& options, const Invocation& inv) {
   }
   if ((options.wrapper || options.native) && format->name != "systemd") {
     std::fprintf(stderr, "harden export: --wrapper and --native are for --format systemd\n");
+    return kUsageError;
+  }
+  const bool kubernetes = format->name.starts_with("k8s");
+  if (!kubernetes && (!options.name.empty() || options.json)) {
+    std::fprintf(stderr, "harden export: --name and --json are for the k8s formats\n");
+    return kUsageError;
+  }
+  if (format->name != "k8s" && (!options.kind.empty() || !options.image.empty())) {
+    std::fprintf(stderr, "harden export: --kind and --image are for --format k8s\n");
     return kUsageError;
   }
   Diagnostics diags;
@@ -159,6 +177,10 @@ int run_export(const Options& options, const Invocation& inv) {
   export_options.systemd_native = options.native;
   export_options.systemd_version = options.systemd_version;
   export_options.seccomp_profile = options.seccomp_profile;
+  export_options.k8s_name = options.name;
+  if (!options.kind.empty()) export_options.k8s_kind = options.kind;
+  export_options.image = options.image;
+  export_options.json = options.json;
   std::optional<std::string> text = format->write(*policy, *plan, export_options, diags);
   print_diagnostics(diags);
   if (!text) return 1;
@@ -218,7 +240,15 @@ Subcommand add_export_command(CLI::App& parent) {
       ->excludes(policy_path)
       ->excludes(plan_path);
   app->add_option("--seccomp-profile", options->seccomp_profile,
-                  "k8s: localhostProfile path (default harden/NAME.json)");
+                  "k8s: localhostProfile path (default harden/NAME.json; "
+                  "operator/NAME.json for a k8s-seccompprofile export)");
+  app->add_option("--image", options->image, "k8s: the container image (required)");
+  app->add_option("--kind", options->kind, "k8s: pod (default) or deployment")
+      ->check(CLI::IsMember({"pod", "deployment"}));
+  app->add_option("--name", options->name,
+                  "k8s formats: object and container name (default: the policy name, '_' "
+                  "as '-'; an RFC 1123 label)");
+  app->add_flag("--json", options->json, "k8s formats: JSON instead of YAML");
   app->footer(
       "A command after -- replaces the policy's [exec] command in ExecStart.\n"
       "What a format cannot express is listed in the output and warned about.\n\n"
@@ -226,7 +256,11 @@ Subcommand add_export_command(CLI::App& parent) {
       "  harden export -f systemd --native web.toml > /etc/systemd/system/web.service.d/h.conf\n"
       "  harden export -f nft web.toml -o web.nft && nft -c -f web.nft && nft -f web.nft\n"
       "  harden export -f auditctl web.toml -o /etc/audit/rules.d/harden-web.rules\n"
-      "  augenrules --load");
+      "  augenrules --load\n"
+      "  harden export -f k8s-seccompprofile web.toml | kubectl apply -f -\n"
+      "  harden export -f k8s --image registry.example/web:1 \\\n"
+      "      --seccomp-profile operator/web.json web.toml | kubectl apply -f -\n"
+      "  harden export -f k8s-networkpolicy web.toml | kubectl apply -f -");
   return {app, [options](const Invocation& inv) { return run_export(*options, inv); }};
 }
 

@@ -7,6 +7,7 @@
 // `diags` pointing at the policy line, so nobody mistakes a partial translation for the policy.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ struct ExportOptions {
   unsigned systemd_version = 252;          // --native: the oldest systemd the unit must run on
   std::string seccomp_profile;             // k8s: localhostProfile path (relative to the kubelet's
                                            // seccomp directory); default "harden/<name>.json"
+  // Kubernetes formats (k8s, k8s-seccompprofile, k8s-networkpolicy):
+  std::string k8s_name;          // object and container name; default: from the policy name
+  std::string k8s_kind = "pod";  // k8s: "pod" or "deployment"
+  std::string image;             // k8s: the container image (required)
+  bool json = false;             // JSON instead of YAML
 };
 
 // A unit drop-in ([Service] section). --wrapper: ExecStart through harden. --native: the
@@ -46,9 +52,26 @@ std::optional<std::string> export_systemd(const Policy& policy, const Plan& plan
 std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& plan,
                                               const ExportOptions& options, Diagnostics& diags);
 
-// A Pod spec fragment: pod and container securityContext for the policy.
+// A Pod (or Deployment) manifest: pod and container securityContext, resources, the tmpfs
+// view as memory-backed emptyDir volumes; every section Kubernetes cannot express is named.
 std::optional<std::string> export_k8s(const Policy& policy, const Plan& plan,
                                       const ExportOptions& options, Diagnostics& diags);
+
+// The Security Profiles Operator's SeccompProfile custom resource
+// (security-profiles-operator.x-k8s.io/v1beta1), written from the seccomp decision model in
+// the CRD's fields. What the CRD cannot hold is exported as the closest wider rule that still
+// runs the service, never a stricter one, and the call named; calls allowed unconditionally
+// are checked against the plan's compiled filter. An error without [seccomp].
+std::optional<std::string> export_k8s_seccomp_profile(const Policy& policy, const Plan& plan,
+                                                      const ExportOptions& options,
+                                                      Diagnostics& diags);
+
+// A NetworkPolicy (networking.k8s.io/v1) for the Pod of export_k8s: [network]'s defaults and
+// allow rules as ipBlock peers and ports; a private network namespace as deny-all. An error
+// when the policy restricts no traffic.
+std::optional<std::string> export_k8s_network_policy(const Policy& policy, const Plan& plan,
+                                                     const ExportOptions& options,
+                                                     Diagnostics& diags);
 
 // The policy's nftables table as an `nft -f` script: the same transaction harden runs (the
 // plan's ruleset, replacing the table as a whole), with a header saying how to load, check
@@ -68,6 +91,13 @@ struct ImportOptions {
   std::string source_name;        // for comments and messages
   std::vector<std::string> caps;  // capabilities the target keeps: profile entries that are
                                   // conditional on them (includes/excludes caps) follow these
+  // systemd: the policy name (default: from the unit's file name), the names in the host's
+  // "/" (the constructed root of ProtectSystem= and friends lists them; the caller reads the
+  // directory, so the importer stays a pure function) and whether a path exists (paths with
+  // systemd's '-' prefix are left out when missing).
+  std::string policy_name{};
+  std::vector<std::string> root_entries{};
+  std::function<bool(const std::string&)> path_exists{};
 };
 
 // An OCI/Docker seccomp profile (JSON text) as a [seccomp] policy section (TOML text).
@@ -75,5 +105,16 @@ struct ImportOptions {
 // out, as are names no architecture of the filter knows; the output lists them in comments.
 std::optional<std::string> import_oci_seccomp(const std::string& json_text,
                                               const ImportOptions& options, Diagnostics& diags);
+
+// A systemd service unit (or drop-in) as a whole policy (TOML text): the sandboxing
+// directives of [Service] mapped to policy keys, constants by name; each directive that
+// cannot be mapped is listed with its file:line in a comment and warned about. Errors for
+// malformed lines and values, and for a denied group harden does not know (leaving it out
+// would allow its calls).
+std::optional<std::string> import_systemd_unit(const std::string& unit_text,
+                                               const ImportOptions& options, Diagnostics& diags);
+
+// "nginx.service" -> "nginx": a policy name (a-z, 0-9, '-', '_', at most 32) from a unit file.
+std::string policy_name_from_unit(const std::string& file);
 
 }  // namespace harden

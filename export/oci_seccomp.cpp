@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "export/export.hpp"
+#include "export/oci_seccomp.hpp"
 #include "export/seccomp_names.hpp"
 #include "plan/seccomp_model.hpp"
 
@@ -91,18 +92,9 @@ SourcePos source_pos(const PlanOrigin& origin) {
 
 }  // namespace
 
-std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& plan,
-                                              const ExportOptions& /*options*/,
-                                              Diagnostics& diags) {
-  const SeccompModel* model = exported_seccomp_model(plan, policy.file, diags);
-  if (model == nullptr) return std::nullopt;
-  if (!model->enabled) {
-    diags.error({policy.file, 0, 0}, "the policy has no [seccomp] section to export",
-                "add one, or import a profile: harden import --from oci-seccomp FILE");
-    return std::nullopt;
-  }
-  const SeccompModel& view = *model;
-  ordered_json root;
+OciSeccompObject oci_seccomp_object(const SeccompModel& view) {
+  OciSeccompObject result;
+  ordered_json& root = result.json;
   const OciAction default_action = oci_action(view.default_action);
   root["defaultAction"] = default_action.action;
   if (default_action.errno_ret >= 0) root["defaultErrnoRet"] = default_action.errno_ret;
@@ -132,12 +124,13 @@ std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& 
     for (const SeccompCase& c : call.cases) {
       if (seccomp_action_permits(c.action) || c.action != view.default_action) continue;
       if (allowed_too && left_out.insert(call.name).second) {
-        diags.warning(source_pos(c.why.origin),
-                      "'" + call.name +
-                          "' is left out of the profile (its default action answers it): a "
-                          "refusing rule with the default action next to an allow rule is "
-                          "skipped by OCI runtimes",
-                      "give the rule another action than default_action, or run under harden");
+        result.deviations.push_back(
+            {call.name, c.why.origin,
+             "'" + call.name +
+                 "' is left out of the profile (its default action answers it): a refusing "
+                 "rule with the default action next to an allow rule is skipped by OCI "
+                 "runtimes",
+             "give the rule another action than default_action, or run under harden"});
       }
     }
   }
@@ -152,11 +145,12 @@ std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& 
     const auto refusing = std::ranges::find_if(
         call.cases, [](const SeccompCase& c) { return !seccomp_action_permits(c.action); });
     if (allowed_too && refusing != call.cases.end()) {
-      diags.warning(source_pos(refusing->why.origin),
-                    "'" + call.name +
-                        "' may be allowed whole by OCI runtimes: libseccomp orders a call's "
-                        "rules by argument, so its refusing rule may not come first",
-                    "run under harden for the exact rule");
+      result.deviations.push_back(
+          {call.name, refusing->why.origin,
+           "'" + call.name +
+               "' may be allowed whole by OCI runtimes: libseccomp orders a call's rules by "
+               "argument, so its refusing rule may not come first",
+           "run under harden for the exact rule"});
     }
   }
   // Cases with the same action and conditions share one entry, in the model's order (refusing
@@ -208,7 +202,23 @@ std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& 
     syscalls.push_back(entry);
   }
   root["syscalls"] = syscalls;
-  return root.dump(2) + "\n";
+  return result;
+}
+
+std::optional<std::string> export_oci_seccomp(const Policy& policy, const Plan& plan,
+                                              const ExportOptions& /*options*/,
+                                              Diagnostics& diags) {
+  const SeccompModel* model = exported_seccomp_model(plan, policy.file, diags);
+  if (model == nullptr) return std::nullopt;
+  if (!model->enabled) {
+    diags.error({policy.file, 0, 0}, "the policy has no [seccomp] section to export",
+                "add one, or import a profile: harden import --from oci-seccomp FILE");
+    return std::nullopt;
+  }
+  const OciSeccompObject profile = oci_seccomp_object(*model);
+  for (const OciSeccompDeviation& deviation : profile.deviations)
+    diags.warning(source_pos(deviation.origin), deviation.message, deviation.hint);
+  return profile.json.dump(2) + "\n";
 }
 
 }  // namespace harden

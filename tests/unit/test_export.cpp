@@ -402,15 +402,19 @@ keep = ["CAP_NET_BIND_SERVICE"]
 allow = ["@system-service"]
 )");
   Diagnostics diags;
-  const auto yaml = export_k8s(c.policy, c.plan, {}, diags);
+  ExportOptions options;
+  options.image = "registry.example/kube:1";
+  const auto yaml = export_k8s(c.policy, c.plan, options, diags);
   REQUIRE(yaml);
   INFO(*yaml);
-  CHECK(yaml->find("runAsUser: 65534\n") != std::string::npos);
-  CHECK(yaml->find("runAsNonRoot: true\n") != std::string::npos);
-  CHECK(yaml->find("allowPrivilegeEscalation: false\n") != std::string::npos);
-  CHECK(yaml->find("drop: [\"ALL\"]\n") != std::string::npos);
-  CHECK(yaml->find("add: [\"NET_BIND_SERVICE\"]\n") != std::string::npos);
+  CHECK(yaml->find("\n        runAsUser: 65534\n") != std::string::npos);
+  CHECK(yaml->find("\n        runAsNonRoot: true\n") != std::string::npos);
+  CHECK(yaml->find("\n        allowPrivilegeEscalation: false\n") != std::string::npos);
+  CHECK(yaml->find("\n          drop:\n            - \"ALL\"\n") != std::string::npos);
+  CHECK(yaml->find("\n          add:\n            - \"NET_BIND_SERVICE\"\n") != std::string::npos);
   CHECK(yaml->find("localhostProfile: \"harden/kube.json\"") != std::string::npos);
+  CHECK(yaml->find("\n    - name: \"kube\"\n      image: \"registry.example/kube:1\"\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("nft export: the enforcer's own transaction, with how to load and remove it",

@@ -4,10 +4,12 @@
 //   allowed by the BPF  => allowed by the export (the service still runs), and
 //   refused by the BPF  => refused by the export, unless the export names the call as wider
 //                          than the policy (a note in the output and a warning).
-// The OCI profile is loaded as runc loads it (libseccomp rules from the JSON, the export's BPF
-// run in the evaluator); the systemd unit is read with systemd's meaning of SystemCallFilter=,
-// RestrictNamespaces=, RestrictAddressFamilies= and LockPersonality= (proved in the booted
-// systemd by tests/kernel/test_systemd.cpp).
+// The OCI profile and the spec of the Security Profiles Operator's SeccompProfile (which the
+// operator hands to the runtime as an OCI profile) are loaded as runc loads them (libseccomp
+// rules from the JSON, the export's BPF run in the evaluator); the SeccompProfile is never
+// stricter than the BPF, not even for the calls it names; the systemd unit is read with systemd's
+// meaning of SystemCallFilter=, RestrictNamespaces=, RestrictAddressFamilies= and LockPersonality=
+// (proved in the booted systemd by tests/kernel/test_systemd.cpp).
 #include <catch2/catch.hpp>
 
 #include <linux/audit.h>
@@ -15,6 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -95,6 +99,37 @@ std::vector<sock_filter> load_like_runc(const json& profile) {
   REQUIRE(pread(fd, program.data(), static_cast<size_t>(size), 0) == size);
   close(fd);
   return program;
+}
+
+// ---- the profile's meaning, independent of libseccomp's rule order -------------------------
+
+// A call under an OCI profile read as its author means it: a refusing entry that matches wins
+// over an allowing one (as the kernel ranks the actions of stacked filters), then an allowing
+// entry that matches, then the default action. runc's loading (above) may let an allowing rule
+// win instead; this reading checks the rules themselves, so a refusing rule narrowed or an
+// allowing one loosened too far shows here even where libseccomp's order hides it.
+bool profile_permits(const json& profile, const std::string& name, const test::Args& args) {
+  const auto holds = [&](const json& a) {
+    const uint64_t x = args[a["index"].get<unsigned>()];
+    const uint64_t v = a["value"].get<uint64_t>();
+    const std::string op = a["op"].get<std::string>();
+    if (op == "SCMP_CMP_EQ") return x == v;
+    if (op == "SCMP_CMP_NE") return x != v;
+    if (op == "SCMP_CMP_LT") return x < v;
+    if (op == "SCMP_CMP_LE") return x <= v;
+    if (op == "SCMP_CMP_GT") return x > v;
+    if (op == "SCMP_CMP_GE") return x >= v;
+    return (x & v) == a.value("valueTwo", uint64_t{0});  // SCMP_CMP_MASKED_EQ
+  };
+  bool allowed = false;
+  for (const json& entry : profile["syscalls"]) {
+    if (std::ranges::find(entry["names"], json(name)) == entry["names"].end()) continue;
+    const json args_json = entry.value("args", json::array());
+    if (!std::ranges::all_of(args_json, holds)) continue;
+    if (!permits(oci_action(entry, "action", "errnoRet"))) return false;
+    allowed = true;
+  }
+  return allowed || permits(oci_action(profile, "defaultAction", "defaultErrnoRet"));
 }
 
 // ---- systemd: the unit's meaning ----------------------------------------------------------
@@ -182,10 +217,24 @@ SystemdUnit read_unit(const std::string& text) {
 
 // ---- the agreement -------------------------------------------------------------------------
 
+// The calls a warning names before `marker` ("'ioctl' may be allowed whole ...").
+std::set<std::string> named_calls(const Diagnostics& diags, const std::string& marker) {
+  std::set<std::string> out;
+  for (const Diagnostic& d : diags.all()) {
+    const size_t at = d.message.find(marker);
+    if (at == std::string::npos || at == 0) continue;
+    const size_t open = d.message.rfind('\'', at - 1);
+    if (open != std::string::npos) out.insert(d.message.substr(open + 1, at - open - 1));
+  }
+  return out;
+}
+
 struct Tally {
   int policies = 0;
   int systemd_units = 0;
   int oci_profiles = 0;
+  int spo_profiles = 0;
+  int spo_wider_calls = 0;
   int evaluations = 0;
   int wider_calls = 0;
 };
@@ -195,7 +244,18 @@ std::vector<test::Args> tries_for(const SeccompModel& model, const std::string& 
   std::vector<test::Args> tries = probes;
   if (const SyscallDecision* call = model.find(name)) {
     for (const SeccompCase& c : call->cases) {
-      if (auto args = test::case_witness(c, random)) tries.push_back(*args);
+      const std::optional<test::Args> witness = test::case_witness(c, random);
+      if (!witness) continue;
+      tries.push_back(*witness);
+      // Each compared argument at its compared value and beside it: where a loosened or
+      // narrowed comparison first differs from the policy's.
+      for (const SeccompCompare& cmp : c.all_of) {
+        for (const uint64_t value : {cmp.value - 1, cmp.value, cmp.value + 1}) {
+          test::Args edge = *witness;
+          edge[cmp.index % 6] = value;
+          tries.push_back(edge);
+        }
+      }
     }
   }
   return tries;
@@ -233,6 +293,30 @@ void check_exports(const Policy& policy, const Plan& plan, std::mt19937_64& rand
     if (wide != std::string::npos) oci_wider.insert(d.message.substr(1, wide - 1));
   }
 
+  Diagnostics spo_diags;
+  ExportOptions spo_options;
+  spo_options.k8s_name = "agreement";
+  spo_options.json = true;
+  const std::optional<std::string> spo_text =
+      export_k8s_seccomp_profile(policy, plan, spo_options, spo_diags);
+  INFO(render_all(spo_diags));
+  REQUIRE(spo_text);
+  const json spo_spec = json::parse(*spo_text)["spec"];
+  // What the CRD holds: int64 values, minimum 0 (the API server rejects the resource otherwise).
+  for (const json& entry : spo_spec["syscalls"]) {
+    for (const json& a : entry.value("args", json::array())) {
+      CHECK(a["value"].get<uint64_t>() <= uint64_t{INT64_MAX});
+      CHECK(a.value("valueTwo", uint64_t{0}) <= uint64_t{INT64_MAX});
+    }
+  }
+  const std::vector<sock_filter> spo = load_like_runc(spo_spec);
+  ++tally.spo_profiles;
+  const std::set<std::string> spo_loosened =
+      named_calls(spo_diags, "' is exported wider than the policy");
+  std::set<std::string> spo_wider = spo_loosened;
+  spo_wider.merge(named_calls(spo_diags, "' may be allowed whole by OCI runtimes"));
+  tally.spo_wider_calls += static_cast<int>(spo_loosened.size());
+
   for (const std::string& name : native_syscall_names()) {
     const int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr < 0) continue;
@@ -261,14 +345,27 @@ void check_exports(const Policy& policy, const Plan& plan, std::mt19937_64& rand
       } else {
         CHECK(permits(*bpf) == permits(*exported));
       }
+      const auto resource = evaluate_seccomp_program(spo, data);
+      REQUIRE(resource);
+      INFO(spo_spec.dump(2) << "\nSeccompProfile " << describe_seccomp_action(*resource));
+      const bool meant = profile_permits(spo_spec, name, args);
+      if (permits(*bpf)) {
+        CHECK(permits(*resource));  // never stricter: the service still runs
+        CHECK(meant);
+      } else {
+        if (!spo_wider.contains(name)) CHECK_FALSE(permits(*resource));
+        if (!spo_loosened.contains(name)) CHECK_FALSE(meant);
+      }
     }
   }
 }
 
 }  // namespace
 
-TEST_CASE("export agreement: systemd and OCI translations agree with the BPF over the corpus",
-          "[export][agreement]") {
+TEST_CASE(
+    "export agreement: systemd, OCI and SeccompProfile translations agree with the BPF over the "
+    "corpus",
+    "[export][agreement]") {
   std::mt19937_64 random(3);
   Tally tally;
   for (const auto& file : test::policy_corpus()) {
@@ -280,9 +377,11 @@ TEST_CASE("export agreement: systemd and OCI translations agree with the BPF ove
     check_exports(*policy, *plan, random, tally);
   }
   INFO("policies " << tally.policies << ", systemd units " << tally.systemd_units
-                   << ", evaluations " << tally.evaluations);
+                   << ", SeccompProfiles " << tally.spo_profiles << ", evaluations "
+                   << tally.evaluations);
   CHECK(tally.policies >= 15);
   CHECK(tally.systemd_units >= 10);
+  CHECK(tally.spo_profiles == tally.policies);
   CHECK(tally.evaluations >= 60000);
 }
 
@@ -302,4 +401,37 @@ TEST_CASE("export agreement: generated policies", "[export][agreement]") {
     check_exports(policy, *plan, random, tally);
   }
   CHECK(tally.policies >= 25);
+}
+
+// Rules comparing 64-bit values above 2^63-1, which the SeccompProfile CRD (int64, minimum 0)
+// cannot hold: the resource is loosened or narrowed, named as wider, never stricter; the other
+// exports still agree.
+TEST_CASE("export agreement: generated policies with values above 2^63-1", "[export][agreement]") {
+  const uint64_t seed = 6363;
+  std::mt19937_64 random(seed);
+  Tally tally;
+  for (int n = 0; n < 40; ++n) {
+    Policy policy;
+    policy.file = "generated.toml";
+    policy.meta.name = {"generated", {"generated.toml", 1, 1}};
+    policy.seccomp = test::generated_section(random);
+    for (SeccompRule& rule : policy.seccomp.rules) {
+      for (SeccompArg& arg : rule.args) {
+        if (random() % 2 == 0) continue;
+        arg.width = Located<int64_t>{64, arg.pos};
+        constexpr uint64_t kTopBit = 0x8000000000000000ull;
+        if (arg.value.number) *arg.value.number |= kTopBit;
+        if (arg.mask && arg.mask->number) *arg.mask->number |= kTopBit;
+      }
+    }
+    Diagnostics diags;
+    std::optional<Plan> plan = compile_policy(policy, diags);
+    if (!plan) continue;
+    INFO("seed " << seed << ", policy " << n);
+    check_exports(policy, *plan, random, tally);
+  }
+  INFO("policies " << tally.policies << ", SeccompProfile calls named wider "
+                   << tally.spo_wider_calls);
+  CHECK(tally.policies >= 15);
+  CHECK(tally.spo_wider_calls >= 10);  // the loosening and narrowing did happen
 }
