@@ -109,7 +109,8 @@ TEST_CASE("an unknown subcommand exits 125 and names the nearest one", "[cli][us
   INFO(far.describe());
   CHECK(far.exited(125));
   // Nothing near: the commands, and how to run a program of that name.
-  CHECK(far.err.find("unknown command 'frobnicate' (the commands are run, learn, compile, validate,") !=
+  CHECK(far.err.find(
+            "unknown command 'frobnicate' (the commands are run, learn, compile, validate,") !=
         std::string::npos);
   CHECK(far.err.find("to run it under a policy: harden --policy FILE -- frobnicate " + f.policy) !=
         std::string::npos);
