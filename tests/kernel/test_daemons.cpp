@@ -632,3 +632,177 @@ TEST_CASE(
   CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
   CHECK_FALSE(nft_table_exists(box.name));
 }
+
+namespace {
+
+// A dig query to 127.0.0.1:port, one try: the answer section (+short), over UDP unless `tcp`.
+std::string dig(int port, const std::string& name, const std::string& type = "A",
+                bool tcp = false) {
+  RunOptions options;
+  options.timeout = 10s;
+  return run({"dig", "@127.0.0.1", "-p", std::to_string(port), "+short", "+tries=1", "+time=2",
+              tcp ? "+tcp" : "+notcp", name, type},
+             options)
+      .out;
+}
+
+// The status of a dig query (NOERROR, SERVFAIL, ...), one try over UDP.
+std::string dig_status(int port, const std::string& name) {
+  RunOptions options;
+  options.timeout = 10s;
+  const std::string out =
+      run({"dig", "@127.0.0.1", "-p", std::to_string(port), "+tries=1", "+time=3", name}, options)
+          .out;
+  const size_t at = out.find("status: ");
+  return at == std::string::npos ? std::string() : out.substr(at + 8, out.find(',', at) - at - 8);
+}
+
+// A name server on a loopback UDP port that answers nothing: it prints "received" when a
+// datagram arrives within `seconds`, else "nothing".
+std::vector<std::string> udp_listener(int port, int seconds) {
+  return {"/usr/bin/python3", "-c",
+          "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+          "s.bind(('127.0.0.1'," +
+              std::to_string(port) + "))\ns.settimeout(" + std::to_string(seconds) +
+              ")\ntry:\n  s.recvfrom(512)\n  print('received')\n"
+              "except socket.timeout:\n  print('nothing')\n"};
+}
+
+// A zone file: the host secret an attacker who can change a DNS daemon's configuration would
+// serve (unbound's auth-zone, dnsmasq's --txt-record from a file).
+std::string secret_zone(const std::string& origin, const std::string& secret) {
+  return "$ORIGIN " + origin + "\n@ 3600 IN SOA ns." + origin + " root." + origin +
+         " 1 3600 600 86400 60\n@ 3600 IN NS ns." + origin + "\nsecret 60 IN TXT \"" + secret +
+         "\"\n";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "unbound: answers over UDP and TCP, reloads through unbound-control and on SIGHUP, cannot "
+    "serve a host file nor forward to an upstream off port 53",
+    "[daemon][root]") {
+  require_root();
+  const std::string server = "/usr/sbin/unbound";
+  const std::string control = find_program("unbound-control");
+  if (!path_exists(server) || control.empty()) skip("needs unbound (apt-get install unbound)");
+  if (find_program("dig").empty()) skip("needs dig (apt-get install bind9-dnsutils)");
+
+  DaemonBox box("unbound", "unbound");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const int upstream_port = free_loopback_port(2 /* SOCK_DGRAM */);
+  const std::string d = box.data;
+
+  // A host file unbound's user may read there (0644, outside the view), written as a zone.
+  const std::string secret_path = "/var/tmp/" + unique_name("harden-unbound-secret");
+  RemoveFile secret{secret_path};
+  const std::string secret_text = "secret-" + unique_name("s");
+  write_file(secret_path, secret_zone("leak.example.", secret_text), 0644);
+
+  // In the foreground, no pid file, no user change (it runs as unbound), logs on stderr; a
+  // local record, a forward zone to the test's listener (do-not-query-localhost off: only the
+  // sandbox may stand in the way), a control socket in the data directory.
+  auto config = [&](const std::string& address, const std::string& extra) {
+    return "server:\n  interface: 127.0.0.1\n  port: " + std::to_string(port) +
+           "\n  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"" + d +
+           "\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n"
+           "  do-ip6: no\n  num-threads: 2\n  do-not-query-localhost: no\n"
+           "  module-config: \"iterator\"\n  local-zone: \"harden.test.\" static\n"
+           "  local-data: \"www.harden.test. IN A " +
+           address + "\"\n" + extra + "forward-zone:\n  name: \"up.example.\"\n" +
+           "  forward-addr: 127.0.0.1@" + std::to_string(upstream_port) +
+           "\nremote-control:\n  control-enable: yes\n  control-interface: \"" + d +
+           "/unbound.ctl\"\n";
+  };
+  const std::string leak_zone = "auth-zone:\n  name: \"leak.example.\"\n  zonefile: \"" +
+                                secret_path + "\"\n  for-downstream: yes\n  for-upstream: no\n";
+  write_file(d + "/unbound.conf", config("192.0.2.1", ""));
+  write_file(d + "/leak.conf", config("192.0.2.1", leak_zone));
+  box.own_data();
+  box.write_overlay("unbound.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                        "\", noexec = true }]\n[landlock]\nbind_tcp = [" +
+                                        std::to_string(port) + "]\n");
+
+  // The control: bare, as unbound, the leaking configuration serves the host file as a zone
+  // and forwards to the listener.
+  {
+    Background listener(udp_listener(upstream_port, 6), box.dir.file("bare-upstream.log"));
+    Background bare({"/usr/bin/setpriv", "--reuid", "unbound", "--regid", "unbound",
+                     "--clear-groups", "--", server, "-d", "-p", "-c", d + "/leak.conf"},
+                    box.dir.file("bare.log"));
+    REQUIRE(wait_until([&] { return dig(port, "www.harden.test") == "192.0.2.1\n"; }, 20s));
+    INFO(bare.describe());
+    CHECK(dig(port, "secret.leak.example", "TXT") == "\"" + secret_text + "\"\n");
+    (void)dig_status(port, "x.up.example");
+    REQUIRE(listener.wait(10s));
+    CHECK(listener.log() == "received\n");
+    bare.signal(SIGTERM);
+    REQUIRE(bare.wait(20s));
+  }
+
+  // Under the policy the same configuration fails closed: the zone file is not in the view.
+  {
+    Background leak(box.harden_argv({server, "-d", "-p", "-c", d + "/leak.conf"}),
+                    box.dir.file("leak.log"), policy_path_env());
+    REQUIRE(leak.wait(20s));
+    INFO(leak.describe());
+    CHECK(leak.exit_code() == 1);
+    CHECK(leak.log().find("cannot open zonefile " + secret_path +
+                          " for leak.example.: No such file or directory") != std::string::npos);
+    CHECK(leak.log().find(secret_text) == std::string::npos);
+  }
+
+  Background unbound(box.harden_argv({server, "-d", "-p", "-c", d + "/unbound.conf"}),
+                     box.dir.file("unbound.log"), policy_path_env());
+  REQUIRE(wait_until([&] { return dig(port, "www.harden.test") == "192.0.2.1\n"; }, 20s));
+  INFO(unbound.describe());
+  CHECK(dig(port, "www.harden.test", "A", true) == "192.0.2.1\n");
+  const pid_t main = daemon_host_pid(unbound.pid());
+  REQUIRE(main > 0);
+  check_confined(main, uid_of("unbound"));
+  // Worker threads, no child process; the constructed root holds no shell and no host file.
+  CHECK(descendants(main).empty());
+  CHECK(std::stoi(proc_status_field(main, "Threads")) >= 2);
+  const std::string root = "/proc/" + std::to_string(main) + "/root";
+  CHECK(path_exists(root + "/usr/sbin/unbound"));
+  CHECK(path_exists(root + "/etc/unbound"));
+  CHECK_FALSE(path_exists(root + "/bin/sh"));
+  CHECK_FALSE(path_exists(root + "/etc/passwd"));
+  CHECK_FALSE(path_exists(root + secret_path));
+
+  // An upstream off port 53: the firewall rejects the query, the listener hears nothing.
+  {
+    Background listener(udp_listener(upstream_port, 4), box.dir.file("upstream.log"));
+    std::this_thread::sleep_for(300ms);
+    CHECK(dig_status(port, "x.up.example") == "SERVFAIL");
+    REQUIRE(listener.wait(10s));
+    CHECK(listener.log() == "nothing\n");
+  }
+
+  // Day two: a changed record, reloaded through the control socket, then on SIGHUP.
+  write_file(d + "/unbound.conf", config("192.0.2.2", ""));
+  RunResult reload = box.as_user({control, "-c", d + "/unbound.conf", "reload"});
+  INFO(reload.describe());
+  CHECK(reload.exited(0));
+  CHECK(reload.out == "ok\n");
+  CHECK(wait_until([&] { return dig(port, "www.harden.test") == "192.0.2.2\n"; }, 15s));
+  write_file(d + "/unbound.conf", config("192.0.2.3", ""));
+  unbound.signal(SIGHUP);
+  CHECK(wait_until([&] { return dig(port, "www.harden.test", "A", true) == "192.0.2.3\n"; }, 15s));
+  check_confined(daemon_host_pid(unbound.pid()), uid_of("unbound"));
+
+  // SIGTERM: exit 0, every process gone.
+  const std::vector<pid_t> all = descendants(unbound.pid());
+  unbound.signal(SIGTERM);
+  REQUIRE(unbound.wait(20s));
+  CHECK(unbound.exit_code() == 0);
+  CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+  CHECK(unbound.log().find("SIGSYS") == std::string::npos);
+  CHECK(unbound.log().find("seccomp denied") == std::string::npos);
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
