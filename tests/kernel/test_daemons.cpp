@@ -1,10 +1,10 @@
 // The shipped daemon policies (policies/*.toml on policies/base/{daemon,forking,threaded,
-// database}.toml) under the real harden binary with the real Debian daemons: each test starts
+// database,dns}.toml) under the real harden binary with the real Debian daemons: each test starts
 // the daemon on a loopback port the test picks, with its data in a temporary directory, talks
 // to it with its real client, runs a day-two operation (a reload, a background save, an index
-// build and crash recovery), shows from inside that a forbidden action is refused, stops it
-// with the expected status and checks that nothing is left behind (processes, nft table,
-// files).
+// build and crash recovery, a reload of a DNS server), shows from inside that a forbidden action is
+// refused, stops it with the expected status and checks that nothing is left behind (processes, nft
+// table, files).
 //
 // The daemon runs under a small overlay the test writes next to its data: it extends the
 // shipped policy (found through HARDEN_POLICY_PATH = policies/) and changes only what a test
@@ -800,6 +800,122 @@ TEST_CASE(
   CHECK(wait_until([&] { return !any_alive(all); }, 5s));
   CHECK(unbound.log().find("SIGSYS") == std::string::npos);
   CHECK(unbound.log().find("seccomp denied") == std::string::npos);
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
+
+TEST_CASE(
+    "dnsmasq: answers from hosts files over UDP and TCP, re-reads them on SIGHUP, cannot read a "
+    "host file nor forward to an upstream off port 53",
+    "[daemon][root]") {
+  require_root();
+  const std::string server = "/usr/sbin/dnsmasq";
+  if (!path_exists(server)) skip("needs dnsmasq (apt-get install dnsmasq-base)");
+  if (find_program("dig").empty()) skip("needs dig (apt-get install bind9-dnsutils)");
+
+  DaemonBox box("dnsmasq", "dnsmasq");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const int upstream_port = free_loopback_port(2 /* SOCK_DGRAM */);
+  const std::string d = box.data;
+
+  // A host file dnsmasq's user may read there (0644, outside the view), written as a hosts
+  // file: a reverse query would give the secret name away.
+  const std::string secret_path = "/var/tmp/" + unique_name("harden-dnsmasq-secret");
+  RemoveFile secret{secret_path};
+  const std::string secret_name = unique_name("secret") + ".example";
+  write_file(secret_path, "192.0.2.77 " + secret_name + "\n", 0644);
+  write_file(d + "/hosts", "192.0.2.20 host.harden.test\n", 0644);
+  box.own_data();
+  box.write_overlay("dnsmasq.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                        "\", noexec = true }]\n[landlock]\nbind_tcp = [" +
+                                        std::to_string(port) + "]\n");
+
+  // No configuration file, no resolv.conf, no /etc/hosts: its own hosts file, the host file,
+  // a local record and a forward to the test's listener.
+  const std::vector<std::string> command{
+      server,
+      "--keep-in-foreground",
+      "--conf-file=/dev/null",
+      "--user=",
+      "--group=",
+      "--pid-file=",
+      "--log-facility=-",
+      "--no-resolv",
+      "--no-hosts",
+      "--addn-hosts=" + d + "/hosts",
+      "--addn-hosts=" + secret_path,
+      "--listen-address=127.0.0.1",
+      "--bind-interfaces",
+      "--port=" + std::to_string(port),
+      "--address=/local.harden.test/192.0.2.10",
+      "--server=/up.example/127.0.0.1#" + std::to_string(upstream_port)};
+
+  // The control: bare, as dnsmasq, it reads the host file (the reverse query names the secret)
+  // and forwards to the listener.
+  {
+    Background listener(udp_listener(upstream_port, 6), box.dir.file("bare-upstream.log"));
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid",        "dnsmasq", "--regid",
+                                  "nogroup",          "--clear-groups", "--"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    Background bare(argv, box.dir.file("bare.log"));
+    REQUIRE(wait_until([&] { return dig(port, "local.harden.test") == "192.0.2.10\n"; }, 20s));
+    INFO(bare.describe());
+    CHECK(dig(port, "77.2.0.192.in-addr.arpa", "PTR") == secret_name + ".\n");
+    (void)dig_status(port, "x.up.example");
+    REQUIRE(listener.wait(10s));
+    CHECK(listener.log() == "received\n");
+    bare.signal(SIGTERM);
+    REQUIRE(bare.wait(20s));
+  }
+
+  Background dnsmasq(box.harden_argv(command), box.dir.file("dnsmasq.log"), policy_path_env());
+  REQUIRE(wait_until([&] { return dig(port, "local.harden.test") == "192.0.2.10\n"; }, 20s));
+  INFO(dnsmasq.describe());
+  CHECK(dig(port, "host.harden.test") == "192.0.2.20\n");
+  CHECK(dig(port, "host.harden.test", "A", true) == "192.0.2.20\n");  // a forked TCP child
+  const pid_t main = daemon_host_pid(dnsmasq.pid());
+  REQUIRE(main > 0);
+  check_confined(main, uid_of("dnsmasq"));
+  const std::string root = "/proc/" + std::to_string(main) + "/root";
+  CHECK(path_exists(root + "/usr/sbin/dnsmasq"));
+  CHECK_FALSE(path_exists(root + "/bin/sh"));
+  CHECK_FALSE(path_exists(root + "/etc/passwd"));
+  CHECK_FALSE(path_exists(root + secret_path));
+
+  // The host file is not in the view: dnsmasq says so and the reverse query names nothing.
+  CHECK(dnsmasq.log().find("failed to load names from " + secret_path +
+                           ": No such file or directory") != std::string::npos);
+  CHECK(dig(port, "77.2.0.192.in-addr.arpa", "PTR").find(secret_name) == std::string::npos);
+
+  // An upstream off port 53: the firewall rejects the query, the listener hears nothing.
+  {
+    Background listener(udp_listener(upstream_port, 4), box.dir.file("upstream.log"));
+    std::this_thread::sleep_for(300ms);
+    CHECK(dig_status(port, "x.up.example") != "NOERROR");
+    REQUIRE(listener.wait(10s));
+    CHECK(listener.log() == "nothing\n");
+  }
+
+  // Day two: the hosts file changes, SIGHUP re-reads it (and clears the cache).
+  write_file(d + "/hosts", "192.0.2.21 host.harden.test\n", 0644);
+  dnsmasq.signal(SIGHUP);
+  CHECK(wait_until([&] { return dig(port, "host.harden.test") == "192.0.2.21\n"; }, 15s));
+  CHECK(dig(port, "host.harden.test", "A", true) == "192.0.2.21\n");
+  check_confined(daemon_host_pid(dnsmasq.pid()), uid_of("dnsmasq"));
+
+  // SIGTERM: exit 0, every process gone.
+  const std::vector<pid_t> all = descendants(dnsmasq.pid());
+  dnsmasq.signal(SIGTERM);
+  REQUIRE(dnsmasq.wait(20s));
+  CHECK(dnsmasq.exit_code() == 0);
+  CHECK(dnsmasq.log().find("exiting on receipt of SIGTERM") != std::string::npos);
+  CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+  CHECK(dnsmasq.log().find("SIGSYS") == std::string::npos);
+  CHECK(dnsmasq.log().find("seccomp denied") == std::string::npos);
 
   RunOptions down_options;
   down_options.env = policy_path_env();
