@@ -922,3 +922,117 @@ TEST_CASE(
   CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
   CHECK_FALSE(nft_table_exists(box.name));
 }
+
+TEST_CASE(
+    "haproxy: proxies to its backend, cannot reach another upstream, a soft stop on SIGUSR1 "
+    "finishes the request in flight and exits 0",
+    "[daemon][root]") {
+  require_root();
+  const std::string server = "/usr/sbin/haproxy";
+  const std::string curl = find_program("curl");
+  if (!path_exists(server)) skip("needs haproxy (apt-get install haproxy)");
+  if (curl.empty()) skip("needs curl");
+
+  DaemonBox box("haproxy", "haproxy");
+  FirewallDown firewall{box};
+  const int port = free_loopback_port();
+  const int backend_port = free_loopback_port();
+  const int forbidden_port = free_loopback_port();
+  const std::string d = box.data;
+
+  // The backend, outside harden: a threaded http.server that answers with the path, /slow
+  // after 1.5 seconds.
+  write_file(d + "/backend.py",
+             "import http.server, sys, time\n"
+             "class H(http.server.BaseHTTPRequestHandler):\n"
+             "    def do_GET(self):\n"
+             "        if self.path.startswith('/slow'): time.sleep(1.5)\n"
+             "        body = ('backend ' + self.path + '\\n').encode()\n"
+             "        self.send_response(200)\n"
+             "        self.send_header('Content-Length', str(len(body)))\n"
+             "        self.end_headers()\n"
+             "        self.wfile.write(body)\n"
+             "    def log_message(self, *a): pass\n"
+             "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H)"
+             ".serve_forever()\n");
+  write_file(d + "/haproxy.cfg",
+             "global\n  log stderr format raw local0 info\n  maxconn 64\n  nbthread 2\n"
+             "  hard-stop-after 10s\ndefaults\n  log global\n  mode http\n  option httplog\n"
+             "  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n"
+             "frontend fe\n  bind 127.0.0.1:" +
+                 std::to_string(port) +
+                 "\n  use_backend forbidden if { path_beg /forbidden }\n"
+                 "  default_backend be\nbackend be\n  server s1 127.0.0.1:" +
+                 std::to_string(backend_port) + "\nbackend forbidden\n  server s2 127.0.0.1:" +
+                 std::to_string(forbidden_port) + "\n");
+  box.own_data();
+  // The servers of this configuration in place of the shipped one's: Landlock's connect port
+  // and the firewall's (the shipped [[network.allow]] for 8080 stays: arrays of tables add up).
+  box.write_overlay("haproxy.toml",
+                    "[filesystem]\nread_write = [{ path = \"" + d +
+                        "\", noexec = true }]\n[landlock]\nbind_tcp = [" + std::to_string(port) +
+                        "]\nconnect_tcp = [" + std::to_string(backend_port) +
+                        "]\n[[network.allow]]\ndirection = \"egress\"\nprotocol = \"tcp\"\n"
+                        "ports = [" +
+                        std::to_string(backend_port) + "]\naddresses = [\"127.0.0.1\"]\n");
+
+  Background backend({"/usr/bin/python3", d + "/backend.py", std::to_string(backend_port)},
+                     box.dir.file("backend.log"));
+  REQUIRE(wait_until([&] { return http_get(backend_port, "/").ends_with("\n200"); }, 20s));
+
+  Background haproxy(box.harden_argv({server, "-db", "-f", d + "/haproxy.cfg"}),
+                     box.dir.file("haproxy.log"), policy_path_env());
+  REQUIRE(wait_until([&] { return http_get(port, "/first") == "backend /first\n\n200"; }, 20s));
+  INFO(haproxy.describe());
+  const pid_t main = daemon_host_pid(haproxy.pid());
+  REQUIRE(main > 0);
+  check_confined(main, uid_of("haproxy"));
+  // Threads only, and a constructed root with no shell and no host file.
+  CHECK(descendants(main).empty());
+  CHECK(std::stoi(proc_status_field(main, "Threads")) >= 2);
+  const std::string root = "/proc/" + std::to_string(main) + "/root";
+  CHECK(path_exists(root + "/usr/sbin/haproxy"));
+  CHECK_FALSE(path_exists(root + "/bin/sh"));
+  CHECK_FALSE(path_exists(root + "/etc/passwd"));
+
+  // Another upstream on loopback: Landlock (connect_tcp) and the firewall refuse the
+  // connection, haproxy answers 503 and the upstream never sees it.
+  {
+    Background upstream({"/usr/bin/python3", "-c",
+                         "import socket\ns=socket.socket()\n"
+                         "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                         "s.bind(('127.0.0.1'," +
+                             std::to_string(forbidden_port) +
+                             "))\ns.listen(8)\ns.settimeout(8)\n"
+                             "try:\n  c,_=s.accept()\n  print('accepted')\n"
+                             "except socket.timeout:\n  print('nothing')\n"},
+                        box.dir.file("upstream.log"));
+    std::this_thread::sleep_for(300ms);
+    CHECK(http_get(port, "/forbidden").ends_with("\n503"));
+    REQUIRE(upstream.wait(15s));
+    CHECK(upstream.log() == "nothing\n");
+  }
+
+  // Day two: a soft stop (SIGUSR1) while a slow request is in flight. The listener closes at
+  // once (a new connection is refused), the request in flight is answered, haproxy exits 0.
+  const std::vector<pid_t> all = descendants(haproxy.pid());
+  Background slow({curl, "-s", "-m", "10", "-w", "\n%{http_code}",
+                   "http://127.0.0.1:" + std::to_string(port) + "/slow"},
+                  box.dir.file("slow.log"));
+  std::this_thread::sleep_for(500ms);
+  haproxy.signal(SIGUSR1);
+  std::this_thread::sleep_for(300ms);
+  CHECK(http_get(port, "/late").ends_with("\n000"));
+  REQUIRE(slow.wait(15s));
+  CHECK(slow.log() == "backend /slow\n\n200");
+  REQUIRE(haproxy.wait(20s));
+  CHECK(haproxy.exit_code() == 0);
+  CHECK(wait_until([&] { return !any_alive(all); }, 5s));
+  CHECK(haproxy.log().find("SIGSYS") == std::string::npos);
+  CHECK(haproxy.log().find("seccomp denied") == std::string::npos);
+
+  RunOptions down_options;
+  down_options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
+  CHECK_FALSE(nft_table_exists(box.name));
+}
