@@ -265,6 +265,8 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
   sink->input.base = &*base;
   sink->input.base_description = base_description;
   sink->input.target_root = data.filesystem.chroot.empty() ? "/" : data.filesystem.chroot;
+  for (const ViewMount& mount : data.filesystem.view)
+    sink->input.view.push_back(mount.target);
   sink->input.target_uid = data.credentials.change_ids ? data.credentials.uid : ::geteuid();
   sink->input.target_groups =
       data.credentials.change_ids ? data.credentials.supplementary_groups : std::vector<gid_t>{};

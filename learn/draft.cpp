@@ -501,6 +501,7 @@ std::string write_learned_draft(const DraftInput& input) {
   request.target_root = input.target_root;
   request.target_uid = input.target_uid;
   request.target_groups = input.target_groups;
+  request.view = input.view;
   request.constructed_root =
       !base.filesystem.read_only.empty() || !base.filesystem.read_write.empty() ||
       (!base.filesystem.chroot && (base.filesystem.proc || base.filesystem.dev ||

@@ -40,6 +40,8 @@ struct DraftInput {
   // that collapsing a directory must not grant.
   uid_t target_uid = 0;
   std::vector<gid_t> target_groups;
+  // The base plan's view (its mount targets) when it constructs the root; empty otherwise.
+  std::vector<std::string> view;
 };
 
 // The draft, as TOML text with comments.

@@ -49,6 +49,16 @@ int depth_of(const std::string& path) {
   return path == "/" ? 0 : static_cast<int>(std::ranges::count(path, '/'));
 }
 
+// Whether a constructed root shows `path`: beneath one of its mounts, or a directory on the
+// way to one (made in the new root). Without a constructed root, or without a known view,
+// everything the host has is there.
+bool in_view(const PathGrantRequest& request, const std::string& path) {
+  if (!request.constructed_root || request.view.empty()) return true;
+  return std::ranges::any_of(request.view, [&](const std::string& target) {
+    return beneath(path, target) || beneath(target, path);
+  });
+}
+
 std::string host_path(const PathGrantRequest& request, const std::string& path) {
   if (request.target_root.empty() || request.target_root == "/") return path;
   return request.target_root + (path == "/" ? "" : path);
@@ -172,7 +182,12 @@ PathGrants grant_paths(const std::map<std::string, uint32_t>& paths,
     return it != paths.end() && (it->second & (kCreateIn | kRemoveIn));
   };
   std::vector<std::string> missing;  // tried, but not there (a search path, a fallback)
+  std::vector<std::string> outside;  // not in the base's constructed root
   for (const auto& [path, access] : paths) {
+    if (!in_view(request, path)) {
+      outside.push_back(path);
+      continue;
+    }
     if (beneath(path, "/proc") || beneath(path, "/sys")) {
       // Per-process paths (/proc/self, /proc/PID) name other files at every start: the tree
       // is read as a whole (what it shows is the target's own, or guarded by the kernel).
@@ -218,6 +233,16 @@ PathGrants grant_paths(const std::map<std::string, uint32_t>& paths,
         read_files_by_dir[parent_of(real)].insert(real);
       }
     }
+  }
+  if (!outside.empty()) {
+    std::string list;
+    for (size_t i = 0; i < outside.size() && i < 12; ++i)
+      list += (i ? ", " : "") + outside[i];
+    if (outside.size() > 12) list += " and " + std::to_string(outside.size() - 12) + " more";
+    grants.notes.push_back(
+        "not granted, since the base policy's view does not show them (the target's attempt "
+        "failed; a Landlock rule on them would stop the launch): " +
+        list + ". Add a bind to [filesystem] if the service needs one");
   }
   if (!missing.empty()) {
     constexpr size_t kNamed = 12;

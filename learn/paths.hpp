@@ -17,6 +17,9 @@ namespace harden {
 struct PathGrantRequest {
   std::string target_root = "/";  // host directory that is the target's "/"
   bool constructed_root = false;  // the base's view: paths are inside it, not the host's
+  // With a constructed root: what the view holds (its mount targets). A path outside them is
+  // not in the target's file system at all (its open failed), whatever the host has there.
+  std::vector<std::string> view;
   uid_t target_uid = 0;
   std::vector<gid_t> target_groups;
 };

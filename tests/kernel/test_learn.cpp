@@ -130,6 +130,9 @@ class Background {
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      // In the scratch directory, not the test's: a clone in a directory only root may enter
+      // (the tests' own) is no working directory for a daemon that drops to nobody.
+      if (::chdir(dir.path().c_str()) != 0) _exit(126);
       const int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int in = ::open("/dev/null", O_RDONLY);

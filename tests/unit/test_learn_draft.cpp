@@ -237,6 +237,26 @@ TEST_CASE("learn draft: a directory stands for its files only when it grants no 
     CHECK_FALSE(grants.read.contains("/etc"));
     CHECK(grants.read.contains("/etc/passwd"));
   }
+  SECTION("in a constructed root, what the view does not show is not granted") {
+    // The host has /etc/localtime and /proc, the view only the data directory: a rule on a
+    // path missing from the view would stop the launch (Landlock cannot open it).
+    request.constructed_root = true;
+    request.view = {data, "/usr"};
+    std::map<std::string, uint32_t> seen = paths;
+    seen["/etc/localtime"] = learn_access::kRead;
+    seen["/proc/self/status"] = learn_access::kRead;
+    seen["/usr/lib/os-release"] = learn_access::kRead;
+    const PathGrants grants = grant_paths(seen, request);
+    CHECK(grants.read.contains(data));
+    CHECK(grants.read.contains("/usr"));
+    CHECK_FALSE(grants.read.contains("/etc/localtime"));
+    CHECK_FALSE(grants.read.contains("/proc"));
+    const bool named = std::ranges::any_of(grants.notes, [](const std::string& note) {
+      return note.find("view does not show them") != std::string::npos &&
+             note.find("/etc/localtime") != std::string::npos;
+    });
+    CHECK(named);
+  }
   SECTION("a file the modes refuse is not granted") {
     const std::string closed = data + "/closed";
     harden::test::write_file(closed, "c", 0600);
