@@ -48,7 +48,11 @@ std::string DropIn::text(const std::string& header) const {
   return out;
 }
 
-std::string exec_quote(const std::string& word) {
+namespace {
+
+// systemd's quoting of one word. An ExecStart= word also escapes '$' (variable expansion) and
+// quotes ';' (a command separator); an Environment= assignment expands neither.
+std::string systemd_quote(const std::string& word, bool exec_word) {
   std::string out;
   bool quote = word.empty();
   for (const char c : word) {
@@ -57,7 +61,7 @@ std::string exec_quote(const std::string& word) {
         out += "%%";
         break;
       case '$':
-        out += "$$";
+        out += exec_word ? "$$" : "$";
         break;
       case '\\':
         out += "\\\\", quote = true;
@@ -71,9 +75,11 @@ std::string exec_quote(const std::string& word) {
       case '\n':
         out += "\\n", quote = true;
         break;
+      case ';':
+        out += c, quote = quote || exec_word;
+        break;
       case ' ':
       case '\t':
-      case ';':
         out += c, quote = true;
         break;
       default:
@@ -81,6 +87,12 @@ std::string exec_quote(const std::string& word) {
     }
   }
   return quote ? "\"" + out + "\"" : out;
+}
+
+}  // namespace
+
+std::string exec_quote(const std::string& word) {
+  return systemd_quote(word, true);
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -91,34 +103,7 @@ std::string command_line(const std::vector<std::string>& argv) {
 }
 
 std::string environment_quote(const std::string& assignment) {
-  std::string out;
-  bool quote = assignment.empty();
-  for (const char c : assignment) {
-    switch (c) {
-      case '%':
-        out += "%%";
-        break;
-      case '\\':
-        out += "\\\\", quote = true;
-        break;
-      case '"':
-        out += "\\\"", quote = true;
-        break;
-      case '\'':
-        out += "\\'", quote = true;
-        break;
-      case '\n':
-        out += "\\n", quote = true;
-        break;
-      case ' ':
-      case '\t':
-        out += c, quote = true;
-        break;
-      default:
-        out += c;
-    }
-  }
-  return quote ? "\"" + out + "\"" : out;
+  return systemd_quote(assignment, false);
 }
 
 bool keeps(const PlanData& plan, int cap) {
