@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -215,7 +216,8 @@ Subcommand add_check_command(CLI::App& parent) {
       ->check(CLI::ExistingFile)
       ->excludes(policy)
       ->excludes(plan);
-  app->add_option("pids", options->pids, "Process ids")->check(CLI::PositiveNumber);
+  app->add_option("pids", options->pids, "Process ids")
+      ->check(CLI::Range(1, std::numeric_limits<pid_t>::max()));
   app->add_flag("--all", options->all,
                 "Every running target harden launched as root (recorded in "
                 "$HARDEN_STATE_DIR/launches, default /run/harden/launches), each against the "

@@ -2,9 +2,17 @@
 // Landlock denials the kernel recorded (inspect/kill_log.hpp), each kill with the syscall's
 // name and, given the plan, the policy line that decided it; each Landlock denial with the
 // access right and the path. For launches without a supervisor, where the shell shows only
-// "Bad system call" or "Permission denied". Exit 0 when one was found, 1 when none, 125 on a
-// usage error.
+// "Bad system call" or "Permission denied". Exit 0 when one was found, 1 when none, 2 on a
+// usage error, 125 on a policy error. --follow reports them as they happen instead, from the audit
+// netlink.
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -14,6 +22,7 @@
 #include "inspect/kill_log.hpp"
 #include "plan/bpf_eval.hpp"
 #include "plan/plan_io.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden::cli {
 
@@ -24,6 +33,7 @@ struct DenialsOptions {
   pid_t pid = 0;
   std::string format = "text";
   std::string audit_log = "/var/log/audit/audit.log";
+  bool follow = false;
 };
 
 std::string where(const PlanOrigin& origin) {
@@ -39,65 +49,137 @@ std::pair<std::string, std::string> decided_by(const PlanData& plan, uint32_t nr
   return {"default_action", where(plan.seccomp.default_action_origin)};
 }
 
+// One kill as JSON and as a line of text (with the deciding policy line, given the plan).
+void describe_kill(const inspect::LoggedKill& kill, const std::optional<Plan>& plan,
+                   nlohmann::json& item, std::string& text) {
+  const auto& r = kill.record;
+  const bool native = r.arch == native_audit_arch();
+  const std::string name = native ? syscall_name(static_cast<int>(r.nr)) : std::string();
+  item = {{"pid", r.pid},
+          {"comm", r.comm},
+          {"session", r.session},
+          {"signal", r.signal},
+          {"arch", audit_arch_name(r.arch)},
+          {"nr", r.nr},
+          {"syscall", name},
+          {"action", describe_seccomp_action(r.action)},
+          {"stamp", kill.stamp},
+          {"source", kill.source}};
+  text += "pid " + std::to_string(r.pid) + " (" + r.comm + "): killed by its seccomp filter at " +
+          (name.empty() ? "syscall " + std::to_string(r.nr)
+                        : name + " (syscall " + std::to_string(r.nr) + ")") +
+          " on " + audit_arch_name(r.arch) + ", audit(" + kill.stamp + ")\n";
+  if (plan && native) {
+    const auto [what, line] = decided_by(plan->data(), r.nr);
+    item["decided_by"] = what;
+    item["origin"] = line;
+    text += "  decided by " + what + (line.empty() ? "" : " at " + line) + "\n";
+  }
+}
+
+void describe_denial(const inspect::LandlockDenial& denial, const std::optional<Plan>& plan,
+                     nlohmann::json& item, std::string& text) {
+  item = {{"pid", denial.pid},       {"comm", denial.comm},         {"exe", denial.exe},
+          {"domain", denial.domain}, {"blockers", denial.blockers}, {"path", denial.path},
+          {"object", denial.object}, {"stamp", denial.stamp},       {"source", denial.source}};
+  text += (denial.pid ? "pid " + std::to_string(denial.pid) + " (" + denial.comm + ")"
+                      : "Landlock domain " + denial.domain) +
+          ": refused by Landlock (" + denial.blockers + ") on " +
+          (denial.path.empty() ? denial.object : "\"" + denial.path + "\"") + ", audit(" +
+          denial.stamp + ")\n";
+  if (plan && plan->data().landlock.enabled) {
+    text += "  no [landlock] rule of the policy grants " + denial.blockers + " there\n";
+  }
+}
+
+// The kills and denials of `log` that concern `pid` (0: all), as JSON arrays and text.
+void describe_log(const inspect::KillLog& log, const DenialsOptions& options,
+                  const std::optional<Plan>& plan, nlohmann::json& kills, nlohmann::json& landlock,
+                  std::string& text) {
+  for (const inspect::LoggedKill& kill : log.kills) {
+    if (options.pid != 0 && kill.record.pid != options.pid) continue;
+    describe_kill(kill, plan, kills.emplace_back(), text);
+  }
+  for (const inspect::LandlockDenial& denial : log.landlock) {
+    if (options.pid != 0 && denial.pid != options.pid) continue;
+    describe_denial(denial, plan, landlock.emplace_back(), text);
+  }
+}
+
+// --follow: each kill and denial as it happens (a JSON object a line with --format json),
+// until SIGINT or SIGTERM; exit 0 then, 1 when the records cannot be followed.
+int follow(const DenialsOptions& options, const std::optional<Plan>& plan) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+  const UniqueFd stop(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
+  std::string why;
+  std::optional<inspect::AuditFollower> follower = inspect::AuditFollower::open(why);
+  if (!follower || !stop) {
+    std::fprintf(stderr, "harden denials: cannot follow the kernel's audit records: %s\n",
+                 follower ? std::strerror(errno) : why.c_str());
+    return 1;
+  }
+  // A caller waiting for this line knows that what happens from now on is seen.
+  std::fprintf(stderr, "harden denials: following the kernel's audit records (Ctrl-C stops)\n");
+  bool warned_lost = false;
+  for (;;) {
+    pollfd fds[] = {{follower->fd(), POLLIN, 0}, {stop.get(), POLLIN, 0}};
+    // A denial held for its maker's record waits a moment, not forever.
+    const int ready = ::poll(fds, 2, follower->holding() ? 100 : -1);
+    if (ready < 0 && errno != EINTR) return 1;
+    if (fds[1].revents & POLLIN) break;
+    const inspect::KillLog log = ready > 0 ? follower->read_available() : follower->flush();
+    nlohmann::json kills = nlohmann::json::array();
+    nlohmann::json landlock = nlohmann::json::array();
+    std::string text;
+    describe_log(log, options, plan, kills, landlock, text);
+    if (options.format == "json") {
+      for (const nlohmann::json& kill : kills)
+        std::printf("%s\n", nlohmann::json{{"kill", kill}}.dump().c_str());
+      for (const nlohmann::json& denial : landlock)
+        std::printf("%s\n", nlohmann::json{{"landlock", denial}}.dump().c_str());
+    } else {
+      std::fputs(text.c_str(), stdout);
+    }
+    std::fflush(stdout);
+    if (follower->lost_records() && !warned_lost) {
+      warned_lost = true;
+      std::fprintf(stderr,
+                   "harden denials: records came faster than they were read; the "
+                   "kernel dropped some for this reader\n");
+    }
+  }
+  const inspect::KillLog rest = follower->flush();
+  nlohmann::json kills = nlohmann::json::array();
+  nlohmann::json landlock = nlohmann::json::array();
+  std::string text;
+  describe_log(rest, options, plan, kills, landlock, text);
+  if (options.format == "json") {
+    for (const nlohmann::json& denial : landlock)
+      std::printf("%s\n", nlohmann::json{{"landlock", denial}}.dump().c_str());
+  } else {
+    std::fputs(text.c_str(), stdout);
+  }
+  return 0;
+}
+
 int denials(const DenialsOptions& options) {
   std::optional<Plan> plan;
   if (options.source.given()) {
     plan = load_plan(options.source, "denials");
     if (!plan) return exit_code::kPolicyError;
   }
+  if (options.follow) return follow(options, plan);
   const inspect::KillLog log = inspect::read_kill_log(options.audit_log);
   for (const std::string& why : log.unread)
     std::fprintf(stderr, "harden denials: %s\n", why.c_str());
   nlohmann::json kills = nlohmann::json::array();
-  std::string text;
-  for (const inspect::LoggedKill& kill : log.kills) {
-    const auto& r = kill.record;
-    if (options.pid != 0 && r.pid != options.pid) continue;
-    const bool native = r.arch == native_audit_arch();
-    const std::string name = native ? syscall_name(static_cast<int>(r.nr)) : std::string();
-    nlohmann::json item = {{"pid", r.pid},
-                           {"comm", r.comm},
-                           {"session", r.session},
-                           {"signal", r.signal},
-                           {"arch", audit_arch_name(r.arch)},
-                           {"nr", r.nr},
-                           {"syscall", name},
-                           {"action", describe_seccomp_action(r.action)},
-                           {"stamp", kill.stamp},
-                           {"source", kill.source}};
-    text += "pid " + std::to_string(r.pid) + " (" + r.comm + "): killed by its seccomp filter at " +
-            (name.empty() ? "syscall " + std::to_string(r.nr)
-                          : name + " (syscall " + std::to_string(r.nr) + ")") +
-            " on " + audit_arch_name(r.arch) + ", audit(" + kill.stamp + ")\n";
-    if (plan && native) {
-      const auto [what, line] = decided_by(plan->data(), r.nr);
-      item["decided_by"] = what;
-      item["origin"] = line;
-      text += "  decided by " + what + (line.empty() ? "" : " at " + line) + "\n";
-    }
-    kills.push_back(std::move(item));
-  }
   nlohmann::json landlock = nlohmann::json::array();
-  for (const inspect::LandlockDenial& denial : log.landlock) {
-    if (options.pid != 0 && denial.pid != options.pid) continue;
-    landlock.push_back({{"pid", denial.pid},
-                        {"comm", denial.comm},
-                        {"exe", denial.exe},
-                        {"domain", denial.domain},
-                        {"blockers", denial.blockers},
-                        {"path", denial.path},
-                        {"object", denial.object},
-                        {"stamp", denial.stamp},
-                        {"source", denial.source}});
-    text += (denial.pid ? "pid " + std::to_string(denial.pid) + " (" + denial.comm + ")"
-                        : "Landlock domain " + denial.domain) +
-            ": refused by Landlock (" + denial.blockers + ") on " +
-            (denial.path.empty() ? denial.object : "\"" + denial.path + "\"") + ", audit(" +
-            denial.stamp + ")\n";
-    if (plan && plan->data().landlock.enabled) {
-      text += "  no [landlock] rule of the policy grants " + denial.blockers + " there\n";
-    }
-  }
+  std::string text;
+  describe_log(log, options, plan, kills, landlock, text);
   const bool none = kills.empty() && landlock.empty();
   if (options.format == "json") {
     std::puts(nlohmann::json{{"kills", kills}, {"landlock", landlock}, {"unread", log.unread}}
@@ -121,7 +203,7 @@ Subcommand add_denials_command(CLI::App& parent) {
       "denials",
       "List the seccomp kills and Landlock denials the kernel recorded (its audit records, "
       "from /dev/kmsg or auditd's log), with the syscall or path and, given the plan, the "
-      "policy line; exit 0 found, 1 none, 125 usage error");
+      "policy line; exit 0 found, 1 none, 2 usage error, 125 policy error");
   CLI::Option* policy =
       app->add_option("-p,--policy", options->source.policy, "Policy, to name the deciding line")
           ->check(CLI::ExistingFile);
@@ -133,11 +215,16 @@ Subcommand add_denials_command(CLI::App& parent) {
       ->excludes(policy)
       ->excludes(plan);
   app->add_option("--pid", options->pid, "Only the kills and denials of this process")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, std::numeric_limits<pid_t>::max()));
   app->add_option("--format", options->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  CLI::Option* follow_flag =
+      app->add_flag("-f,--follow", options->follow,
+                    "Report each one as it happens, from the audit netlink (nothing lost to the "
+                    "kernel log's rate limit), until Ctrl-C; JSON: an object a line");
   app->add_option("--audit-log", options->audit_log,
-                  "auditd's log (default /var/log/audit/audit.log)");
+                  "auditd's log (default /var/log/audit/audit.log)")
+      ->excludes(follow_flag);
   return {app, [options](const Invocation& inv) {
             if (!inv.command.empty()) {
               std::fprintf(stderr, "harden denials: takes no command after --\n");

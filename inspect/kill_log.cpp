@@ -1,11 +1,15 @@
 #include "inspect/kill_log.hpp"
 
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -67,12 +71,6 @@ bool has_type(std::string_view line, std::string_view number, std::string_view n
          line.find(std::string("type=") + std::string(name) + " ") != std::string_view::npos;
 }
 
-// Who made each Landlock domain, from its LANDLOCK_DOMAIN status=allocated record.
-struct DomainMaker {
-  pid_t pid = 0;
-  std::string comm, exe;
-};
-
 void add(KillLog& log, std::map<std::string, DomainMaker>& makers, std::set<std::string>& seen,
          std::string_view line, const std::string& source) {
   std::string stamp;
@@ -113,6 +111,18 @@ void add(KillLog& log, std::map<std::string, DomainMaker>& makers, std::set<std:
   }
 }
 
+// A domain's maker is recorded once, with its first denial (same stamp, next line).
+void name_maker(LandlockDenial& denial, const std::map<std::string, DomainMaker>& makers) {
+  if (const auto maker = makers.find(denial.domain); maker != makers.end()) {
+    denial.pid = maker->second.pid;
+    denial.comm = maker->second.comm;
+    denial.exe = maker->second.exe;
+  }
+}
+
+// LANDLOCK_DOMAIN, which Debian 12's <linux/audit.h> does not name yet.
+constexpr uint16_t kLandlockDomainRecord = 1424;
+
 }  // namespace
 
 KillLog read_kill_log(const std::string& audit_log) {
@@ -148,14 +158,90 @@ KillLog read_kill_log(const std::string& audit_log) {
     if (std::strtol(record, nullptr, 10) >= 8) continue;
     add(log, makers, seen, first_line(text.substr(semicolon + 1)), "/dev/kmsg");
   }
-  // A domain's maker is recorded once, with its first denial (same stamp, next line).
-  for (LandlockDenial& denial : log.landlock) {
-    if (const auto maker = makers.find(denial.domain); maker != makers.end()) {
-      denial.pid = maker->second.pid;
-      denial.comm = maker->second.comm;
-      denial.exe = maker->second.exe;
+  for (LandlockDenial& denial : log.landlock)
+    name_maker(denial, makers);
+  return log;
+}
+
+std::optional<AuditFollower> AuditFollower::open(std::string& why) {
+  UniqueFd socket(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT));
+  if (!socket) {
+    why = std::string("the audit netlink socket: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  // A burst of denials must not overflow the queue before it is read (root may go beyond
+  // rmem_max); an overflow is still reported, never silent.
+  const int buffer = 8 << 20;
+  if (::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0) {
+    (void)::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  }
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  address.nl_groups = 1U << (AUDIT_NLGRP_READLOG - 1);
+  if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    why = std::string("joining the audit records' multicast group: ") + std::strerror(errno) +
+          (errno == EPERM ? " (it takes CAP_AUDIT_READ in the initial user namespace)" : "");
+    return std::nullopt;
+  }
+  return AuditFollower(std::move(socket));
+}
+
+KillLog AuditFollower::read_available() {
+  KillLog log;
+  std::set<std::string> seen;
+  alignas(nlmsghdr) char buffer[16384];
+  for (;;) {
+    sockaddr_nl from{};
+    socklen_t from_size = sizeof from;
+    const ssize_t n = ::recvfrom(socket_.get(), buffer, sizeof buffer, 0,
+                                 reinterpret_cast<sockaddr*>(&from), &from_size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == ENOBUFS) {
+      lost_ = true;
+      continue;
+    }
+    if (n <= 0) break;               // EAGAIN: nothing more waiting
+    if (from.nl_pid != 0) continue;  // only the kernel's messages
+    // Signed: the kernel's audit messages are not padded to NLMSG_ALIGN, so NLMSG_NEXT takes
+    // `left` below zero after the last one (an unsigned count would wrap and read on).
+    auto left = static_cast<int>(n);
+    for (const auto* message = reinterpret_cast<const nlmsghdr*>(buffer); NLMSG_OK(message, left);
+         message = NLMSG_NEXT(message, left)) {
+      const auto* payload = static_cast<const char*>(NLMSG_DATA(message));
+      const size_t size = message->nlmsg_len - NLMSG_HDRLEN;
+      // The kernel log's form of the same record: "type=N audit(...): fields".
+      const std::string line = "type=" + std::to_string(message->nlmsg_type) + " " +
+                               std::string(payload, ::strnlen(payload, size));
+      const bool maker_record = message->nlmsg_type == kLandlockDomainRecord;
+      // A denial held back is complete once its maker's record has come, or another record
+      // came instead (the kernel names a domain's maker only with its first denial).
+      if (!maker_record) release_held(log);
+      const size_t denials_before = log.landlock.size();
+      add(log, makers_, seen, line, "audit netlink");
+      if (maker_record) {
+        for (LandlockDenial& denial : held_)
+          name_maker(denial, makers_);
+        release_held(log);
+      } else if (log.landlock.size() > denials_before) {
+        held_.push_back(std::move(log.landlock.back()));
+        log.landlock.pop_back();
+        name_maker(held_.back(), makers_);  // a domain seen before
+      }
     }
   }
+  // A long-running reader forgets domains rather than grow without bound.
+  if (makers_.size() > 4096) makers_.clear();
+  return log;
+}
+
+void AuditFollower::release_held(KillLog& log) {
+  std::move(held_.begin(), held_.end(), std::back_inserter(log.landlock));
+  held_.clear();
+}
+
+KillLog AuditFollower::flush() {
+  KillLog log;
+  release_held(log);
   return log;
 }
 

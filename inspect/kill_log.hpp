@@ -7,10 +7,13 @@
 // The kernel writes them only while auditing is on.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "enforcer/kill_reports.hpp"
+#include "plan/unique_fd.hpp"
 
 namespace harden::inspect {
 
@@ -43,5 +46,40 @@ struct KillLog {
 
 // Every kill record readable now; `audit_log` is auditd's log file.
 [[nodiscard]] KillLog read_kill_log(const std::string& audit_log = "/var/log/audit/audit.log");
+
+// Who made a Landlock domain, from its LANDLOCK_DOMAIN status=allocated record.
+struct DomainMaker {
+  pid_t pid = 0;
+  std::string comm, exe;
+};
+
+// The records as the kernel writes them, from the audit netlink's read-only multicast group
+// (AUDIT_NLGRP_READLOG, CAP_AUDIT_READ): every record, with or without an audit daemon, and
+// none lost to the kernel log's rate limit (10 lines per 5 s), which the after-the-fact
+// reading above is subject to. Only what happens while it is open is seen.
+class AuditFollower {
+ public:
+  // Joins the group; nullopt with the reason when the kernel refuses.
+  [[nodiscard]] static std::optional<AuditFollower> open(std::string& why);
+  // The socket, for poll(2): readable when records wait.
+  [[nodiscard]] int fd() const { return socket_.get(); }
+  // Reads every record waiting, without blocking, and returns the kills and denials complete
+  // so far. A Landlock denial is held back until the record naming its domain's maker (the
+  // kernel writes it right after the denial's, for a domain's first denial) has been read or
+  // `flush` is called; `holding()` says whether one is held.
+  [[nodiscard]] KillLog read_available();
+  [[nodiscard]] bool holding() const { return !held_.empty(); }
+  [[nodiscard]] KillLog flush();
+  // Records the socket could not hold (ENOBUFS): the kernel dropped them for this reader.
+  [[nodiscard]] bool lost_records() const { return lost_; }
+
+ private:
+  explicit AuditFollower(UniqueFd socket) : socket_(std::move(socket)) {}
+  void release_held(KillLog& log);
+  UniqueFd socket_;
+  std::map<std::string, DomainMaker> makers_;  // by domain id, for this reader's life
+  std::vector<LandlockDenial> held_;
+  bool lost_ = false;
+};
 
 }  // namespace harden::inspect

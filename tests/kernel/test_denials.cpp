@@ -1,8 +1,8 @@
 // harden denials: a target that harden exec'd in place (no supervisor stays to report) dies
 // of SIGSYS, and the shell says only "Bad system call"; a Landlock denial is only an EACCES.
 // The kernel's own audit records name the call or the access and path; harden denials reads
-// them back (the kill with the policy line that decided it). A line forged into the kernel
-// log is not believed.
+// them back (the kill with the policy line that decided it), or follows them as they happen.
+// A line forged into the kernel log is not believed.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "enforcer/sys.hpp"
+#include "tests/support/daemons.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace harden::test;
@@ -75,8 +76,26 @@ TEST_CASE("denials: a kill without a supervisor is named afterwards, with its po
   CHECK(none.out.find("no seccomp kill or Landlock denial recorded") != std::string::npos);
 }
 
-TEST_CASE("denials: a Landlock denial is named afterwards, with the access right and the path",
-          "[denials][landlock][root]") {
+// Every JSON line of a --follow log that reports a Landlock denial on `path`.
+std::vector<json> followed_denials(const std::string& log, const std::string& path) {
+  std::vector<json> found;
+  size_t at = 0;
+  while (at < log.size()) {
+    const size_t end = std::min(log.find('\n', at), log.size());
+    const std::string line = log.substr(at, end - at);
+    at = end + 1;
+    if (line.empty() || line.front() != '{') continue;
+    const json item = json::parse(line, nullptr, false);
+    if (item.is_object() && item.contains("landlock") && item["landlock"]["path"] == path)
+      found.push_back(item["landlock"]);
+  }
+  return found;
+}
+
+TEST_CASE(
+    "denials: a Landlock denial is named as it happens, with the access right, the path and "
+    "who made the domain",
+    "[denials][landlock][root]") {
   require_root();
   if (harden::RealSys{}.landlock_abi() < 7) {
     skip("this kernel's Landlock has no audit records (ABI 7, Linux 6.15)");
@@ -92,45 +111,69 @@ TEST_CASE("denials: a Landlock denial is named afterwards, with the access right
                    "[policy]\nname = \"walled\"\n[landlock]\nread = [\"/\"]\nwrite = [\"" +
                        dir.file("allowed") + "\"]\n");
   const std::string refused = dir.file("outside/new-file");
-  // Found by its path, which only this test uses. A Landlock policy that reads "/" locks
-  // exec, so harden stays as a supervisor and the domain's maker (the pid in the record) is
-  // its child, which became the target.
-  RunResult r, d;
-  json denial;
-  // The kernel log takes ten audit lines per five seconds when no audit daemon runs; a busy
-  // machine's other records may take them all, so the launch is repeated beyond a window.
-  for (int launch = 0; launch < 8 && denial.is_null(); ++launch) {
-    if (launch > 0) std::this_thread::sleep_for(std::chrono::seconds(3));
-    const AuditingOn auditing;  // asked each time: a test beside this one may turn it off
-    r = run_harden({"--policy", policy, "--", probe, "write", refused, "x"});
-    for (int read = 0; read < 20 && denial.is_null(); ++read) {
-      if (read > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      d = run_harden({"denials", "--format", "json"});
-      const json listed = json::parse(d.out);  // kept: the loop reads into it
-      for (const json& item : listed["landlock"]) {
-        // With its maker's record too: the kernel writes that one once per domain, and the
-        // rate limit may drop it (the denial is then listed by domain, without a pid).
-        if (item["path"] == dir.file("outside") && item["pid"] != 0) denial = item;
-      }
-    }
-  }
+  const AuditingOn auditing;
+  // Two readers of the audit netlink at once, one in JSON and one in words: each gets every
+  // record (the kernel log would drop some beyond ten lines in five seconds).
+  daemons::Background as_json({harden_binary(), "denials", "--follow", "--format", "json"},
+                              dir.file("follow.json"));
+  daemons::Background as_text({harden_binary(), "denials", "--follow", "--policy", policy},
+                              dir.file("follow.txt"));
+  const auto listening = [](daemons::Background& follower) {
+    return daemons::wait_until([&] {
+      return follower.log().find("following the kernel's audit records") != std::string::npos;
+    });
+  };
+  REQUIRE(listening(as_json));
+  REQUIRE(listening(as_text));
+  // A Landlock policy that reads "/" locks exec, so harden stays as a supervisor and the
+  // domain's maker (the pid in the record) is its child, which became the target.
+  const RunResult r = run_harden({"--policy", policy, "--", probe, "write", refused, "x"});
   INFO(r.describe());
-  INFO(d.describe());
-  INFO("looking for a denial on " + dir.file("outside"));
   CHECK_FALSE(path_exists(refused));
   CHECK(r.out.find("EACCES") != std::string::npos);
-  REQUIRE(d.exited(0));
-  REQUIRE_FALSE(denial.is_null());
+  std::vector<json> denials;
+  CHECK(daemons::wait_until([&] {
+    denials = followed_denials(as_json.log(), dir.file("outside"));
+    return !denials.empty();
+  }));
+  as_json.signal(SIGTERM);
+  as_text.signal(SIGTERM);
+  REQUIRE(as_json.wait(std::chrono::seconds(10)));
+  REQUIRE(as_text.wait(std::chrono::seconds(10)));
+  INFO(as_json.describe());
+  INFO(as_text.describe());
+  CHECK(as_json.exit_code() == 0);  // stopped by SIGTERM is a normal end
+  CHECK(as_text.exit_code() == 0);
+  REQUIRE(denials.size() == 1);  // one denial, each record once
+  const json& denial = denials.front();
   CHECK(denial["blockers"].get<std::string>().find("fs.make_reg") != std::string::npos);
+  CHECK(denial["source"] == "audit netlink");
   CHECK(denial["comm"] == "harden");  // the maker, before it executed the target
   const int maker = denial["pid"].get<int>();
   CHECK(maker > r.pid);  // harden's child
-  // Asked by that pid, in words.
-  RunResult text = run_harden({"denials", "--pid", std::to_string(maker)});
-  CHECK(text.exited(0));
-  CHECK(text.out.find("pid " + std::to_string(maker) +
-                      " (harden): refused by Landlock (fs.make_reg") != std::string::npos);
-  CHECK(text.out.find("\"" + dir.file("outside") + "\"") != std::string::npos);
+  // In words, with what the policy says of it.
+  const std::string words = as_text.log();
+  CHECK(words.find("pid " + std::to_string(maker) +
+                   " (harden): refused by Landlock (fs.make_reg") != std::string::npos);
+  CHECK(words.find("\"" + dir.file("outside") + "\"") != std::string::npos);
+  CHECK(words.find("no [landlock] rule of the policy grants") != std::string::npos);
+}
+
+TEST_CASE("denials: --follow refuses what it cannot do, before it starts", "[denials][root]") {
+  require_root();
+  // --audit-log names a file to read afterwards; with --follow it would be ignored.
+  const RunResult both = run_harden({"denials", "--follow", "--audit-log", "/var/log/x"});
+  CHECK(both.exited(2));  // a usage error, as for every subcommand that launches nothing
+  CHECK_FALSE(both.err.empty());
+  // Outside the initial user namespace the kernel refuses the audit group: one message, exit 1.
+  const std::string unshare = find_program("unshare");
+  REQUIRE_FALSE(unshare.empty());  // util-linux, essential on Debian
+  const RunResult inside =
+      run({unshare, "--user", "--map-root-user", harden_binary(), "denials", "--follow"},
+          RunOptions{.timeout = std::chrono::seconds(10)});
+  INFO(inside.describe());
+  CHECK(inside.exited(1));
+  CHECK(inside.err.find("cannot follow the kernel's audit records") != std::string::npos);
 }
 
 TEST_CASE("denials: a kill record written into the kernel log from user space is not believed",
