@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -123,15 +124,23 @@ std::string describe_status(int status) {
 
 // How many runs an earlier draft holds, from its first line ("# Drafted by `harden learn` from
 // 3 runs of: ..."); 1 when it does not say.
-uint64_t runs_of_draft(const std::string& file) {
+// The runs an earlier draft counts and its longest run's length, from its first line
+// ("# Drafted by `harden learn` from 2 runs (the longest 14 s) of: ...").
+void runs_of_draft(const std::string& file, LearnObservations& earlier) {
   std::ifstream in(file);
   std::string first;
   std::getline(in, first);
+  earlier.runs = 1;
   const std::string marker = "` from ";
   const size_t at = first.find(marker);
-  if (!first.starts_with("# Drafted by `harden learn") || at == std::string::npos) return 1;
+  if (!first.starts_with("# Drafted by `harden learn") || at == std::string::npos) return;
   const unsigned long long runs = std::strtoull(first.c_str() + at + marker.size(), nullptr, 10);
-  return runs >= 1 ? runs : 1;
+  earlier.runs = runs >= 1 ? runs : 1;
+  const size_t open = first.find('(', at);
+  if (open == std::string::npos) return;
+  const size_t digits = first.find_first_of("0123456789", open);
+  if (digits != std::string::npos && digits < first.find(')', open))
+    earlier.seconds = std::strtod(first.c_str() + digits, nullptr);
 }
 
 struct LearnOptions {
@@ -149,6 +158,7 @@ class DraftSink final : public LearnSink {
   bool merging = false;
   std::string output;
   std::vector<std::string> command;
+  std::chrono::steady_clock::time_point started;  // when the target was about to start
 
   int finish(const LearnObservations& observations, int status) override {
     std::fprintf(stderr, "harden learn: the target %s\n", describe_status(status).c_str());
@@ -161,6 +171,7 @@ class DraftSink final : public LearnSink {
     LearnObservations all = merging ? earlier : LearnObservations{};
     LearnObservations run = observations;
     run.command = command;
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (merging) {
       merge_observations(all, run);
     } else {
@@ -235,7 +246,7 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
     sink->earlier = observations_of_draft(*draft, warnings);
     for (const std::string& warning : warnings)
       std::fprintf(stderr, "harden learn: warning: %s\n", warning.c_str());
-    sink->earlier.runs = runs_of_draft(options.merge);
+    runs_of_draft(options.merge, sink->earlier);
     sink->merging = true;
     sink->input.merged_with = options.merge;
   }
@@ -291,6 +302,7 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
     return exit_code::kPolicyError;
   }
   std::fflush(nullptr);
+  sink->started = std::chrono::steady_clock::now();
   RealSys sys;
   // The supervisor (this process after the fork) calls the sink and exits; the sink lives
   // until then.

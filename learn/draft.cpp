@@ -229,7 +229,7 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
     }
   }
   for (const uint64_t request : obs.ioctl_requests) {
-    static constexpr std::string_view kIoctl[] = {"FIO", "TIOC", "TC"};
+    static constexpr std::string_view kIoctl[] = {"FIO", "TIOC", "TC", "SIOC"};
     add_rule(rules, "ioctl", "[" + arg(1, "eq", constant_name(request, kIoctl)) + "]");
   }
   for (const uint64_t option : obs.prctl_options) {
@@ -417,9 +417,18 @@ std::string comment_lines(const std::string& text, std::string_view prefix = "# 
   return out;
 }
 
+// "42 s": how long a learning run lasted (read back by --merge from the draft's first line).
+std::string duration(double seconds) {
+  return std::to_string(static_cast<unsigned long long>(seconds + 0.5)) + " s";
+}
+
 // What seccomp notifications cannot show, and hints from what was seen.
 std::vector<std::string> unobservable(const LearnObservations& obs) {
   std::vector<std::string> notes = {
+      "what the target does only after " + duration(obs.seconds) +
+          (obs.runs == 1 ? " (this run's length)" : " (the longest run's)") +
+          ": timers, log rotation, daily jobs. Leave it running through them, or add such a "
+          "run with --merge",
       "capabilities: the kernel checks them inside calls, where no filter sees; [capabilities] "
       "keep is the base policy's. A call that failed with EPERM during learning may have wanted "
       "one",
@@ -439,7 +448,8 @@ std::vector<std::string> unobservable(const LearnObservations& obs) {
     }
   }
   for (const auto& [domain, type] : obs.sockets) {
-    if (type == SOCK_RAW || domain == AF_PACKET) {
+    // Netlink sockets are raw or datagram sockets and need no capability to open.
+    if ((type == SOCK_RAW && domain != AF_NETLINK) || domain == AF_PACKET) {
       notes.push_back("a raw or packet socket was opened: that needs CAP_NET_RAW");
       break;
     }
@@ -467,7 +477,8 @@ std::string write_learned_draft(const DraftInput& input) {
 
   std::string out;
   out += "# Drafted by `harden learn` from " + std::to_string(obs.runs) +
-         (obs.runs == 1 ? " run" : " runs") + " of: " + command + "\n";
+         (obs.runs == 1 ? " run (" : " runs (the longest ") + duration(obs.seconds) +
+         ") of: " + command + "\n";
   out += "# Identity, view, namespaces, limits and environment come from " +
          input.base_description +
          ";\n# [seccomp], [landlock] and [network] are what the target "
@@ -554,6 +565,7 @@ void merge_observations(LearnObservations& into, const LearnObservations& from) 
   if (into.command.empty()) into.command = from.command;
   into.notifications += from.notifications;
   into.runs += from.runs;
+  into.seconds = std::max(into.seconds, from.seconds);
   into.target_started = into.target_started || from.target_started;
 }
 

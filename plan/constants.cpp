@@ -8,6 +8,7 @@
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -124,6 +125,13 @@ constexpr NamedConstant kConstantsByFamily[] = {
     K(FIONREAD), K(FIONBIO), K(FIOCLEX), K(FIONCLEX), K(FIOASYNC), K(TIOCSTI), K(TIOCLINUX),
     K(TIOCGWINSZ), K(TIOCSWINSZ), K(TCGETS), K(TCSETS), K(TCSETSW), K(TCSETSF), K(TIOCGPGRP),
     K(TIOCSPGRP), K(TIOCSCTTY), K(TIOCNOTTY), K(TIOCGPTN), K(TIOCSPTLCK), K(TIOCGPTPEER),
+    K(TIOCOUTQ), K(TIOCGSID), K(TIOCMGET), K(TCFLSH), K(TCSBRK), K(TCXONC), K(TIOCEXCL),
+    K(TIOCNXCL), K(TIOCGETD), K(TIOCSETD),
+    // ...and the socket ones: a daemon lists its interfaces and their addresses at start.
+    K(SIOCGIFCONF), K(SIOCGIFFLAGS), K(SIOCSIFFLAGS), K(SIOCGIFADDR), K(SIOCGIFNETMASK),
+    K(SIOCGIFBRDADDR), K(SIOCGIFDSTADDR), K(SIOCGIFINDEX), K(SIOCGIFNAME), K(SIOCGIFHWADDR),
+    K(SIOCGIFMTU), K(SIOCGIFMETRIC), K(SIOCGIFTXQLEN), K(SIOCATMARK), K(SIOCGSTAMP),
+    K(SIOCGSTAMPNS), K(SIOCGPGRP), K(SIOCSPGRP),
     // Signals (kill(2), tgkill(2), PR_SET_PDEATHSIG).
     K(SIGHUP), K(SIGINT), K(SIGQUIT), K(SIGILL), K(SIGTRAP), K(SIGABRT), K(SIGBUS), K(SIGFPE),
     K(SIGKILL), K(SIGUSR1), K(SIGSEGV), K(SIGUSR2), K(SIGPIPE), K(SIGALRM), K(SIGTERM),

@@ -54,8 +54,11 @@ struct LearnObservations {
   std::set<std::string> remarks;
   // The command the target was started with (the first run's, with --merge).
   std::vector<std::string> command;
-  uint64_t notifications = 0;   // every syscall answered
-  uint64_t runs = 1;            // runs merged into these observations
+  uint64_t notifications = 0;  // every syscall answered
+  uint64_t runs = 1;           // runs merged into these observations
+  // How long the longest run lasted (seconds): what a target does only later (a timer, a
+  // rotation, a daily job) is not in a shorter run.
+  double seconds = 0;
   bool target_started = false;  // harden's own execve of the target was seen
 };
 

@@ -316,3 +316,38 @@ TEST_CASE(
   INFO(render_all(diags, false));
   CHECK(diags.error_count() == 0);
 }
+
+TEST_CASE(
+    "learn draft: names interface ioctls, needs no capability for netlink, says how long "
+    "it watched",
+    "[unit][learn]") {
+  const Policy base = base_policy();
+  LearnObservations obs = observed();
+  obs.ioctl_requests.insert(0x8912);  // SIOCGIFCONF: listing the interfaces
+  obs.ioctl_requests.insert(0x8933);  // SIOCGIFINDEX
+  obs.sockets.insert({16, 3});        // AF_NETLINK, SOCK_RAW: the routing table, no capability
+  obs.seconds = 41.6;
+  std::string draft = draft_of(obs, base);
+  INFO(draft);
+  CHECK(contains(draft, "value = \"SIOCGIFCONF\""));
+  CHECK(contains(draft, "value = \"SIOCGIFINDEX\""));
+  CHECK_FALSE(contains(draft, "0x8912"));
+  CHECK_FALSE(contains(draft, "CAP_NET_RAW"));
+  CHECK(contains(draft, "from 1 run (42 s) of: /usr/bin/server"));
+  CHECK(contains(draft, "what the target does only after 42 s (this run's length)"));
+  Diagnostics diags;
+  CHECK(compile_text(draft, diags));
+
+  // A raw IP socket does need CAP_NET_RAW, and the note says so.
+  obs.sockets.insert({2, 3});  // AF_INET, SOCK_RAW
+  draft = draft_of(obs, base);
+  CHECK(contains(draft, "needs CAP_NET_RAW"));
+
+  // Merged runs keep the longest run's length.
+  LearnObservations later;
+  later.target_started = true;
+  later.seconds = 7;
+  merge_observations(obs, later);
+  CHECK(obs.seconds == Approx(41.6));
+  CHECK(contains(draft_of(obs, base), "from 2 runs (the longest 42 s) of:"));
+}
