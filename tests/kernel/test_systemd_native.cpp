@@ -32,10 +32,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> policy_path_env() {
-  return {"HARDEN_POLICY_PATH=" + source_dir() + "/policies"};
-}
-
 // One mount of a process's view: its type and the options that say what it allows.
 struct MountSeen {
   std::string type;
@@ -74,16 +70,6 @@ std::string joined(const std::set<std::string>& names) {
     out += (out.empty() ? "" : " ") + n;
   return out;
 }
-
-// Removes the overlay's firewall table (harden down) when the test ends, pass or fail.
-struct FirewallDown {
-  std::string policy;
-  ~FirewallDown() {
-    RunOptions options;
-    options.env = policy_path_env();
-    (void)run_harden({"down", "--policy", policy}, options);
-  }
-};
 
 double exposure(const std::string& output) {
   static const std::regex overall(R"(Overall exposure level for \S+: ([0-9.]+))");

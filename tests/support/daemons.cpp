@@ -16,6 +16,8 @@
 #include <system_error>
 #include <thread>
 
+#include <catch2/catch.hpp>
+
 #include "tests/support/daemons.hpp"
 
 namespace harden::test::daemons {
@@ -214,6 +216,90 @@ std::string Background::describe() const {
 
 RemoveFile::~RemoveFile() {
   if (!path.empty()) ::unlink(path.c_str());
+}
+
+std::vector<std::string> policy_path_env() {
+  return {"HARDEN_POLICY_PATH=" + source_dir() + "/policies"};
+}
+
+DaemonBox::DaemonBox(const std::string& prefix, std::string daemon_user)
+    : dir(prefix), user(std::move(daemon_user)), name(unique_name("t-" + prefix)) {
+  dir.chmod(0755);
+  data = dir.mkdir("data", 0750);
+}
+
+void DaemonBox::own_data() const {
+  RunResult r = run({"chown", "-R", user + ":", data});
+  if (!r.exited(0)) throw std::runtime_error("chown: " + r.describe());
+}
+
+void DaemonBox::write_overlay(const std::string& shipped, const std::string& extra_toml) {
+  overlay = write_policy(
+      dir, "overlay",
+      "[policy]\nname = \"" + name + "\"\nextends = [\"" + shipped + "\"]\n" + extra_toml);
+}
+
+std::vector<std::string> DaemonBox::harden_argv(std::vector<std::string> command) const {
+  std::vector<std::string> argv{harden_binary(), "--policy", overlay, "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+RunResult DaemonBox::as_user(std::vector<std::string> command,
+                             std::chrono::milliseconds timeout) const {
+  std::vector<std::string> argv{"setpriv", "--reuid",        user, "--regid",
+                                user,      "--clear-groups", "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  RunOptions options;
+  options.timeout = timeout;
+  options.clear_env = true;
+  options.env = {"PATH=/usr/bin:/bin"};
+  return run(argv, options);
+}
+
+FirewallDown::~FirewallDown() {
+  if (policy.empty()) return;
+  RunOptions options;
+  options.env = policy_path_env();
+  (void)run_harden({"down", "--policy", policy}, options);
+}
+
+bool nft_table_exists(const std::string& policy_name) {
+  return run({"nft", "list", "table", "inet", "harden_" + policy_name}).exited(0);
+}
+
+bool any_alive(const std::vector<pid_t>& pids) {
+  for (pid_t p : pids)
+    if (::kill(p, 0) == 0) return true;
+  return false;
+}
+
+pid_t daemon_host_pid(pid_t harden) {
+  std::vector<pid_t> below = descendants(harden);
+  return below.size() >= 2 ? below[1] : -1;
+}
+
+void check_confined(pid_t pid, const std::string& uid) {
+  INFO("pid " << pid);
+  const std::string uids = proc_status_field(pid, "Uid");
+  CHECK(split_fields(uids) == std::vector<std::string>{uid, uid, uid, uid});
+  CHECK(proc_status_field(pid, "CapEff") == "0000000000000000");
+  CHECK(proc_status_field(pid, "CapPrm") == "0000000000000000");
+  CHECK(proc_status_field(pid, "CapBnd") == "0000000000000000");
+  CHECK(proc_status_field(pid, "NoNewPrivs") == "1");
+  CHECK(proc_status_field(pid, "Seccomp") == "2");
+  CHECK(split_fields(proc_status_field(pid, "NSpid")).size() == 2);
+}
+
+std::string http_get(int port, const std::string& path) {
+  RunResult r = run({"curl", "-s", "-m", "5", "-w", "\n%{http_code}",
+                     "http://127.0.0.1:" + std::to_string(port) + path});
+  return r.out;
+}
+
+std::string uid_of(const std::string& user) {
+  RunResult r = run({"id", "-u", user});
+  return r.exited(0) ? std::string(r.out.substr(0, r.out.find('\n'))) : std::string();
 }
 
 }  // namespace harden::test::daemons

@@ -69,4 +69,51 @@ struct RemoveFile {
   ~RemoveFile();
 };
 
+// ---- a shipped policy under test ---------------------------------------------------------
+
+// HARDEN_POLICY_PATH=<source>/policies: where an overlay's `extends` finds the shipped policy.
+[[nodiscard]] std::vector<std::string> policy_path_env();
+
+// A temporary directory for one daemon: enterable by the daemon's user, the data directory
+// inside it owned by that user, and the overlay policy beside it. The overlay extends the
+// shipped policy and changes only what a test must (its name, so its firewall table is the
+// test's own; the data directory; the Landlock port).
+struct DaemonBox {
+  TempDir dir;
+  std::string user;
+  std::string data;
+  std::string name;  // the overlay policy's name: its nft table is harden_<name>
+  std::string overlay;
+
+  DaemonBox(const std::string& prefix, std::string daemon_user);
+  // Gives the data directory (and everything in it) to the daemon's user.
+  void own_data() const;
+  // Writes the overlay: the shipped policy with the data directory and port changed.
+  void write_overlay(const std::string& shipped, const std::string& extra_toml);
+  [[nodiscard]] std::vector<std::string> harden_argv(std::vector<std::string> command) const;
+  // Runs a command on the host as the daemon's user (a control: the host would let it).
+  [[nodiscard]] RunResult as_user(
+      std::vector<std::string> command,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+};
+
+// Removes a policy's firewall table (harden down) when the test ends, pass or fail; refers to
+// the policy path, which may be written after this guard is made (nothing when still empty).
+struct FirewallDown {
+  const std::string& policy;
+  ~FirewallDown();
+};
+
+[[nodiscard]] bool nft_table_exists(const std::string& policy_name);
+[[nodiscard]] bool any_alive(const std::vector<pid_t>& pids);
+// The daemon's main process as the host sees it: harden -> PID 1 of the namespace -> target.
+[[nodiscard]] pid_t daemon_host_pid(pid_t harden);
+// What /proc says of a confined daemon process (Catch checks): its user, no capability, no new
+// privileges, a seccomp filter, and a PID namespace of its own (NSpid has two levels).
+void check_confined(pid_t pid, const std::string& uid);
+// curl's body and, on the last line, the HTTP status of GET 127.0.0.1:port/path.
+[[nodiscard]] std::string http_get(int port, const std::string& path);
+// A user's uid as text ("" when there is no such user).
+[[nodiscard]] std::string uid_of(const std::string& user);
+
 }  // namespace harden::test::daemons
