@@ -23,27 +23,14 @@
 #include "plan/seccomp_model.hpp"
 #include "policy/policy_reader.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/unit/export_support.hpp"
 
 using namespace harden;
+using harden::test::compile_text;
+using harden::test::Compiled;
 using nlohmann::json;
 
 namespace {
-
-struct Compiled {
-  Policy policy;
-  Plan plan;
-};
-
-Compiled compile_text(const std::string& text) {
-  Diagnostics diags;
-  std::optional<Policy> policy = read_policy_text(text, "test.toml", diags);
-  INFO(render_all(diags));
-  REQUIRE(policy);
-  std::optional<Plan> plan = compile_policy(*policy, diags);
-  INFO(render_all(diags));
-  REQUIRE(plan);
-  return {std::move(*policy), std::move(*plan)};
-}
 
 json data_file(const std::string& name) {
   std::ifstream in(test::source_dir() + "/tests/data/k8s/" + name);
