@@ -106,6 +106,24 @@ void describe_log(const inspect::KillLog& log, const DenialsOptions& options,
   }
 }
 
+// Prints what a --follow read brought, as it comes: a JSON object a line, or text.
+void print_followed(const inspect::KillLog& log, const DenialsOptions& options,
+                    const std::optional<Plan>& plan) {
+  nlohmann::json kills = nlohmann::json::array();
+  nlohmann::json landlock = nlohmann::json::array();
+  std::string text;
+  describe_log(log, options, plan, kills, landlock, text);
+  if (options.format == "json") {
+    for (const nlohmann::json& kill : kills)
+      std::printf("%s\n", nlohmann::json{{"kill", kill}}.dump().c_str());
+    for (const nlohmann::json& denial : landlock)
+      std::printf("%s\n", nlohmann::json{{"landlock", denial}}.dump().c_str());
+  } else {
+    std::fputs(text.c_str(), stdout);
+  }
+  std::fflush(stdout);
+}
+
 // --follow: each kill and denial as it happens (a JSON object a line with --format json),
 // until SIGINT or SIGTERM; exit 0 then, 1 when the records cannot be followed.
 int follow(const DenialsOptions& options, const std::optional<Plan>& plan) {
@@ -115,11 +133,12 @@ int follow(const DenialsOptions& options, const std::optional<Plan>& plan) {
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
   const UniqueFd stop(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
-  std::string why;
-  std::optional<inspect::AuditFollower> follower = inspect::AuditFollower::open(why);
-  if (!follower || !stop) {
+  std::string why = stop ? "" : std::string("signalfd: ") + std::strerror(errno);
+  std::optional<inspect::AuditFollower> follower;
+  if (stop) follower = inspect::AuditFollower::open(why);
+  if (!follower) {
     std::fprintf(stderr, "harden denials: cannot follow the kernel's audit records: %s\n",
-                 follower ? std::strerror(errno) : why.c_str());
+                 why.c_str());
     return 1;
   }
   // A caller waiting for this line knows that what happens from now on is seen.
@@ -131,20 +150,7 @@ int follow(const DenialsOptions& options, const std::optional<Plan>& plan) {
     const int ready = ::poll(fds, 2, follower->holding() ? 100 : -1);
     if (ready < 0 && errno != EINTR) return 1;
     if (fds[1].revents & POLLIN) break;
-    const inspect::KillLog log = ready > 0 ? follower->read_available() : follower->flush();
-    nlohmann::json kills = nlohmann::json::array();
-    nlohmann::json landlock = nlohmann::json::array();
-    std::string text;
-    describe_log(log, options, plan, kills, landlock, text);
-    if (options.format == "json") {
-      for (const nlohmann::json& kill : kills)
-        std::printf("%s\n", nlohmann::json{{"kill", kill}}.dump().c_str());
-      for (const nlohmann::json& denial : landlock)
-        std::printf("%s\n", nlohmann::json{{"landlock", denial}}.dump().c_str());
-    } else {
-      std::fputs(text.c_str(), stdout);
-    }
-    std::fflush(stdout);
+    print_followed(ready > 0 ? follower->read_available() : follower->flush(), options, plan);
     if (follower->lost_records() && !warned_lost) {
       warned_lost = true;
       std::fprintf(stderr,
@@ -152,17 +158,7 @@ int follow(const DenialsOptions& options, const std::optional<Plan>& plan) {
                    "kernel dropped some for this reader\n");
     }
   }
-  const inspect::KillLog rest = follower->flush();
-  nlohmann::json kills = nlohmann::json::array();
-  nlohmann::json landlock = nlohmann::json::array();
-  std::string text;
-  describe_log(rest, options, plan, kills, landlock, text);
-  if (options.format == "json") {
-    for (const nlohmann::json& denial : landlock)
-      std::printf("%s\n", nlohmann::json{{"landlock", denial}}.dump().c_str());
-  } else {
-    std::fputs(text.c_str(), stdout);
-  }
+  print_followed(follower->flush(), options, plan);
   return 0;
 }
 
