@@ -1,4 +1,4 @@
-// Support for tests/kernel/test_daemons.cpp: a real daemon started in the background under the
+// Support for tests/kernel/test_daemons_*.cpp: a real daemon started in the background under the
 // real harden binary, its log in a file, its processes found by their host pids, and the
 // small clients (a free loopback port, a TCP exchange) the tests talk to it with.
 #pragma once
