@@ -29,15 +29,13 @@
 
 #include "compiler/syscall_groups.hpp"
 #include "export/export.hpp"
+#include "export/import_systemd_importer.hpp"
 #include "export/systemd_unit_file.hpp"
 #include "plan/constants.hpp"
 
 namespace harden {
+namespace import_systemd {
 
-namespace {
-
-// A TOML basic string: every character outside printable ASCII as \u escape, so no character
-// the policy reader refuses raw can appear.
 std::string toml_string(const std::string& text) {
   std::string out = "\"";
   for (const unsigned char c : text) {
@@ -168,122 +166,11 @@ std::optional<uint64_t> byte_size(const std::string& text) {
   return std::stoull(*value);
 }
 
-// systemd's namespace type names and their clone flags.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kNamespaceFlags{{
-    {"cgroup", "CLONE_NEWCGROUP"},
-    {"ipc", "CLONE_NEWIPC"},
-    {"mnt", "CLONE_NEWNS"},
-    {"net", "CLONE_NEWNET"},
-    {"pid", "CLONE_NEWPID"},
-    {"user", "CLONE_NEWUSER"},
-    {"uts", "CLONE_NEWUTS"},
-}};
-
 // Top-level directories that belong to /usr on a merged-/usr system (ProtectSystem= covers
 // them with /usr).
 bool usr_part(const std::string& name) {
   return name == "usr" || name == "bin" || name == "sbin" || name.starts_with("lib");
 }
-
-struct Rule {
-  std::string syscall;
-  std::vector<std::string> args;  // inline tables, as TOML text
-  std::string action;
-  std::string why;  // the directive and line, as the rule's reason
-};
-
-struct PathSpec {
-  std::string path;
-  bool ignore_missing = false;
-  SourcePos pos;
-};
-
-class Importer {
- public:
-  Importer(const ImportOptions& options, Diagnostics& diags) : options_(options), diags_(diags) {}
-
-  void read(const std::vector<UnitDirective>& directives);
-  std::string write() const;
-
- private:
-  void directive(const UnitDirective& d);
-  void not_imported(const UnitDirective& d, const std::string& why) {
-    not_imported_.push_back(where(d.pos) + ": " + d.key + "=" + d.value + " (" + why + ")");
-    diags_.warning(d.pos, "not imported: " + d.key + "= (" + why + ")");
-  }
-  void bad_value(const UnitDirective& d, const std::string& why) {
-    diags_.error(d.pos, d.key + "=" + d.value + ": " + why);
-  }
-  std::optional<bool> boolean(const UnitDirective& d) {
-    auto value = parse_unit_bool(d.value);
-    if (!value) {
-      bad_value(d, value.error());
-      return std::nullopt;
-    }
-    return *value;
-  }
-  std::optional<uint64_t> capability_set(const UnitDirective& d, bool& invert);
-  void system_call_filter(const UnitDirective& d);
-  void restrict_namespaces(const UnitDirective& d);
-  void restrict_address_families(const UnitDirective& d);
-  void refuse_outside(const std::string& syscall, std::vector<uint64_t> allowed,
-                      const std::string& action, const std::string& why);
-  std::vector<PathSpec> paths(const UnitDirective& d);
-  void deny_syscalls(const std::string& name, const std::string& errno_name, const std::string& why,
-                     const SourcePos& pos);
-
-  std::string write_seccomp() const;
-  std::string write_filesystem() const;
-
-  const ImportOptions& options_;
-  Diagnostics& diags_;
-  std::vector<std::string> not_imported_;
-  std::vector<std::string> kept_in_unit_;
-  std::string description_;
-
-  std::optional<std::string> user_, group_;
-  std::vector<std::string> supplementary_;
-  std::optional<bool> no_new_privileges_;
-  std::optional<uint64_t> bounding_, ambient_;
-  std::vector<std::string> command_;
-  std::string working_directory_;
-  std::optional<std::string> umask_;
-  bool mdwe_ = false;
-  std::vector<std::pair<std::string, std::string>> environment_;
-  std::vector<std::string> pass_environment_;
-
-  enum class FilterMode { none, allow, deny };
-  FilterMode filter_mode_ = FilterMode::none;
-  std::vector<std::string> allow_;  // names and groups
-  std::vector<std::string> deny_;   // allow mode: taken out of allow_
-  std::vector<Rule> rules_;
-  struct ProtectDeny {
-    std::string name;
-    std::string why;
-    SourcePos pos;
-  };
-  std::vector<ProtectDeny> protect_denies_;
-  std::string deny_mode_action_ = "kill-process";
-  std::optional<std::string> error_number_;
-  std::optional<std::vector<std::string>> architectures_;
-  bool seccomp_wanted_ = false;
-
-  bool filesystem_ = false;
-  bool private_tmp_ = false;
-  bool private_devices_ = false;
-  bool kernel_tunables_ = false;
-  std::string protect_system_ = "no";
-  std::string protect_home_ = "no";
-  std::vector<PathSpec> read_only_, read_write_, inaccessible_;
-  std::optional<SourcePos> private_devices_missing_;
-
-  bool private_network_ = false;
-  bool protect_hostname_ = false;
-  std::vector<std::pair<std::string, std::string>> limits_;
-  std::optional<uint64_t> memory_max_;
-  std::optional<uint64_t> tasks_max_;
-  std::optional<std::string> cpu_quota_;
-};
 
 std::optional<uint64_t> Importer::capability_set(const UnitDirective& d, bool& invert) {
   std::string value = d.value;
@@ -534,218 +421,6 @@ void Importer::directive(const UnitDirective& d) {
   }
 }
 
-void Importer::deny_syscalls(const std::string& name, const std::string& errno_name_text,
-                             const std::string& why, const SourcePos& pos) {
-  std::vector<std::string> calls;
-  if (name.starts_with('@')) {
-    const auto members = expand_syscall_group(name);
-    if (!members) {
-      diags_.error(pos, "cannot deny " + name + ": " + members.error(),
-                   "harden knows " + std::to_string(syscall_group_names().size()) +
-                       " groups; see harden.toml(5)");
-      return;
-    }
-    calls.assign(members->begin(), members->end());
-    if (const SyscallGroup* group = find_syscall_group(name)) {
-      for (const SyscallCondition& c : group->conditions)
-        calls.emplace_back(c.syscall);
-    }
-  } else {
-    calls.push_back(name);
-  }
-  const auto defaults = expand_syscall_group(kDefaultSyscallGroup);
-  for (const std::string& call : calls) {
-    if (defaults && std::ranges::find(*defaults, call) != defaults->end()) {
-      not_imported_.push_back(where(pos) + ": " + why + " denies " + call +
-                              ", which harden always allows (its own execve runs under the "
-                              "filter)");
-      continue;
-    }
-    if (std::ranges::find(native_syscall_names(), call) == native_syscall_names().end()) continue;
-    const std::string action =
-        errno_name_text.empty() ? deny_mode_action_ : "errno:" + errno_name_text;
-    const bool duplicate = std::ranges::any_of(rules_, [&](const Rule& r) {
-      return r.syscall == call && r.args.empty() && r.action == action;
-    });
-    if (!duplicate) rules_.push_back({call, {}, action, why});
-  }
-}
-
-void Importer::system_call_filter(const UnitDirective& d) {
-  if (d.value.empty()) {
-    filter_mode_ = FilterMode::none;
-    allow_.clear();
-    deny_.clear();
-    std::erase_if(rules_, [](const Rule& r) { return r.why.starts_with("SystemCallFilter="); });
-    return;
-  }
-  std::string value = d.value;
-  const bool invert = value[0] == '~';
-  if (invert) value.erase(0, 1);
-  auto words = split_unit_words(value);
-  if (!words) return bad_value(d, words.error());
-  if (filter_mode_ == FilterMode::none)
-    filter_mode_ = invert ? FilterMode::deny : FilterMode::allow;
-  seccomp_wanted_ = true;
-  const std::string why = "SystemCallFilter= (" + where(d.pos) + ")";
-  for (const std::string& word : *words) {
-    const size_t colon = word.find(':');
-    const std::string name = word.substr(0, colon);
-    const std::string errno_text = colon == std::string::npos ? "" : word.substr(colon + 1);
-    if (!errno_text.empty() && !errno_from_name(errno_text)) {
-      bad_value(d, "unknown errno name '" + errno_text + "' (write it by name, e.g. EPERM)");
-      continue;
-    }
-    const bool group = name.starts_with('@');
-    const bool known =
-        group ? find_syscall_group(name) != nullptr
-              : std::ranges::find(native_syscall_names(), name) != native_syscall_names().end();
-    if (!known) {
-      if (group && invert) {
-        // Leaving out a group of a deny list would allow its calls: refuse.
-        diags_.error(d.pos, "cannot import the denied group " + name + ": harden has no such group",
-                     "list its calls by name in SystemCallFilter=~, or write the policy's "
-                     "[seccomp] section by hand");
-      } else {
-        not_imported(d, "'" + name + "' is not a " +
-                            (group ? "group harden knows" : "syscall of this architecture") +
-                            (invert ? "" : "; left out (stricter)"));
-      }
-      continue;
-    }
-    if (filter_mode_ == FilterMode::allow) {
-      if (!invert) {
-        if (std::ranges::find(allow_, name) == allow_.end()) allow_.push_back(name);
-        std::erase(deny_, name);
-      } else if (!errno_text.empty()) {
-        deny_syscalls(name, errno_text, why, d.pos);
-      } else if (std::ranges::find(deny_, name) == deny_.end()) {
-        deny_.push_back(name);
-      }
-    } else if (invert) {
-      deny_syscalls(name, errno_text, why, d.pos);
-    } else {
-      // An allow entry after a deny list takes calls back out of it.
-      std::vector<std::string> calls{name};
-      if (group) {
-        const auto members = expand_syscall_group(name);
-        if (members) calls.assign(members->begin(), members->end());
-      }
-      std::erase_if(rules_, [&](const Rule& r) {
-        return r.why.starts_with("SystemCallFilter=") &&
-               std::ranges::find(calls, r.syscall) != calls.end();
-      });
-    }
-  }
-}
-
-void Importer::restrict_namespaces(const UnitDirective& d) {
-  std::set<std::string_view> restricted;
-  if (auto b = parse_unit_bool(d.value)) {
-    if (!*b) return;
-    for (const auto& [name, flag] : kNamespaceFlags)
-      restricted.insert(name);
-  } else {
-    std::string value = d.value;
-    const bool invert = !value.empty() && value[0] == '~';
-    if (invert) value.erase(0, 1);
-    auto words = split_unit_words(value);
-    if (!words) return bad_value(d, words.error());
-    for (const std::string& word : *words) {
-      if (std::ranges::find(kNamespaceFlags, word,
-                            &std::pair<std::string_view, std::string_view>::first) ==
-          kNamespaceFlags.end()) {
-        return bad_value(d, "unknown namespace type '" + word + "'");
-      }
-    }
-    for (const auto& [name, flag] : kNamespaceFlags) {
-      const bool listed = std::ranges::find(*words, name) != words->end();
-      if (listed == invert) restricted.insert(name);
-    }
-  }
-  if (restricted.empty()) return;
-  seccomp_wanted_ = true;
-  const std::string why = "RestrictNamespaces= (" + where(d.pos) + ")";
-  for (const auto& [name, flag] : kNamespaceFlags) {
-    if (!restricted.contains(name)) continue;
-    for (const char* call : {"clone", "unshare"}) {
-      rules_.push_back({call,
-                        {"{ index = 0, op = \"masked-eq\", mask = \"" + std::string(flag) +
-                         "\", value = \"" + std::string(flag) + "\" }"},
-                        "errno:EPERM",
-                        why});
-    }
-  }
-  // setns() may join a namespace of any type; clone3's flags live in memory a filter cannot
-  // read, so it fails with ENOSYS and the C library falls back to clone.
-  rules_.push_back({"setns", {}, "errno:EPERM", why});
-  rules_.push_back({"clone3", {}, "errno:ENOSYS", why});
-}
-
-void Importer::restrict_address_families(const UnitDirective& d) {
-  std::string value = d.value;
-  if (value.empty()) return;
-  const bool invert = value[0] == '~';
-  if (invert) value.erase(0, 1);
-  auto words = split_unit_words(value);
-  if (!words) return bad_value(d, words.error());
-  seccomp_wanted_ = true;
-  const std::string why = "RestrictAddressFamilies= (" + where(d.pos) + ")";
-  if (!invert && words->size() == 1 && (*words)[0] == "none") {
-    rules_.push_back({"socket", {}, "errno:EAFNOSUPPORT", why});
-    return;
-  }
-  std::vector<uint64_t> values;
-  for (const std::string& family : *words) {
-    const auto number = evaluate_constant_expression(family);
-    if (!number || *number > 0xffffffffULL) {
-      return bad_value(d, "unknown address family '" + family + "'");
-    }
-    values.push_back(*number);
-  }
-  if (invert) {
-    for (const std::string& family : *words)
-      rules_.push_back({"socket",
-                        {"{ index = 0, op = \"eq\", value = \"" + family + "\" }"},
-                        "errno:EAFNOSUPPORT",
-                        why});
-    return;
-  }
-  std::string listed;
-  for (const std::string& family : *words)
-    listed += (listed.empty() ? "" : " ") + family;
-  refuse_outside("socket", values, "errno:EAFNOSUPPORT", why + ": families other than " + listed);
-}
-
-// Refusing rules for every 32-bit value of argument 0 outside `allowed`: one rule per gap
-// (eq for a single value, ge/le for a range), which the filter compiles to a few
-// comparisons each, where a chain of "ne" conditions would not fit.
-void Importer::refuse_outside(const std::string& syscall, std::vector<uint64_t> allowed,
-                              const std::string& action, const std::string& why) {
-  std::ranges::sort(allowed);
-  const auto [first, last] = std::ranges::unique(allowed);
-  allowed.erase(first, last);
-  uint64_t next = 0;  // lowest value not yet covered
-  const auto gap = [&](uint64_t lo, uint64_t hi) {
-    if (lo > hi) return;
-    std::vector<std::string> args;
-    if (lo == hi) {
-      args.push_back("{ index = 0, op = \"eq\", value = " + std::to_string(lo) + " }");
-    } else {
-      if (lo > 0) args.push_back("{ index = 0, op = \"ge\", value = " + std::to_string(lo) + " }");
-      if (hi < 0xffffffffULL) {
-        args.push_back("{ index = 0, op = \"le\", value = " + std::to_string(hi) + " }");
-      }
-    }
-    rules_.push_back({syscall, args, action, why});
-  };
-  for (const uint64_t value : allowed) {
-    if (value > next) gap(next, value - 1);
-    next = value + 1;
-  }
-  if (next <= 0xffffffffULL) gap(next, 0xffffffffULL);
-}
-
 std::vector<PathSpec> Importer::paths(const UnitDirective& d) {
   std::vector<PathSpec> out;
   auto words = split_unit_words(d.value);
@@ -778,35 +453,6 @@ std::vector<PathSpec> Importer::paths(const UnitDirective& d) {
     }
     spec.path = word;
     out.push_back(spec);
-  }
-  return out;
-}
-
-std::string Importer::write_seccomp() const {
-  if (!seccomp_wanted_) return {};
-  std::string out = "\n[seccomp]\n";
-  if (filter_mode_ == FilterMode::allow) {
-    out += "default_action = " +
-           toml_string(error_number_ ? "errno:" + *error_number_ : "kill-process") + "\n";
-    out += "allow = " + toml_array(allow_) + "\n";
-    if (!deny_.empty()) out += "deny = " + toml_array(deny_) + "\n";
-  } else {
-    // No allow list: every call is allowed but the refusing rules below.
-    out += "default_action = \"allow\"\n";
-  }
-  if (architectures_) out += "architectures = " + toml_array(*architectures_) + "\n";
-  for (const Rule& rule : rules_) {
-    out += "\n[[seccomp.rule]]\nsyscall = " + toml_string(rule.syscall) + "\n";
-    if (!rule.args.empty()) {
-      out += "args = [";
-      for (size_t i = 0; i < rule.args.size(); ++i)
-        out += (i ? ", " : "") + rule.args[i];
-      out += "]\n";
-    }
-    std::string action = rule.action;
-    // A deny list's rules take SystemCallErrorNumber= when it was set (in any order).
-    if (action == "kill-process" && error_number_) action = "errno:" + *error_number_;
-    out += "action = " + toml_string(action) + "\nreason = " + toml_string(rule.why) + "\n";
   }
   return out;
 }
@@ -971,8 +617,10 @@ std::string Importer::write() const {
   }
   return out;
 }
+}  // namespace import_systemd
 
-}  // namespace
+using import_systemd::Importer;
+using import_systemd::lower;
 
 std::string policy_name_from_unit(const std::string& file) {
   std::string base = file.substr(file.find_last_of('/') + 1);
