@@ -149,7 +149,8 @@ CredentialsPlan compile_credentials(const IdentitySection& identity, Diagnostics
     }
     if (user && refuse_unchanged_id(user->uid, name, "uid", diags)) user.reset();
   } else {
-    diags.error(identity.group ? identity.group->pos : identity.supplementary_groups->front().pos,
+    // An empty supplementary_groups (a base's "no extra groups") has no element to point at.
+    diags.error(identity.group ? identity.group->pos : identity.supplementary_groups_pos,
                 "groups are set but 'identity.user' is not",
                 "add user = \"...\" so the target does not keep running as the caller");
   }

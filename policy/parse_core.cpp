@@ -159,6 +159,7 @@ void parse_identity_section(const toml::table& table, Policy& policy, Diagnostic
         }
       }
       identity.supplementary_groups = std::move(groups);
+      identity.supplementary_groups_pos = pos_of(*n);
     } else {
       section.type_error(*n, "supplementary_groups", "an array of group names");
     }

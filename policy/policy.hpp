@@ -45,6 +45,7 @@ struct IdentitySection {
   std::optional<LocatedString> user;   // name or decimal id
   std::optional<LocatedString> group;  // name or decimal id; default: the user's primary group
   std::optional<LocatedStrings> supplementary_groups;
+  SourcePos supplementary_groups_pos;  // the key's, for an error about an empty list
   std::optional<Located<bool>> no_new_privileges;
 };
 

@@ -266,3 +266,19 @@ TEST_CASE("runs-as-root judges the resolved ids, not how the policy spells them"
   REQUIRE(uid_root.size() == 1);
   CHECK(uid_root[0].pos.line == 5);
 }
+
+TEST_CASE("groups without a user are an error at their line, an empty list too", "[compile]") {
+  // A base such as policies/base/daemon.toml says "no supplementary groups" and leaves the user
+  // to the policy that extends it; compiled on its own, it must be refused, not crash.
+  for (const char* groups : {"supplementary_groups = []", "supplementary_groups = [\"adm\"]"}) {
+    INFO(groups);
+    Diagnostics diags;
+    const auto policy = read_policy_text(
+        std::string("[policy]\nname = \"p\"\n\n[identity]\n") + groups + "\n", "p.toml", diags);
+    REQUIRE(policy);
+    CHECK_FALSE(compile_policy(*policy, diags));
+    const std::string text = render_all(diags);
+    CHECK(text.find("p.toml:5:") != std::string::npos);
+    CHECK(text.find("groups are set but 'identity.user' is not") != std::string::npos);
+  }
+}
