@@ -41,6 +41,8 @@ constexpr sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
 constexpr uint64_t kCloneNamespaces = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
                                       CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 constexpr uint64_t kCloneTime = 0x80;  // CLONE_NEWTIME
+// What a clone makes: a thread (both), a forked process (neither), a vfork-style child (VM).
+constexpr uint64_t kCloneKind = CLONE_THREAD | CLONE_VM;
 constexpr uint64_t kLow32 = 0xffffffffULL;
 
 // At most this many programs are named per syscall, and this many endpoints kept per kind:
@@ -200,6 +202,13 @@ class CallReader {
   void remove_in_parent(const std::optional<std::string>& path) {
     if (path) out_.paths.emplace_back(parent_of(*path), learn_access::kRemoveIn);
   }
+  // A rename or link from one directory to another: both need Landlock's refer right.
+  void across_directories(const std::optional<std::string>& from,
+                          const std::optional<std::string>& to) {
+    if (!from || !to || parent_of(*from) == parent_of(*to)) return;
+    out_.paths.emplace_back(parent_of(*from), learn_access::kReferIn);
+    out_.paths.emplace_back(parent_of(*to), learn_access::kReferIn);
+  }
 
   void open_call(int dirfd, uint64_t path_address, uint64_t flags) {
     if (flags & O_PATH) return;  // no access is checked on an O_PATH descriptor
@@ -345,27 +354,40 @@ void read_call(const seccomp_notif& notif, CallReader& call) {
       call.remove_in_parent(call.path_at(as_int(call.arg(0)), call.arg(1)));
       break;
     case SYS_rename: {
-      call.remove_in_parent(call.path_at(AT_FDCWD, call.arg(0)));
+      const auto from = call.path_at(AT_FDCWD, call.arg(0));
+      call.remove_in_parent(from);
       const auto to = call.path_at(AT_FDCWD, call.arg(1));
       call.create_in_parent(to);
       call.remove_in_parent(to);
+      call.across_directories(from, to);
       break;
     }
     case SYS_renameat:
     case SYS_renameat2: {
-      call.remove_in_parent(call.path_at(as_int(call.arg(0)), call.arg(1)));
+      const auto from = call.path_at(as_int(call.arg(0)), call.arg(1));
+      call.remove_in_parent(from);
       const auto to = call.path_at(as_int(call.arg(2)), call.arg(3));
       call.create_in_parent(to);
       call.remove_in_parent(to);
+      call.across_directories(from, to);
       break;
     }
-    case SYS_link:
+    case SYS_link: {
+      const auto to = call.path_at(AT_FDCWD, call.arg(1));
+      call.create_in_parent(to);
+      call.across_directories(call.path_at(AT_FDCWD, call.arg(0)), to);
+      break;
+    }
     case SYS_symlink:
       call.create_in_parent(call.path_at(AT_FDCWD, call.arg(1)));
       break;
-    case SYS_linkat:
-      call.create_in_parent(call.path_at(as_int(call.arg(2)), call.arg(3)));
+    case SYS_linkat: {
+      const auto to = call.path_at(as_int(call.arg(2)), call.arg(3));
+      call.create_in_parent(to);
+      call.across_directories(
+          call.path_at(as_int(call.arg(0)), call.arg(1), (call.arg(4) & AT_EMPTY_PATH) != 0), to);
       break;
+    }
     case SYS_symlinkat:
       call.create_in_parent(call.path_at(as_int(call.arg(1)), call.arg(2)));
       break;
@@ -474,12 +496,12 @@ void Recorder::record(const seccomp_notif& notif) {
           {args[0] & kLow32, args[1] & kLow32 & ~uint64_t{SOCK_NONBLOCK | SOCK_CLOEXEC}});
       break;
     case SYS_clone:
-      obs.clone_namespaces.insert(args[0] & kCloneNamespaces);
+      obs.clone_flags.insert(args[0] & (kCloneNamespaces | kCloneKind));
       break;
     case SYS_clone3: {
       uint64_t flags = 0;  // clone_args.flags, the first member
       if (read_memory(tid, args[0], &flags, sizeof flags)) {
-        obs.clone_namespaces.insert(flags & (kCloneNamespaces | kCloneTime));
+        obs.clone_flags.insert(flags & (kCloneNamespaces | kCloneTime | kCloneKind));
       }
       break;
     }

@@ -2,6 +2,7 @@
 // live in paths.cpp.
 #include "learn/draft.hpp"
 
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -29,6 +30,10 @@ struct ArgumentCall {
 constexpr ArgumentCall kArgumentCalls[] = {
     {"clone", 0}, {"ioctl", 1}, {"personality", 0}, {"prctl", 0}, {"socket", 0}, {"unshare", 0},
 };
+
+// The clone flags that say what a clone makes: a thread (both), a forked process (neither), a
+// vfork-style child (CLONE_VM alone).
+constexpr uint64_t kCloneKind = CLONE_THREAD | CLONE_VM;
 
 bool is_argument_call(std::string_view name) {
   return std::ranges::any_of(kArgumentCalls, [&](const ArgumentCall& c) { return c.name == name; });
@@ -92,12 +97,15 @@ std::string constant_name(uint64_t value, std::span<const std::string_view> pref
   return hex;
 }
 
-// CLONE_NEW* bits as "CLONE_NEWUSER|CLONE_NEWNS" (plan/'s constant names), 0 as "0".
-std::string namespace_flags(uint64_t bits) {
+// CLONE_NEW*, CLONE_THREAD and CLONE_VM bits as "CLONE_THREAD|CLONE_VM" (plan/'s constant
+// names), 0 as "0".
+std::string clone_flag_names(uint64_t bits) {
   if (bits == 0) return "0";
   std::string out;
   for (const NamedConstant& constant : argument_constants()) {
-    if (!constant.name.starts_with("CLONE_NEW") || !(bits & constant.value)) continue;
+    const bool clone_flag = constant.name.starts_with("CLONE_NEW") ||
+                            constant.name == "CLONE_THREAD" || constant.name == "CLONE_VM";
+    if (!clone_flag || !(bits & constant.value)) continue;
     out += out.empty() ? "" : "|";
     out += constant.name;
     bits &= ~constant.value;
@@ -211,21 +219,33 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
                  arg(1, "masked-eq", constant_name(type & kSocketTypeMask, kSock), "0xf") + "]");
   }
   if (seen("clone") || seen("clone3")) {
+    // What each clone made is kept apart (threads, forks, vfork-style children), so a draft of
+    // a threaded daemon does not allow fork, nor one of a forking daemon threads.
     const NamespaceMask mask = service_namespace_mask("clone");
-    std::set<uint64_t> values = obs.clone_namespaces;
-    if (values.empty()) values.insert(0);
+    const uint64_t mask_bits = mask.bits | kCloneKind;
+    const std::string mask_text = mask.text + "|CLONE_THREAD|CLONE_VM";
+    std::set<uint64_t> values = obs.clone_flags;
+    // Seen without its flags (clone3 whose arguments could not be read): no namespace, any kind.
+    if (values.empty()) values = {0, CLONE_VM, kCloneKind};
     for (const uint64_t bits : values) {
-      if (bits & ~mask.bits) continue;  // CLONE_NEWTIME from clone3: not for clone
-      if (dangerous_with("clone", bits)) dangerous_seen.insert("clone");
-      add_rule(rules, "clone", "[" + arg(0, "masked-eq", namespace_flags(bits), mask.text) + "]",
-               bits ? "new namespaces: " + namespace_flags(bits) : "threads and processes");
+      if (bits & ~mask_bits) continue;  // CLONE_NEWTIME from clone3: not for clone
+      const uint64_t namespaces = bits & ~kCloneKind;
+      if (dangerous_with("clone", namespaces)) dangerous_seen.insert("clone");
+      std::string what = (bits & kCloneKind) == kCloneKind ? "threads"
+                         : (bits & kCloneKind) == 0        ? "child processes (fork)"
+                         : (bits & CLONE_VM) ? "vfork-style children (posix_spawn, vfork)"
+                                             : "CLONE_THREAD without CLONE_VM";
+      if (namespaces) what += ", in new namespaces: " + clone_flag_names(namespaces);
+      add_rule(rules, "clone", "[" + arg(0, "masked-eq", clone_flag_names(bits), mask_text) + "]",
+               what);
     }
   }
   if (seen("unshare")) {
     const NamespaceMask mask = service_namespace_mask("unshare");
     for (const uint64_t bits : obs.unshare_namespaces) {
       if (dangerous_with("unshare", bits)) dangerous_seen.insert("unshare");
-      add_rule(rules, "unshare", "[" + arg(0, "masked-eq", namespace_flags(bits), mask.text) + "]");
+      add_rule(rules, "unshare",
+               "[" + arg(0, "masked-eq", clone_flag_names(bits), mask.text) + "]");
     }
   }
   for (const uint64_t request : obs.ioctl_requests) {
@@ -327,6 +347,10 @@ std::string write_landlock(const LearnObservations& obs, const PathGrants& grant
   out += "read = " + path_list(grants.read) + "\n";
   out += "write = " + path_list(grants.write) + "\n";
   if (!grants.execute.empty()) out += "execute = " + path_list(grants.execute) + "\n";
+  if (!grants.refer.empty()) {
+    out += "# refer: files were renamed or linked from one of these directories to another\n";
+    out += "refer = " + path_list(grants.refer) + "\n";
+  }
   out += "bind_tcp = " + port_list(bind_tcp) + "\n";
   out += "connect_tcp = " + port_list(connect_tcp) + "\n\n";
   return out;
@@ -552,7 +576,7 @@ void merge_observations(LearnObservations& into, const LearnObservations& from) 
     }
   }
   into.sockets.insert(from.sockets.begin(), from.sockets.end());
-  into.clone_namespaces.insert(from.clone_namespaces.begin(), from.clone_namespaces.end());
+  into.clone_flags.insert(from.clone_flags.begin(), from.clone_flags.end());
   into.unshare_namespaces.insert(from.unshare_namespaces.begin(), from.unshare_namespaces.end());
   into.ioctl_requests.insert(from.ioctl_requests.begin(), from.ioctl_requests.end());
   into.prctl_options.insert(from.prctl_options.begin(), from.prctl_options.end());
@@ -608,11 +632,21 @@ LearnObservations observations_of_draft(const Policy& draft, std::vector<std::st
       const auto domain = args(0, "eq");
       const auto type = args(1, "masked-eq");
       if (domain && type) obs.sockets.insert({*domain, *type}), read = true;
-    } else if ((name == "clone" || name == "unshare") && rule.args.size() == 1) {
+    } else if (name == "clone" && rule.args.size() == 1) {
       if (const auto bits = args(0, "masked-eq")) {
-        (name == "clone" ? obs.clone_namespaces : obs.unshare_namespaces).insert(*bits);
+        const SeccompArg& a = rule.args.front();
+        const std::optional<uint64_t> mask = a.mask ? value_of(*a.mask) : std::nullopt;
+        if (mask && (*mask & kCloneKind) == kCloneKind) {
+          obs.clone_flags.insert(*bits);
+        } else {
+          // A draft of an earlier harden learn tested only namespace bits: each kind then.
+          for (const uint64_t kind : {uint64_t{0}, uint64_t{CLONE_VM}, kCloneKind})
+            obs.clone_flags.insert(*bits | kind);
+        }
         read = true;
       }
+    } else if (name == "unshare" && rule.args.size() == 1) {
+      if (const auto bits = args(0, "masked-eq")) obs.unshare_namespaces.insert(*bits), read = true;
     } else if (name == "ioctl" && rule.args.size() == 1) {
       if (const auto request = args(1, "eq")) obs.ioctl_requests.insert(*request), read = true;
     } else if ((name == "prctl" || name == "personality") && rule.args.size() == 1) {
@@ -635,6 +669,8 @@ LearnObservations observations_of_draft(const Policy& draft, std::vector<std::st
     obs.paths[path.value] |= learn_access::kWrite;
   for (const LocatedString& path : draft.landlock.execute)
     obs.paths[path.value] |= learn_access::kExecute;
+  for (const LocatedString& path : draft.landlock.refer)
+    obs.paths[path.value] |= learn_access::kReferIn;
   std::set<uint16_t> connect_ports;
   if (draft.landlock.bind_tcp) {
     for (const auto& port : *draft.landlock.bind_tcp)

@@ -176,7 +176,7 @@ PathGrants grant_paths(const std::map<std::string, uint32_t>& paths,
   using namespace learn_access;
   PathGrants grants;
   std::map<std::string, std::set<std::string>> read_files_by_dir;
-  std::set<std::string> read_dirs, write_dirs;
+  std::set<std::string> read_dirs, write_dirs, refer_dirs;
   const auto created_in = [&](const std::string& dir) {
     auto it = paths.find(dir);
     return it != paths.end() && (it->second & (kCreateIn | kRemoveIn));
@@ -219,9 +219,10 @@ PathGrants grant_paths(const std::map<std::string, uint32_t>& paths,
     }
     if (access & kExecute) grants.execute.insert(real);
     if ((access & kWrite) && !dir) grants.write.insert(real);
-    if (((access & kWrite) && dir) || (access & (kCreateIn | kRemoveIn))) {
+    if (((access & kWrite) && dir) || (access & (kCreateIn | kRemoveIn | kReferIn))) {
       if (dir) write_dirs.insert(real);
     }
+    if ((access & kReferIn) && dir) refer_dirs.insert(real);
     if (access & kRead) {
       const bool is_public = std::ranges::any_of(
           kPublicTrees, [&](std::string_view tree) { return beneath(real, tree); });
@@ -283,6 +284,7 @@ PathGrants grant_paths(const std::map<std::string, uint32_t>& paths,
       continue;
     }
     grants.write.insert(dir);
+    if (refer_dirs.contains(dir)) grants.refer.insert(dir);
   }
   // What a wider entry already grants goes: read beneath read or write, write beneath write.
   const auto covered = [](const std::set<std::string>& by, const std::string& path, bool self) {
@@ -291,6 +293,7 @@ PathGrants grant_paths(const std::map<std::string, uint32_t>& paths,
     });
   };
   std::erase_if(grants.write, [&](const std::string& p) { return covered(grants.write, p, true); });
+  std::erase_if(grants.refer, [&](const std::string& p) { return covered(grants.refer, p, true); });
   std::erase_if(grants.read, [&](const std::string& p) {
     return covered(grants.read, p, true) || covered(grants.write, p, false);
   });

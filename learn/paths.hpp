@@ -26,7 +26,8 @@ struct PathGrantRequest {
 
 struct PathGrants {
   std::set<std::string> read, write, execute;  // as the target sees them
-  std::vector<std::string> notes;              // what was not granted, and why
+  std::set<std::string> refer;     // directories renames and links cross (each also in write)
+  std::vector<std::string> notes;  // what was not granted, and why
 };
 
 // `paths`: learn_access bits by path, as the target saw them.

@@ -21,6 +21,9 @@ inline constexpr uint32_t kWrite = 1U << 1;     // opened for writing or truncat
 inline constexpr uint32_t kExecute = 1U << 2;   // execve'd
 inline constexpr uint32_t kCreateIn = 1U << 3;  // a directory something was created in
 inline constexpr uint32_t kRemoveIn = 1U << 4;  // a directory something was removed from
+// A directory a file was renamed or linked out of or into, from or to another directory:
+// Landlock's refer right (a rename within one directory needs none).
+inline constexpr uint32_t kReferIn = 1U << 5;
 }  // namespace learn_access
 
 struct LearnedSyscall {
@@ -41,9 +44,11 @@ struct LearnObservations {
   std::map<std::string, LearnedSyscall> syscalls;
   // Arguments that matter for the draft's rules.
   std::set<std::pair<uint64_t, uint64_t>> sockets;  // (domain, type without NONBLOCK/CLOEXEC)
-  std::set<uint64_t> clone_namespaces;              // the CLONE_NEW* bits of each clone/clone3
-  std::set<uint64_t> unshare_namespaces;            // the CLONE_NEW* bits of each unshare
-  std::set<uint64_t> ioctl_requests;                // low 32 bits, as the kernel reads them
+  // The CLONE_NEW*, CLONE_THREAD and CLONE_VM bits of each clone/clone3: which namespaces, and
+  // whether it made a thread, a forked process or a vfork-style child.
+  std::set<uint64_t> clone_flags;
+  std::set<uint64_t> unshare_namespaces;  // the CLONE_NEW* bits of each unshare
+  std::set<uint64_t> ioctl_requests;      // low 32 bits, as the kernel reads them
   std::set<uint64_t> prctl_options;
   std::set<uint64_t> personalities;  // low 32 bits
   // Files and directories, with learn_access bits.

@@ -691,3 +691,60 @@ TEST_CASE(
        << strict.seconds << " s; learn runs 1, merges 0; the draft names " << listed
        << " syscalls and allows " << allowed << " with @default");
 }
+
+TEST_CASE(
+    "learn: a rename from one directory to another is granted refer, and only with it does "
+    "the draft run",
+    "[kernel][root][learn]") {
+  require_root();
+  // redis's AOF rewrite renames a file made in its data directory into appendonlydir: under
+  // Landlock that needs the refer right on both (EXDEV without), which learning, run without
+  // Landlock, must still see.
+  TempDir dir{"harden-learn-refer"};
+  dir.chmod(0755);
+  const std::string probe = dir.file("probe");
+  copy_file(probe_binary(), probe, 0755);
+  const std::string data = dir.mkdir("data", 0755);
+  const std::string made = dir.mkdir("data/made", 0755);
+  const std::string kept = dir.mkdir("data/kept", 0755);
+  for (const std::string& d : {data, made, kept})
+    REQUIRE(::chown(d.c_str(), 65534, 65534) == 0);
+  const std::string from = made + "/f";
+  const std::string to = kept + "/f";
+  const auto fresh = [&] {
+    ::unlink(to.c_str());
+    write_file(from, "f\n", 0644);
+    REQUIRE(::chown(from.c_str(), 65534, 65534) == 0);
+  };
+  const std::string name = unique_name("refer");
+  TableGuard table{name};
+  const std::string draft = dir.file("draft.toml");
+  const std::vector<std::string> command{probe, "rename", from, to};
+  fresh();
+  RunResult learned = learn({"--name", name, "-o", draft}, command);
+  INFO(learned.describe());
+  REQUIRE(learned.exited(0));
+  const std::string text = read_file(draft);
+  INFO(text);
+  CHECK(contains(array_of(text, "refer"), "\"" + made + "\""));
+  CHECK(contains(array_of(text, "refer"), "\"" + kept + "\""));
+
+  fresh();
+  RunResult rerun = under(draft, command);
+  INFO(rerun.describe());
+  CHECK(rerun.exited(0));
+  CHECK(path_exists(to));
+
+  // The control: the same draft without its refer line refuses the rename with EXDEV.
+  std::string without = text;
+  const size_t at = without.find("\nrefer = [");
+  REQUIRE(at != std::string::npos);
+  without.erase(at, without.find(']', at) + 1 - at);
+  const std::string stripped = write_policy(dir, "stripped", without);
+  fresh();
+  RunResult refused = under(stripped, command);
+  INFO(refused.describe());
+  CHECK_FALSE(refused.exited(0));
+  CHECK(contains(refused.out, "EXDEV"));
+  CHECK_FALSE(path_exists(to));
+}

@@ -2,7 +2,10 @@
 // where every member was seen, argument rules, dangerous calls with a reason), that the draft
 // compiles, that --merge reads back what it wrote, and which directories may stand for the
 // files read in them.
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <string>
@@ -13,6 +16,8 @@
 #include "compiler/syscall_groups.hpp"
 #include "learn/draft.hpp"
 #include "learn/paths.hpp"
+#include "plan/bpf_eval.hpp"
+#include "plan/plan_io.hpp"
 #include "policy/policy_reader.hpp"
 #include "policy/policy_writer.hpp"
 #include "tests/support/harness.hpp"
@@ -63,10 +68,10 @@ LearnObservations observed() {
     for (const std::string_view member : *members)
       obs.syscalls[std::string(member)].count = 1;
   }
-  obs.sockets.insert({2, 1});         // AF_INET, SOCK_STREAM
-  obs.clone_namespaces.insert(0);     // threads and fork
-  obs.ioctl_requests.insert(0x5401);  // TCGETS
-  obs.prctl_options.insert(15);       // PR_SET_NAME
+  obs.sockets.insert({2, 1});                       // AF_INET, SOCK_STREAM
+  obs.clone_flags.insert(CLONE_THREAD | CLONE_VM);  // threads
+  obs.ioctl_requests.insert(0x5401);                // TCGETS
+  obs.prctl_options.insert(15);                     // PR_SET_NAME
   obs.binds.insert({"tcp", "", 8080});
   obs.connects.insert({"tcp", "::ffff:192.0.2.7", 443});
   obs.connects.insert({"udp", "127.0.0.53", 53});
@@ -159,7 +164,7 @@ TEST_CASE("learn draft: --merge reads back what the draft grants, and adds a run
   CHECK((back.sockets == first.sockets));
   CHECK(back.ioctl_requests == first.ioctl_requests);
   CHECK(back.prctl_options == first.prctl_options);
-  CHECK(back.clone_namespaces == first.clone_namespaces);
+  CHECK(back.clone_flags == first.clone_flags);
   CHECK(back.binds.contains({"tcp", "", 8080}));
   CHECK(back.connects.contains({"udp", "127.0.0.53", 53}));
   CHECK(back.command == first.command);
@@ -276,6 +281,21 @@ TEST_CASE("learn draft: a directory stands for its files only when it grants no 
     if (::geteuid() == 0) CHECK(grants.write == std::set<std::string>{mine});
     CHECK(grants.read.contains("/usr"));
   }
+  SECTION("a rename from one directory to another: refer on both, and written to the draft") {
+    // redis's AOF rewrite: a file made in the data directory is renamed into appendonlydir.
+    const std::string mine = dir.mkdir("redis", 0755);
+    const std::string aof = dir.mkdir("redis/appendonlydir", 0755);
+    for (const std::string& d : {mine, aof})
+      REQUIRE((::chown(d.c_str(), 4242, 4242) == 0 || ::geteuid() != 0));
+    using namespace learn_access;
+    const std::map<std::string, uint32_t> used{{mine, kCreateIn | kRemoveIn | kReferIn},
+                                               {aof, kCreateIn | kRemoveIn | kReferIn}};
+    const PathGrants grants = grant_paths(used, request);
+    if (::geteuid() == 0) {
+      CHECK(grants.write == std::set<std::string>{mine});  // appendonlydir is beneath it
+      CHECK(grants.refer == std::set<std::string>{mine});
+    }
+  }
 }
 
 TEST_CASE("toml_quote escapes what TOML and toml++ need escaped", "[unit][learn]") {
@@ -291,7 +311,7 @@ TEST_CASE(
     "to review",
     "[unit][learn]") {
   LearnObservations obs = observed();
-  obs.clone_namespaces.insert(0x10000000);  // CLONE_NEWUSER
+  obs.clone_flags.insert(0x10000000);  // CLONE_NEWUSER, in a fork
   obs.syscalls["unshare"].count = 1;
   obs.unshare_namespaces.insert(0x00020000 | 0x80);  // CLONE_NEWNS|CLONE_NEWTIME
   const Policy base = base_policy();
@@ -304,7 +324,9 @@ TEST_CASE(
   for (const SyscallCondition& condition : *conditions) {
     if (condition.syscall != "clone" && condition.syscall != "unshare") continue;
     ++masks;
-    CHECK(contains(text, "mask = \"" + std::string(condition.check.mask) + "\""));
+    // clone's also tells threads, forks and vfork-style children apart.
+    const std::string kinds = condition.syscall == "clone" ? "|CLONE_THREAD|CLONE_VM" : "";
+    CHECK(contains(text, "mask = \"" + std::string(condition.check.mask) + kinds + "\""));
   }
   CHECK(masks == 2);
   CHECK(contains(text, "value = \"CLONE_NEWUSER\""));
@@ -350,4 +372,87 @@ TEST_CASE(
   merge_observations(obs, later);
   CHECK(obs.seconds == Approx(41.6));
   CHECK(contains(draft_of(obs, base), "from 2 runs (the longest 42 s) of:"));
+}
+
+TEST_CASE(
+    "learn draft: a daemon seen making only threads may not fork, one seen forking may "
+    "not make threads",
+    "[unit][learn]") {
+  const Policy base = base_policy();
+  const auto clone_answer = [](const Plan& plan, uint64_t flags) {
+    const auto answer = evaluate_seccomp_program(
+        plan.data().seccomp.program,
+        make_seccomp_data(native_audit_arch(), SYS_clone, {flags, 0, 0, 0, 0, 0}));
+    REQUIRE(answer);
+    return describe_seccomp_action(*answer);
+  };
+  // What glibc passes: pthread_create, fork, posix_spawn.
+  const uint64_t thread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                          CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+  const uint64_t fork = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD;
+  const uint64_t spawn = CLONE_VM | CLONE_VFORK | SIGCHLD;
+
+  LearnObservations threaded = observed();  // threads only
+  Diagnostics diags;
+  const std::string threaded_text = draft_of(threaded, base);
+  INFO(threaded_text);
+  const auto threaded_plan = compile_text(threaded_text, diags);
+  REQUIRE(threaded_plan);
+  CHECK(contains(threaded_text, "value = \"CLONE_THREAD|CLONE_VM\""));
+  CHECK(clone_answer(*threaded_plan, thread) == "allow");
+  CHECK(clone_answer(*threaded_plan, fork) == "kill-process");
+  CHECK(clone_answer(*threaded_plan, spawn) == "kill-process");
+
+  LearnObservations forking = observed();
+  forking.clone_flags = {0};  // fork only
+  const std::string forking_text = draft_of(forking, base);
+  const auto forking_plan = compile_text(forking_text, diags);
+  REQUIRE(forking_plan);
+  CHECK(contains(forking_text, "child processes (fork)"));
+  CHECK(clone_answer(*forking_plan, fork) == "allow");
+  CHECK(clone_answer(*forking_plan, thread) == "kill-process");
+
+  // A draft of an earlier harden learn (namespace bits only) is read back as every kind.
+  Diagnostics read_diags;
+  const auto old = read_policy_text(R"([policy]
+name = "old"
+
+[seccomp]
+allow = ["read"]
+
+[[seccomp.rule]]
+syscall = "clone"
+args = [{ index = 0, op = "masked-eq", value = 0, mask = "CLONE_NEWNS|CLONE_NEWUSER" }]
+)",
+                                    "old.toml", read_diags);
+  REQUIRE(old);
+  std::vector<std::string> warnings;
+  const LearnObservations back = observations_of_draft(*old, warnings);
+  CHECK(warnings.empty());
+  CHECK(back.clone_flags == std::set<uint64_t>{0, CLONE_VM, CLONE_THREAD | CLONE_VM});
+}
+
+TEST_CASE("learn draft: refer is written where renames crossed directories, and read back",
+          "[unit][learn]") {
+  harden::test::TempDir dir{"harden-learn-refer"};
+  dir.chmod(0755);
+  const std::string data = dir.mkdir("data", 0777);
+  const std::string moved = dir.mkdir("data/moved", 0777);
+  LearnObservations obs = observed();
+  obs.paths[data] = learn_access::kCreateIn | learn_access::kReferIn;
+  obs.paths[moved] = learn_access::kCreateIn | learn_access::kReferIn;
+  const Policy base = base_policy();
+  const std::string text = draft_of(obs, base);
+  INFO(text);
+  const size_t refer = text.find("\nrefer = [");
+  REQUIRE(refer != std::string::npos);
+  CHECK(text.substr(refer, text.find(']', refer) - refer) ==
+        "\nrefer = [\n  \"" + data + "\",\n");  // the directory above: moved is beneath it
+  Diagnostics diags;
+  const auto draft = read_policy_text(text, "draft.toml", diags);
+  REQUIRE(draft);
+  std::vector<std::string> warnings;
+  const LearnObservations back = observations_of_draft(*draft, warnings);
+  REQUIRE(back.paths.contains(data));
+  CHECK((back.paths.at(data) & learn_access::kReferIn) != 0);
 }
