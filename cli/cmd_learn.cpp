@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/commands.hpp"
@@ -20,6 +21,7 @@
 #include "learn/draft.hpp"
 #include "plan/unique_fd.hpp"
 #include "policy/policy_reader.hpp"
+#include "policy/policy_writer.hpp"
 
 extern char** environ;
 
@@ -148,7 +150,21 @@ struct LearnOptions {
   std::string output;
   std::string merge;
   std::string name;
+  std::string user;
 };
+
+// A policy that extends `base` and sets what the command line gives: the name (a base such as
+// policies/base/daemon.toml has none) and the user (nor that). Read from the base's directory,
+// where `extends` finds it, with the usual checks on the base file.
+std::optional<Policy> read_base_with(const std::string& base, const std::string& name,
+                                     const std::string& user, Diagnostics& diags) {
+  const std::filesystem::path path = std::filesystem::absolute(base);
+  std::string text = "[policy]\nname = " + toml_quote(name) + "\nextends = [" +
+                     toml_quote(path.filename().string()) + "]\n";
+  if (!user.empty()) text += "\n[identity]\nuser = " + toml_quote(user) + "\n";
+  return read_policy_text(text, (path.parent_path() / "(harden learn --name and --user)").string(),
+                          diags);
+}
 
 // Writes the draft when the target is gone; runs in harden's original process.
 class DraftSink final : public LearnSink {
@@ -212,7 +228,16 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
   std::optional<Policy> base;
   std::string base_description;
   if (!options.policy.empty()) {
-    base = read_policy(options.policy, diags);
+    base = options.user.empty() ? read_policy(options.policy, diags) : std::nullopt;
+    if (!base) {
+      // Without a name or a user of its own, a base is read through a policy that extends it
+      // with those of the command line; its own errors are reported as they are.
+      const std::string name = !options.name.empty()  ? options.name
+                               : !inv.command.empty() ? name_from_command(inv.command[0])
+                                                      : "learned";
+      diags = Diagnostics{};
+      base = read_base_with(options.policy, name, options.user, diags);
+    }
     base_description = "the base policy " + options.policy;
   } else if (!options.merge.empty()) {
     base = read_policy(options.merge, diags);
@@ -227,6 +252,11 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
   std::optional<Plan> plan = base ? compile_policy(*base, diags) : std::nullopt;
   print_diagnostics(diags);
   if (!plan) {
+    if (base && !base->identity.user && !options.policy.empty()) {
+      std::fprintf(stderr,
+                   "harden learn: the base names no user (as policies/base/*.toml do): give the "
+                   "service's with --user USER\n");
+    }
     std::fprintf(stderr, "harden learn: %zu error(s) in the base policy%s", diags.error_count(),
                  kFix);
     return exit_code::kPolicyError;
@@ -331,6 +361,10 @@ Subcommand add_learn_command(CLI::App& parent) {
       ->check(CLI::ExistingFile);
   app->add_option("--name", options->name,
                   "The draft's [policy] name (default: the base's, else the program's)");
+  app->add_option("--user", options->user,
+                  "The user the target runs as while learning and in the draft, for a base "
+                  "that names none (policies/base/*.toml); needs --policy")
+      ->needs("--policy");
   app->allow_extras();
   app->footer(
       "How it works: the target runs as the base policy says, but instead of its filter every\n"

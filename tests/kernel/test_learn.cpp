@@ -623,6 +623,17 @@ TEST_CASE("learn: usage and base-policy errors stop before anything runs", "[ker
     INFO(missing.describe());
     CHECK(missing.exited(125));
   }
+  SECTION("a shipped base, which names no user: the hint to give one") {
+    RunResult r = learn({"--policy", source_dir() + "/policies/base/threaded.toml"}, touch);
+    INFO(r.describe());
+    CHECK(r.exited(125));
+    CHECK(contains(r.err, "policies/base/daemon.toml:"));
+    CHECK(contains(r.err, "give the service's with --user USER"));
+    RunResult no_base = learn({"--user", "nobody"}, touch);
+    INFO(no_base.describe());
+    CHECK(no_base.exited(125));
+    CHECK(contains(no_base.err, "--user requires --policy"));
+  }
   SECTION("a --merge file that is not a policy") {
     const std::string broken = write_policy(dir, "broken", "[policy]\nname = 3\n");
     RunResult r = learn({"--merge", broken}, touch);
@@ -747,4 +758,29 @@ TEST_CASE(
   CHECK_FALSE(refused.exited(0));
   CHECK(contains(refused.out, "EXDEV"));
   CHECK_FALSE(path_exists(to));
+}
+
+TEST_CASE("learn: a shipped base with --user learns as that user, and the draft names it",
+          "[kernel][root][learn]") {
+  require_root();
+  TempDir dir{"harden-learn-user"};
+  dir.chmod(0755);
+  const std::string draft = dir.file("d.toml");
+  // base/threaded.toml has neither a name nor a user: learn gives it the program's name and
+  // the user of --user.
+  RunResult r = learn(
+      {"--policy", source_dir() + "/policies/base/threaded.toml", "--user", "nobody", "-o", draft},
+      {"/usr/bin/id", "-u"});
+  INFO(r.describe());
+  REQUIRE(r.exited(0));
+  CHECK(r.out == "65534\n");
+  const std::string text = read_file(draft);
+  INFO(text);
+  CHECK(contains(text, "name = \"id\""));
+  CHECK(contains(text, "user = \"nobody\""));
+  RunResult rerun = under(draft, {"/usr/bin/id", "-u"});
+  INFO(rerun.describe());
+  CHECK(rerun.exited(0));
+  CHECK(rerun.out == "65534\n");
+  (void)run_harden({"down", "id"});
 }
