@@ -441,6 +441,30 @@ std::string comment_lines(const std::string& text, std::string_view prefix = "# 
   return out;
 }
 
+// A command word as a shell would need it typed ("-g 'daemon off;'", an empty argument as
+// ''), for the draft's header; the [exec] command array holds the words themselves.
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_not_of(
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_./:=@%+,-") == std::string::npos;
+  if (plain) return word;
+  std::string out = "'";
+  for (const char c : word) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\'') {
+      out += "'\\''";
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      // $'\xNN': the header stays one comment line of ASCII, which TOML always accepts.
+      char escaped[16];
+      std::snprintf(escaped, sizeof escaped, "'$'\\x%02x''", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 // "42 s": how long a learning run lasted (read back by --merge from the draft's first line).
 std::string duration(double seconds) {
   return std::to_string(static_cast<unsigned long long>(seconds + 0.5)) + " s";
@@ -497,7 +521,7 @@ std::string write_learned_draft(const DraftInput& input) {
   std::vector<std::string> notes;
   std::string command;
   for (const std::string& word : obs.command)
-    command += (command.empty() ? "" : " ") + word;
+    command += (command.empty() ? "" : " ") + shell_word(word);
 
   std::string out;
   out += "# Drafted by `harden learn` from " + std::to_string(obs.runs) +

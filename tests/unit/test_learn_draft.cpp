@@ -456,3 +456,18 @@ TEST_CASE("learn draft: refer is written where renames crossed directories, and 
   REQUIRE(back.paths.contains(data));
   CHECK((back.paths.at(data) & learn_access::kReferIn) != 0);
 }
+
+TEST_CASE("learn draft: the header shows the command as a shell would need it typed",
+          "[unit][learn]") {
+  const Policy base = base_policy();
+  LearnObservations obs = observed();
+  obs.command = {"/usr/sbin/nginx", "-g", "daemon off;", "", "it's", "caf\xc3\xa9\x01"};
+  const std::string text = draft_of(obs, base);
+  const std::string first = text.substr(0, text.find('\n'));
+  INFO(first);
+  CHECK(first.ends_with(
+      R"(of: /usr/sbin/nginx -g 'daemon off;' '' 'it'\''s' 'caf'$'\xc3'''$'\xa9'''$'\x01''')"));
+  Diagnostics diags;
+  CHECK(compile_text(text, diags));  // and the draft still reads as TOML
+  CHECK(contains(text, R"(command = ["/usr/sbin/nginx", "-g", "daemon off;")"));
+}
