@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <linux/seccomp.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +25,7 @@
 #include "inspect/kill_log.hpp"
 #include "plan/bpf_eval.hpp"
 #include "plan/plan_io.hpp"
+#include "plan/seccomp_model.hpp"
 #include "plan/unique_fd.hpp"
 
 namespace harden::cli {
@@ -49,6 +53,29 @@ std::pair<std::string, std::string> decided_by(const PlanData& plan, uint32_t nr
   return {"default_action", where(plan.seccomp.default_action_origin)};
 }
 
+// What this plan's filter answers the native call `nr` with, when that answer is not `action`
+// (the kill recorded) for any arguments: then the kill was another filter's (another launch,
+// another policy), and naming a line of this policy for it would mislead. nullopt when the
+// plan can have made it.
+std::optional<uint32_t> other_answer(const Plan& plan, uint32_t nr, uint32_t action) {
+  const auto same = [&](uint32_t answer) {
+    return (answer & SECCOMP_RET_ACTION_FULL) == (action & SECCOMP_RET_ACTION_FULL);
+  };
+  if (const SeccompModel* model = plan.seccomp_model()) {
+    const SyscallDecision* decision = model->find(syscall_name(static_cast<int>(nr)));
+    if (!decision)
+      return same(model->default_action) ? std::nullopt : std::optional(model->default_action);
+    const std::vector<uint32_t> actions = decision->reachable_actions();
+    if (std::ranges::any_of(actions, same) || actions.empty()) return std::nullopt;
+    return actions.front();
+  }
+  // A sealed plan keeps only its filter: asked with zero arguments (the record has none).
+  const auto answer = evaluate_seccomp_program(
+      plan.data().seccomp.program, make_seccomp_data(native_audit_arch(), static_cast<int>(nr)));
+  if (!answer || same(*answer)) return std::nullopt;
+  return *answer;
+}
+
 // One kill as JSON and as a line of text (with the deciding policy line, given the plan).
 void describe_kill(const inspect::LoggedKill& kill, const std::optional<Plan>& plan,
                    nlohmann::json& item, std::string& text) {
@@ -70,10 +97,16 @@ void describe_kill(const inspect::LoggedKill& kill, const std::optional<Plan>& p
                         : name + " (syscall " + std::to_string(r.nr) + ")") +
           " on " + audit_arch_name(r.arch) + ", audit(" + kill.stamp + ")\n";
   if (plan && native) {
-    const auto [what, line] = decided_by(plan->data(), r.nr);
-    item["decided_by"] = what;
-    item["origin"] = line;
-    text += "  decided by " + what + (line.empty() ? "" : " at " + line) + "\n";
+    if (const auto answer = other_answer(*plan, r.nr, r.action)) {
+      item["policy_answer"] = describe_seccomp_action(*answer);
+      text += "  not this policy's kill: it answers " + name + " with " +
+              describe_seccomp_action(*answer) + "\n";
+    } else {
+      const auto [what, line] = decided_by(plan->data(), r.nr);
+      item["decided_by"] = what;
+      item["origin"] = line;
+      text += "  decided by " + what + (line.empty() ? "" : " at " + line) + "\n";
+    }
   }
 }
 

@@ -159,6 +159,78 @@ TEST_CASE(
   CHECK(words.find("no [landlock] rule of the policy grants") != std::string::npos);
 }
 
+// Every JSON line of a --follow log that reports a seccomp kill of `pid`.
+std::vector<json> followed_kills(const std::string& log, pid_t pid) {
+  std::vector<json> found;
+  size_t at = 0;
+  while (at < log.size()) {
+    const size_t end = std::min(log.find('\n', at), log.size());
+    const std::string line = log.substr(at, end - at);
+    at = end + 1;
+    if (line.empty() || line.front() != '{') continue;
+    const json item = json::parse(line, nullptr, false);
+    if (item.is_object() && item.contains("kill") && item["kill"]["pid"] == pid)
+      found.push_back(item["kill"]);
+  }
+  return found;
+}
+
+TEST_CASE(
+    "denials: --follow names a kill with the line of its policy, and not with the line of "
+    "a policy that allows the call",
+    "[denials][root]") {
+  require_root();
+  TempDir dir{"harden-denials-follow-kill"};
+  dir.chmod(0755);
+  const std::string probe = dir.file("probe");
+  copy_file(probe_binary(), probe, 0755);
+  const std::string policy =
+      write_policy(dir, "denied",
+                   "[policy]\nname = \"denied\"\n[seccomp]\ndefault_action = \"kill-process\"\n"
+                   "allow = [\"@system-service\"]\n");
+  // Another policy, which allows ptrace: a kill of ptrace cannot have been its doing.
+  const std::string other =
+      write_policy(dir, "other",
+                   "[policy]\nname = \"other\"\n[seccomp]\ndefault_action = \"kill-process\"\n"
+                   "allow = [\"@system-service\", \"ptrace\"]\n");
+  const AuditingOn auditing;
+  daemons::Background mine(
+      {harden_binary(), "denials", "--follow", "--format", "json", "--policy", policy},
+      dir.file("mine.json"));
+  daemons::Background theirs(
+      {harden_binary(), "denials", "--follow", "--format", "json", "--policy", other},
+      dir.file("theirs.json"));
+  for (daemons::Background* follower : {&mine, &theirs}) {
+    REQUIRE(daemons::wait_until([&] {
+      return follower->log().find("following the kernel's audit records") != std::string::npos;
+    }));
+  }
+  const RunResult r =
+      run_harden({"--policy", policy, "--", probe, "syscall", std::to_string(SYS_ptrace)});
+  INFO(r.describe());
+  REQUIRE(r.killed_by(SIGSYS));
+  std::vector<json> by_mine, by_theirs;
+  CHECK(daemons::wait_until([&] {
+    by_mine = followed_kills(mine.log(), r.pid);
+    by_theirs = followed_kills(theirs.log(), r.pid);
+    return !by_mine.empty() && !by_theirs.empty();
+  }));
+  mine.signal(SIGTERM);
+  theirs.signal(SIGTERM);
+  REQUIRE(mine.wait(std::chrono::seconds(10)));
+  REQUIRE(theirs.wait(std::chrono::seconds(10)));
+  INFO(mine.describe());
+  INFO(theirs.describe());
+  REQUIRE(by_mine.size() == 1);
+  CHECK(by_mine[0]["syscall"] == "ptrace");
+  CHECK(by_mine[0]["decided_by"] == "default_action");
+  CHECK(by_mine[0]["origin"] == policy + ":4:18");
+  CHECK(by_mine[0]["source"] == "audit netlink");
+  REQUIRE(by_theirs.size() == 1);
+  CHECK_FALSE(by_theirs[0].contains("decided_by"));
+  CHECK(by_theirs[0]["policy_answer"] == "allow");
+}
+
 TEST_CASE("denials: --follow refuses what it cannot do, before it starts", "[denials][root]") {
   require_root();
   // --audit-log names a file to read afterwards; with --follow it would be ignored.
