@@ -467,6 +467,11 @@ std::string shell_word(const std::string& word) {
 
 // "42 s": how long a learning run lasted (read back by --merge from the draft's first line).
 std::string duration(double seconds) {
+  if (seconds < 9.95) {  // "0.4 s", not "0 s", for a short run
+    char tenths[16];
+    std::snprintf(tenths, sizeof tenths, "%.1f s", seconds);
+    return tenths;
+  }
   return std::to_string(static_cast<unsigned long long>(seconds + 0.5)) + " s";
 }
 
