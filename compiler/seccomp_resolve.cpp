@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <utility>
 
 #include "plan/constants.hpp"
@@ -412,6 +413,59 @@ void add_compiled(RuleSet& set, const SeccompRule& rule, std::span<const FilterA
   (is_permissive(compiled->action) ? set.permissive : set.refusing).push_back(std::move(*compiled));
 }
 
+// restrict_suid_sgid: the refusing rules systemd's RestrictSUIDSGID= makes, at the key's line.
+// A mode with S_ISUID or S_ISGID is refused (EPERM) to chmod and its kin and to the calls that
+// create a file or directory with a mode (open and openat only with O_CREAT or O_TMPFILE, whose
+// mode is otherwise ignored); openat2 keeps its mode in memory, where no filter looks, and is
+// answered ENOSYS (the C library then uses openat). Rules only for calls something may let run.
+void add_suid_sgid_rules(const Located<bool>& key, const std::set<std::string>& allowed,
+                         std::span<const FilterArch> archs, RuleSet& set, Diagnostics& diags) {
+  const SourcePos& pos = key.pos;
+  const auto arg = [&](int index, const char* value, const char* mask) {
+    SeccompArg a;
+    a.index = {index, pos};
+    a.op = {"masked-eq", pos};
+    a.value = {std::nullopt, value, pos};
+    a.mask = ArgValue{std::nullopt, mask, pos};
+    a.pos = pos;
+    return a;
+  };
+  const auto add = [&](const char* syscall, std::vector<SeccompArg> args, const char* action,
+                       const char* why) {
+    if (!allowed.contains(syscall) || seccomp_syscall_resolve_name(syscall) < 0) return;
+    const SeccompRule& rule = set.written.emplace_back(
+        SeccompRule{{syscall, pos}, std::move(args), {action, pos}, pos, LocatedString{why, pos}});
+    add_compiled(set, rule, archs, diags);
+  };
+  // (call, index of its mode, index of its flags or -1)
+  struct ModeCall {
+    const char* name;
+    int mode;
+    int flags;
+  };
+  static constexpr ModeCall kModeCalls[] = {
+      {"chmod", 1, -1}, {"fchmod", 1, -1},  {"fchmodat", 2, -1}, {"fchmodat2", 2, -1},
+      {"mkdir", 1, -1}, {"mkdirat", 2, -1}, {"mknod", 1, -1},    {"mknodat", 2, -1},
+      {"creat", 1, -1}, {"open", 2, 1},     {"openat", 3, 2},
+  };
+  for (const char* bit : {"S_ISUID", "S_ISGID"}) {
+    for (const ModeCall& call : kModeCalls) {
+      if (call.flags < 0) {
+        add(call.name, {arg(call.mode, bit, bit)}, "errno:EPERM",
+            "restrict_suid_sgid: no set-user-ID or set-group-ID mode");
+        continue;
+      }
+      for (const char* creating : {"O_CREAT", "O_TMPFILE"}) {
+        add(call.name, {arg(call.flags, creating, creating), arg(call.mode, bit, bit)},
+            "errno:EPERM", "restrict_suid_sgid: no file created set-user-ID or set-group-ID");
+      }
+    }
+  }
+  add("openat2", {}, "errno:ENOSYS",
+      "restrict_suid_sgid: openat2's mode is in memory, where no filter looks; the C library "
+      "falls back to openat");
+}
+
 // Turns the policy's rules and the groups' conditions into the filter's rules. A rule on a call
 // is the user's intent for that call:
 //  - a refusing rule always applies, whatever grants the call (never dropped);
@@ -439,6 +493,22 @@ RuleSet resolve_rules(const SeccompSection& section, std::span<const FilterArch>
   }
   const Grants granted_before = grants;
   RuleSet set;
+  if (section.restrict_suid_sgid && section.restrict_suid_sgid->value) {
+    std::set<std::string> allowed;
+    for (const auto& [name, grant] : grants)
+      allowed.insert(name);
+    for (const auto& [name, group] : conditional)
+      allowed.insert(name);
+    for (const CompiledRule& rule : rules) {
+      if (is_permissive(rule.action)) allowed.insert(rule.source->syscall.value);
+    }
+    if (default_action == SCMP_ACT_ALLOW || default_action == SCMP_ACT_LOG) {
+      for (const char* name : {"chmod", "fchmod", "fchmodat", "fchmodat2", "mkdir", "mkdirat",
+                               "mknod", "mknodat", "creat", "open", "openat", "openat2"})
+        allowed.insert(name);
+    }
+    add_suid_sgid_rules(*section.restrict_suid_sgid, allowed, archs, set, diags);
+  }
   std::vector<std::string> narrowed;  // calls the user's allow rules now decide
   for (CompiledRule& rule : rules) {
     const SeccompRule& source = *rule.source;

@@ -147,7 +147,8 @@ std::string arg(unsigned index, std::string_view op, const std::string& value,
 }
 
 // The [seccomp] section and its rules.
-std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>& notes) {
+std::string write_seccomp(const LearnObservations& obs, const SeccompSection& base,
+                          std::vector<std::string>& notes) {
   std::set<std::string> plain;  // allowed whatever the arguments
   std::set<std::string> defaults;
   if (auto members = expand_syscall_group(kDefaultSyscallGroup)) {
@@ -273,8 +274,11 @@ std::string write_seccomp(const LearnObservations& obs, std::vector<std::string>
       "# learn again with --merge from the operation that needed it.\n"
       "[seccomp]\n"
       "default_action = \"kill-process\"\n"
-      "architectures = [\"native\"]\n"
-      "allow = [\n";
+      "architectures = [\"native\"]\n";
+  if (base.restrict_suid_sgid && base.restrict_suid_sgid->value) {
+    out += "restrict_suid_sgid = true  # the base's: no set-user-ID or set-group-ID mode\n";
+  }
+  out += "allow = [\n";
   for (const std::string& group : allow_groups)
     out += "  " + toml_quote(group) + ",  # every member seen\n";
   for (const std::string& name : plain) {
@@ -556,7 +560,7 @@ std::string write_learned_draft(const DraftInput& input) {
         "# Not learned: capability checks happen inside the kernel, where no filter sees them.\n";
     out += "[capabilities]\nkeep = " + toml_string_array(keep) + "\n\n";
   }
-  out += write_seccomp(obs, notes);
+  out += write_seccomp(obs, base.seccomp, notes);
   out += write_filesystem_section(base.filesystem);
   out += write_namespaces_section(base.namespaces);
   out += write_ipc_section(base.ipc);

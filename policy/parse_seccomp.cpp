@@ -95,8 +95,9 @@ void parse_rule(const toml::table& table, SeccompSection& seccomp, Diagnostics& 
 }  // namespace
 
 void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics& diags) {
-  static constexpr std::array<std::string_view, 7> kKeys{
-      "allow", "architectures", "default_action", "deny", "log_denials", "reopen", "rule"};
+  static constexpr std::array<std::string_view, 8> kKeys{
+      "allow",       "architectures", "default_action",     "deny",
+      "log_denials", "reopen",        "restrict_suid_sgid", "rule"};
   const TomlSection section(table, "seccomp", kKeys, diags);
   SeccompSection& seccomp = policy.seccomp;
   seccomp.present = true;
@@ -107,6 +108,7 @@ void parse_seccomp_section(const toml::table& table, Policy& policy, Diagnostics
   if (auto reopen = section.strings("reopen")) seccomp.reopen = std::move(*reopen);
   seccomp.architectures = section.strings("architectures");
   seccomp.log_denials = section.boolean("log_denials");
+  seccomp.restrict_suid_sgid = section.boolean("restrict_suid_sgid");
   section.each_table("rule", "a list of [[seccomp.rule]] tables",
                      [&](const toml::table& rule) { parse_rule(rule, seccomp, diags); });
 }

@@ -92,6 +92,9 @@ struct SeccompSection {
   LocatedStrings reopen;  // taken back out of deny (a base's); lint flags each (seccomp-reopen)
   std::optional<LocatedStrings> architectures;
   std::optional<Located<bool>> log_denials;
+  // Refuse (EPERM) giving a file set-user-ID or set-group-ID, as systemd's RestrictSUIDSGID=:
+  // the compiler adds the refusing rules (compiler/seccomp_resolve.cpp).
+  std::optional<Located<bool>> restrict_suid_sgid;
   std::vector<SeccompRule> rules;
   SourcePos pos;
 };

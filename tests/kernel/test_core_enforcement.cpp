@@ -247,6 +247,55 @@ TEST_CASE("a syscall outside the allow list meets the default action", "[core][r
   }
 }
 
+TEST_CASE("restrict_suid_sgid: the target cannot make a set-user-ID or set-group-ID file",
+          "[core][root]") {
+  require_root();
+  // A compromised service that leaves a set-user-ID copy of a shell behind gets its uid back
+  // for whoever runs it later. chmod(1) and install(1) as the target: coreutils' real calls
+  // (fchmodat, openat with O_CREAT).
+  Sandbox box;
+  const std::string mine = box.dir.mkdir("mine", 0755);
+  REQUIRE(::chown(mine.c_str(), 65534, 65534) == 0);
+  const std::string file = mine + "/tool";
+  write_file(file, "#!/bin/sh\n", 0755);
+  REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+  const std::string chroot = find_program("chroot");
+  REQUIRE_FALSE(chroot.empty());
+  // Control: without the restriction nobody may give its own file the set-user-ID bit.
+  RunResult control = run({chroot, "--userspec=65534:65534", "/", "/bin/chmod", "4755", file},
+                          {.timeout = kTimeout});
+  INFO("control: " << control.describe());
+  REQUIRE(control.exited(0));
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & S_ISUID) != 0);
+  REQUIRE(::chmod(file.c_str(), 0755) == 0);
+
+  Policy p;
+  p.seccomp += "restrict_suid_sgid = true\n";
+  const std::string policy = box.policy(p);
+  for (const char* mode : {"4755", "2755", "u+s"}) {
+    RunResult r = run_sandboxed(policy, {"/bin/chmod", mode, file});
+    INFO(mode << ": " << r.describe());
+    CHECK_FALSE(r.exited(0));
+    CHECK(r.err.find("Operation not permitted") != std::string::npos);
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & (S_ISUID | S_ISGID)) == 0);
+  }
+  // Created with the bit: refused too. A plain mode still works, as does the sticky bit.
+  RunResult created =
+      run_sandboxed(policy, {"/usr/bin/install", "-m", "4755", file, mine + "/copy"});
+  INFO(created.describe());
+  CHECK_FALSE(created.exited(0));
+  CHECK((::stat((mine + "/copy").c_str(), &st) != 0 || (st.st_mode & S_ISUID) == 0));
+  RunResult plain = run_sandboxed(policy, {"/bin/chmod", "0700", file});
+  INFO(plain.describe());
+  CHECK(plain.exited(0));
+  RunResult sticky = run_sandboxed(policy, {"/bin/chmod", "1777", mine});
+  INFO(sticky.describe());
+  CHECK(sticky.exited(0));
+}
+
 TEST_CASE("syscalls unknown to the filter fail with ENOSYS, not death", "[core][root]") {
   require_root();
   Sandbox box;

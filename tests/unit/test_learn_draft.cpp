@@ -471,3 +471,15 @@ TEST_CASE("learn draft: the header shows the command as a shell would need it ty
   CHECK(compile_text(text, diags));  // and the draft still reads as TOML
   CHECK(contains(text, R"(command = ["/usr/sbin/nginx", "-g", "daemon off;")"));
 }
+
+TEST_CASE("learn draft: keeps the base's restrict_suid_sgid", "[unit][learn]") {
+  Diagnostics diags;
+  const auto base = read_policy_text(
+      std::string(kBase) + "\n[seccomp]\nrestrict_suid_sgid = true\n", "base.toml", diags);
+  REQUIRE(base);
+  const std::string with = draft_of(observed(), *base);
+  CHECK(contains(with, "\nrestrict_suid_sgid = true"));
+  CHECK_FALSE(contains(draft_of(observed(), base_policy()), "restrict_suid_sgid"));
+  Diagnostics compiled;
+  CHECK(compile_text(with, compiled));
+}

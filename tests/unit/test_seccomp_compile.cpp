@@ -792,3 +792,37 @@ TEST_CASE("seccomp constants: every errno the C library names is known", "[secco
   CHECK(named > 120);
   CHECK(errno_names().size() >= static_cast<size_t>(named));
 }
+
+TEST_CASE("seccomp compile: restrict_suid_sgid refuses set-user-ID and set-group-ID modes only",
+          "[seccomp]") {
+  const auto [default_action, other] = GENERATE(table<std::string, uint32_t>({
+      {"kill-process", SECCOMP_RET_KILL_PROCESS},
+      {"allow", SECCOMP_RET_ALLOW},  // everything allowed: the modes are still refused
+  }));
+  INFO("default_action = " << default_action);
+  SeccompSection s = section({"chmod", "fchmodat", "openat", "mkdir", "creat"}, default_action);
+  s.restrict_suid_sgid = Located<bool>{true, at(4, 22)};
+  const SeccompPlan plan = compile_ok(s);
+  const uint32_t eperm = SECCOMP_RET_ERRNO | EPERM;
+  const uint64_t AT_FDCWD_U = static_cast<uint32_t>(AT_FDCWD);
+  // The bits refused, whatever else the mode says; plain modes allowed.
+  CHECK(eval(plan, "chmod", {0, 04755}) == eperm);
+  CHECK(eval(plan, "chmod", {0, 02755}) == eperm);
+  CHECK(eval(plan, "chmod", {0, 06000}) == eperm);
+  CHECK(eval(plan, "chmod", {0, 0755}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "chmod", {0, 01777}) == SECCOMP_RET_ALLOW);  // sticky is fine
+  CHECK(eval(plan, "fchmodat", {AT_FDCWD_U, 0, 04700}) == eperm);
+  CHECK(eval(plan, "fchmodat", {AT_FDCWD_U, 0, 0700}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "mkdir", {0, 02775}) == eperm);  // a setgid directory too, as systemd
+  CHECK(eval(plan, "creat", {0, 04755}) == eperm);
+  // open's mode counts only when it creates.
+  CHECK(eval(plan, "openat", {AT_FDCWD_U, 0, O_WRONLY | O_CREAT, 04755}) == eperm);
+  CHECK(eval(plan, "openat", {AT_FDCWD_U, 0, O_RDWR | O_TMPFILE, 02700}) == eperm);
+  CHECK(eval(plan, "openat", {AT_FDCWD_U, 0, O_WRONLY | O_CREAT, 0644}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(plan, "openat", {AT_FDCWD_U, 0, O_RDONLY, 04755}) == SECCOMP_RET_ALLOW);
+  // A call nothing allows keeps the default action; openat2 (its mode in memory) ENOSYS when
+  // allowed at all.
+  CHECK(eval(plan, "fchmod", {3, 04755}) == (other == SECCOMP_RET_ALLOW ? eperm : other));
+  CHECK(eval(plan, "openat2") ==
+        (other == SECCOMP_RET_ALLOW ? (SECCOMP_RET_ERRNO | ENOSYS) : other));
+}
