@@ -6,11 +6,14 @@
 // or refused when the unit would be wider than the policy in a way that matters (a PID
 // namespace systemd cannot make, an entry of the constructed root it has no directive for).
 // The constructed root itself is systemd_view.cpp's.
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <pwd.h>
 #include <sys/capability.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -158,9 +161,15 @@ void implied_directives(const PlanData& plan, const SyscallFacts& syscalls, Drop
   } else if (view.constructed && (unprivileged_user || !keeps(plan, CAP_SYS_ADMIN))) {
     // Both need the root's /proc in systemd 252: ProtectHostname= opens
     // /proc/sys/kernel/hostname in it, PrivateUsers= writes /proc/PID/gid_map after the switch
-    // to it (226/NAMESPACE and 217/USER without one, traced). Not tried with a view's /proc.
-    unit.comment("no ProtectHostname= or PrivateUsers=: systemd 252 sets them up through");
-    unit.comment("the root's /proc, which a constructed root has not");
+    // to it (226/NAMESPACE and 217/USER without one, traced). With the view's /proc (pid
+    // subset), PrivateUsers= works (isolation_directives()); /proc/sys is not in it.
+    if (view.proc) {
+      unit.comment("no ProtectHostname=: systemd 252 binds /proc/sys/kernel/hostname, which the");
+      unit.comment("view's /proc (pid subset) has not");
+    } else {
+      unit.comment("no ProtectHostname= or PrivateUsers=: systemd 252 sets them up through");
+      unit.comment("the root's /proc, which a constructed root has not");
+    }
     if (!view.proc) {
       // ProtectProc= and ProcSubset= do too, but their /proc and /sys can be covered again
       // (systemd_view.cpp); these two also need what is under them (/proc/sys,
@@ -229,10 +238,7 @@ PathFacts path_facts(const SeccompModel& view) {
       "lremovexattr lsetxattr mkdir mkdirat mknod mknodat open open_by_handle_at openat openat2 "
       "removexattr rename renameat renameat2 rmdir setxattr symlink symlinkat truncate unlink "
       "unlinkat utime utimensat utimes");
-  // The calls RestrictSUIDSGID= filters (it refuses openat2 altogether).
-  facts.sets_ids = allows_any(
-      view,
-      "chmod creat fchmod fchmodat fchmodat2 mkdir mkdirat mknod mknodat open openat openat2");
+  facts.sets_ids = allows_suid_sgid_mode(view);
   return facts;
 }
 
@@ -258,16 +264,24 @@ bool under(const std::string& path, std::initializer_list<const char*> dirs) {
 void view_directives(const PlanData& plan, const SeccompModel& view,
                      const std::vector<std::string>& command, DropIn& unit) {
   if (plan.filesystem.constructed_root) {
-    // The view is exactly what systemd_view.cpp mounted. ProtectSystem= is never added: systemd
-    // 252 keeps one mount per path and its read-only "/" wins over the empty tmpfs, which would
-    // show the host's whole root (tried). PrivateTmp= would add /var/tmp and replace the view's
-    // /tmp. ProtectHome= hides only paths the view does not have.
-    if (!view_facts(plan).home) {
+    // The view is exactly what systemd_view.cpp mounted. ProtectSystem=strict is never added:
+    // systemd 252 keeps one mount per path and its read-only "/" wins over the empty tmpfs,
+    // which would show the host's whole root (tried). "yes" remounts /usr read-only, which the
+    // view's bind of it already is (and /boot, /efi, which a view has not: skipped); "full"
+    // adds /etc, which stops the unit (226/NAMESPACE in systemd 252: the view's /etc is no
+    // mount of its own, tried). PrivateTmp= would add /var/tmp and replace the view's /tmp.
+    // ProtectHome= hides only paths the view does not have.
+    const ViewFacts facts = view_facts(plan);
+    if (facts.usr) {
+      unit.comment("the view's /usr is read-only already");
+      unit.line("ProtectSystem=yes");
+    }
+    if (!facts.home) {
       unit.comment("the view has no /home, /root or /run/user");
       unit.line("ProtectHome=yes");
     }
     if (!path_facts(view).sets_ids) {
-      unit.comment("the filter allows no chmod() and no call that creates a file");
+      unit.comment("the filter gives no file a set-user-ID or set-group-ID mode");
       unit.line("RestrictSUIDSGID=yes");
     }
     return;
@@ -307,7 +321,7 @@ void view_directives(const PlanData& plan, const SeccompModel& view,
     unit.line("ProtectSystem=strict");
   }
   if (!facts.sets_ids) {
-    unit.comment("the filter allows no chmod() and no call that creates a file");
+    unit.comment("the filter gives no file a set-user-ID or set-group-ID mode");
     unit.line("RestrictSUIDSGID=yes");
   }
 }
@@ -336,12 +350,12 @@ void isolation_directives(const PlanData& plan, const SyscallFacts& syscalls, Dr
     unit.line("RemoveIPC=yes");
   }
   // In a RootDirectory= systemd 252 sets the user namespace up through the jail's /proc (see
-  // implied_directives()).
-  // In a constructed root systemd 252 writes the user namespace's gid_map through the root's
-  // /proc, which the view has not (217/USER, see implied_directives()).
+  // implied_directives()). In a constructed root it writes the user namespace's gid_map
+  // through the root's /proc: with the view's /proc it starts (tried in systemd 252), without
+  // one it stops with 217/USER.
   if (uid_of(plan) && *uid_of(plan) != 0 && plan.credentials.gid != 0 &&
       plan.capabilities.keep == 0 && plan.filesystem.chroot.empty() &&
-      !plan.filesystem.constructed_root) {
+      (!plan.filesystem.constructed_root || view_facts(plan).proc)) {
     unit.comment(
         "the policy's user is not root and keeps no capability: a user namespace of its own "
         "takes nothing from it");

@@ -5,7 +5,9 @@
 // the policy allows only under conditions none of those expresses is allowed whole: the closest
 // rule that still runs the service, named in the unit's header and on stderr as wider than the
 // policy. Leaving such a call out would kill the service at its first thread or socket.
+#include <fcntl.h>
 #include <linux/seccomp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
@@ -115,7 +117,60 @@ std::string errno_word(uint32_t action) {
   return text.starts_with("errno:") ? text.substr(6) : "";
 }
 
+// The calls RestrictSUIDSGID= filters, with the index of their mode and of their flags (-1:
+// none).
+struct ModeCall {
+  const char* name;
+  int mode;
+  int flags;
+};
+constexpr ModeCall kModeCalls[] = {
+    {"chmod", 1, -1}, {"fchmod", 1, -1},  {"fchmodat", 2, -1}, {"fchmodat2", 2, -1},
+    {"mkdir", 1, -1}, {"mkdirat", 2, -1}, {"mknod", 1, -1},    {"mknodat", 2, -1},
+    {"creat", 1, -1}, {"open", 2, 1},     {"openat", 3, 2},
+};
+
+// Whether what the call refuses is exactly a set-user-ID or set-group-ID mode (restrict_suid_
+// sgid's rules, or rules like them), which RestrictSUIDSGID= says; anything else it allows.
+bool suid_sgid_rule_exact(const SeccompModel& model, std::string_view name) {
+  const SyscallDecision* call = model.find(name);
+  if (call == nullptr || !call->conditionally_allowed()) return true;
+  if (!seccomp_action_permits(call->otherwise)) return false;
+  return std::ranges::all_of(call->cases, [](const SeccompCase& c) {
+    if (seccomp_action_permits(c.action)) return false;  // an allow case: a narrower rule
+    return std::ranges::any_of(c.all_of, [](const SeccompCompare& cmp) {
+      return cmp.op == SeccompCompare::Op::masked_eq && cmp.mask == cmp.value &&
+             (cmp.mask == S_ISUID || cmp.mask == S_ISGID);
+    });
+  });
+}
+
 }  // namespace
+
+// Whether some call RestrictSUIDSGID= filters can give a file a set-user-ID or set-group-ID
+// mode under this filter: asked of the decision model with the mode bit set, creating flags
+// where the call takes flags, and every other argument all zeros, then all ones (the policy's
+// restrict_suid_sgid rules, or rules like them, refuse on the bit whatever the rest). openat2
+// keeps its mode in memory: allowed at all, it counts.
+bool allows_suid_sgid_mode(const SeccompModel& view) {
+  if (view.ever_allowed("io_uring_setup") || view.ever_allowed("openat2")) return true;
+  for (const ModeCall& call : kModeCalls) {
+    for (const uint64_t bit : {uint64_t{S_ISUID}, uint64_t{S_ISGID}}) {
+      for (const uint64_t rest : {uint64_t{0}, ~uint64_t{0}}) {
+        for (const uint64_t creating : {uint64_t{O_CREAT}, uint64_t{O_TMPFILE}}) {
+          std::array<uint64_t, 6> args;
+          args.fill(rest);
+          args[call.mode] = (rest & ~uint64_t{S_ISUID | S_ISGID}) | bit;
+          if (call.flags >= 0) args[call.flags] = (rest & ~uint64_t{O_TMPFILE}) | creating;
+          const uint32_t action = view.decide(call.name, args) & SECCOMP_RET_ACTION_FULL;
+          if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) return true;
+          if (call.flags < 0) break;  // no flags: one ask is enough
+        }
+      }
+    }
+  }
+  return false;
+}
 
 SyscallFacts syscall_directives(const Policy& policy, const SeccompModel& model, DropIn& unit,
                                 Diagnostics& diags) {
@@ -170,6 +225,13 @@ SyscallFacts syscall_directives(const Policy& policy, const SeccompModel& model,
   }
   facts.lock_personality = !default_allows && personality_locked(model);
   if (facts.lock_personality) handled.insert("personality");
+  // RestrictSUIDSGID= (emitted by view_directives() when no mode can be set) says the refusals
+  // of restrict_suid_sgid: the calls are allowed whole besides.
+  if (!default_allows && !allows_suid_sgid_mode(model)) {
+    for (const ModeCall& call : kModeCalls) {
+      if (suid_sgid_rule_exact(model, call.name)) handled.insert(call.name);
+    }
+  }
   facts.no_sockets = !default_allows && !model.ever_allowed("socket") &&
                      !model.ever_allowed("socketcall") && !model.ever_allowed("io_uring_setup");
 

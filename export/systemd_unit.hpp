@@ -59,6 +59,7 @@ struct ViewFacts {
   bool dev = false;          // the minimal /dev
   bool run = false;          // something at or under /run
   bool home = false;         // something under /home, /root or /run/user
+  bool usr = false;          // /usr itself
 };
 ViewFacts view_facts(const PlanData& plan);
 // Whether the constructed root gets ProtectProc=/ProcSubset= with systemd's /proc and /sys
@@ -86,6 +87,9 @@ struct SyscallFacts {
 };
 SyscallFacts syscall_directives(const Policy& policy, const SeccompModel& model, DropIn& unit,
                                 Diagnostics& diags);
+// Whether some call RestrictSUIDSGID= filters can give a file a set-user-ID or set-group-ID
+// mode under the filter (when not, the unit gets RestrictSUIDSGID=yes).
+bool allows_suid_sgid_mode(const SeccompModel& view);
 
 std::string wrapper_unit(const Policy& policy, const PlanData& plan, const ExportOptions& options,
                          const SeccompModel* model, const std::vector<std::string>& command,

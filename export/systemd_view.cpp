@@ -87,6 +87,7 @@ ViewFacts view_facts(const PlanData& plan) {
     if (m.kind == ViewKind::proc && m.target == "/proc") facts.proc = true;
     if (m.kind == ViewKind::tmpfs && m.target == "/dev") facts.dev = true;
     if (m.target == "/sys") facts.sys = true;
+    if (m.target == "/usr") facts.usr = true;
     if (is_under(m.target, "/run")) facts.run = true;
     if (is_under(m.target, "/home") || is_under(m.target, "/root") ||
         is_under(m.target, "/run/user")) {

@@ -203,14 +203,13 @@ Score score_of_shipped(const std::string& policy, const TempDir& dir) {
   return {exposure(security.out), out.str()};
 }
 
-// The best score systemd 252's analyzer gives a native export without a view wider than the
-// policy's (issue 14 asks for 1.5). What it still counts: the host network these daemons
-// serve on (PrivateNetwork=, AF_INET/AF_INET6/AF_UNIX, IPAddressDeny=); ProtectSystem= and
-// RootDirectory= (systemd 252 lets ProtectSystem='s read-only / replace the empty root);
-// PrivateTmp= (would replace the view's noexec, size-limited /tmp); ProtectKernelTunables=,
-// ProtectControlGroups=, ProtectHostname= and PrivateUsers= (each needs the host's /proc or
-// /sys in the view: the unit does not start with them covered); and what the daemon may do
-// (setrlimit, set-user-ID modes, a group-readable umask).
+// Issue 14's bar: 1.5 or less on systemd 252's analyzer, which every shipped daemon policy's
+// native export now meets. What it still counts: the host network these daemons serve on
+// (PrivateNetwork=, AF_INET/AF_INET6/AF_UNIX, IPAddressDeny=); RootDirectory= (the empty root
+// is a tmpfs, not a directory); ProtectSystem= only "yes" ("full" adds /etc, which stops the
+// unit, and "strict" replaces the empty root with the host's); PrivateTmp= (would replace the
+// view's noexec, size-limited /tmp); ProtectHostname= (it binds /proc/sys/kernel/hostname,
+// which the pid-subset /proc has not); a group-readable umask.
 void check_score(const std::string& policy, double best, const TempDir& dir) {
   const Score score = score_of_shipped(policy, dir);
   INFO(policy << " native: systemd-analyze security: " << score.text);
@@ -225,7 +224,10 @@ TEST_CASE("the native export's constructed root is harden's view under systemd",
           "[systemd][export][root]") {
   BootedSystemd sd;
   NativeDaemon svc(sd, "view", "www-data");
-  svc.write_overlay("nginx.toml", "");
+  // Without the daemons' /proc: every entry of the view is then one the unit must make as
+  // harden does (with a /proc systemd adds its /sys and /run, named in the drop-in; the next
+  // test looks at that view).
+  svc.write_overlay("nginx.toml", "[filesystem]\nproc = false\n");
   FirewallDown firewall{svc.overlay};
   // A secret on the host, in a directory the view does not show.
   const std::string secret_name = unique_name("harden-view-secret");
@@ -247,7 +249,11 @@ TEST_CASE("the native export's constructed root is harden's view under systemd",
   REQUIRE(svc.install(command));
   INFO(svc.drop_in);
   CHECK(svc.drop_in.find("TemporaryFileSystem=/:ro") != std::string::npos);
-  CHECK(svc.drop_in.find("ProtectSystem=") == std::string::npos);
+  // /usr read-only again changes nothing; "full" or "strict" would stop the unit or show the
+  // host's root.
+  CHECK(svc.drop_in.find("\nProtectSystem=yes\n") != std::string::npos);
+  CHECK(svc.drop_in.find("ProtectSystem=full") == std::string::npos);
+  CHECK(svc.drop_in.find("ProtectSystem=strict") == std::string::npos);
   REQUIRE(sd.systemctl({"start", svc.unit}).exited(0));
   REQUIRE(sd.wait_for(svc.unit, "ActiveState", "active"));
   const std::string unit_proc = svc.proc();
@@ -332,6 +338,68 @@ TEST_CASE("the native export's constructed root is harden's view under systemd",
   sd.systemctl({"stop", svc.unit});
 }
 
+TEST_CASE("the daemons' /proc under systemd: the service's own processes, in a user namespace",
+          "[systemd][export][root]") {
+  BootedSystemd sd;
+  NativeDaemon svc(sd, "procview", "www-data");
+  svc.write_overlay("nginx.toml", "");  // the shipped daemons show their own /proc
+  FirewallDown firewall{svc.overlay};
+  const std::vector<std::string> command{"/usr/bin/sleep", "60"};
+  Background harden({harden_binary(), "--policy", svc.overlay, "--", command[0], command[1]},
+                    svc.dir.file("harden.log"), policy_path_env());
+  pid_t target = -1;
+  REQUIRE(wait_until([&] {
+    for (const pid_t p : descendants(harden.pid())) {
+      if (read_file("/proc/" + std::to_string(p) + "/comm") == "sleep\n") target = p;
+    }
+    return target > 0;
+  }));
+  const std::string harden_proc = "/proc/" + std::to_string(target);
+  REQUIRE(svc.install(command));
+  INFO(svc.drop_in);
+  for (const char* line : {"\nProtectProc=invisible\n", "\nProcSubset=pid\n",
+                           "\nPrivateUsers=yes\n", "\nProtectKernelTunables=yes\n",
+                           "\nProtectControlGroups=yes\n", "\nRestrictSUIDSGID=yes\n"}) {
+    CHECK(svc.drop_in.find(line) != std::string::npos);
+  }
+  // What systemd adds with a /proc is named: the host's /sys read-only, a /run.
+  CHECK(svc.drop_in.find("the host's /sys, read-only") != std::string::npos);
+  REQUIRE(sd.systemctl({"start", svc.unit}).exited(0));
+  REQUIRE(sd.wait_for(svc.unit, "ActiveState", "active"));
+  const std::string unit_proc = svc.proc();
+  INFO(svc.describe());
+  // Active comes with the fork (Type=simple): the checks wait for the program itself, after
+  // systemd's set-up (which runs with root's capabilities).
+  REQUIRE(wait_until([&] { return read_file(unit_proc + "/comm") == "sleep\n"; }));
+
+  // Each /proc shows the service's processes: under harden its PID namespace's only; under
+  // systemd 252 (no PID namespace before PrivatePIDs=, 257) what ProtectProc=invisible leaves
+  // in its user namespace: its own and systemd's PID 1, which maps to root there. Neither
+  // shows the kernel's tunables (harden's read-only, systemd's pid subset has none).
+  const auto pids_in = [](const std::string& dir) {
+    std::set<std::string> pids;
+    for (const std::string& name : entries_of(dir)) {
+      if (name.find_first_not_of("0123456789") == std::string::npos) pids.insert(name);
+    }
+    return pids;
+  };
+  const std::set<std::string> harden_pids = pids_in(harden_proc + "/root/proc");
+  const std::set<std::string> unit_pids = pids_in(unit_proc + "/root/proc");
+  INFO("harden's /proc: " << joined(harden_pids) << "\nsystemd's /proc: " << joined(unit_pids));
+  CHECK_FALSE(harden_pids.empty());
+  CHECK(harden_pids.size() <= 2);  // harden's init and the target
+  CHECK(unit_pids.contains(sd.property(svc.unit, "MainPID")));
+  CHECK(unit_pids.size() <= 2);
+  CHECK_FALSE(path_exists(unit_proc + "/root/proc/sys"));
+  // The unit runs in a user namespace of its own (PrivateUsers=): uid 0 of the host is not
+  // mapped in it.
+  const std::string uid_map = read_file(unit_proc + "/uid_map");
+  INFO("uid_map: " << uid_map);
+  CHECK(uid_map.find("4294967295") == std::string::npos);
+  CHECK(read_file(unit_proc + "/status").find("CapEff:\t0000000000000000") != std::string::npos);
+  sd.systemctl({"stop", svc.unit});
+}
+
 TEST_CASE("a view entry systemd cannot make refuses the native export", "[systemd][export]") {
   TempDir dir;
   const std::string odd = dir.mkdir("a:b");
@@ -385,7 +453,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
-    check_score("nginx.toml", 2.2, scores);
+    check_score("nginx.toml", 1.5, scores);
   }
 
   SECTION("memcached") {
@@ -406,7 +474,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
-    check_score("memcached.toml", 2.1, scores);
+    check_score("memcached.toml", 1.5, scores);
   }
 
   SECTION("http-server") {
@@ -435,7 +503,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 2 15");
-    check_score("http-server.toml", 2.1, scores);
+    check_score("http-server.toml", 1.5, scores);
   }
 
   SECTION("redis") {
@@ -463,7 +531,7 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
     CHECK(path_exists(d + "/dump.rdb"));
-    check_score("redis.toml", 2.2, scores);
+    check_score("redis.toml", 1.5, scores);
   }
 
   SECTION("postgresql") {
@@ -510,6 +578,6 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     svc.check_confined();
     const std::string end = svc.terminate();
     CHECK(end == "success 1 0");
-    check_score("postgresql.toml", 2.2, scores);
+    check_score("postgresql.toml", 1.5, scores);
   }
 }

@@ -4,7 +4,6 @@
 // ExecStart survives systemd's quoting and names the installed paths.
 #include <catch2/catch.hpp>
 
-
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -483,15 +482,17 @@ dev = "minimal"
                            "PrivateDevices=yes\nDevicePolicy=closed\n",
                            "TemporaryFileSystem=/dev/shm:mode=1777,nosuid,nodev,noexec\n",
                            "PrivateIPC=yes\n", "ProtectHome=yes\n",
+                           // /usr is a read-only bind: remounting it read-only changes nothing
+                           "# the view's /usr is read-only already\nProtectSystem=yes\n",
                            // systemd's /proc and /sys covered again: the view has neither
                            "ProtectProc=invisible\nProcSubset=pid\n"
                            "BindReadOnlyPaths=/run/systemd/inaccessible/dir:/proc\n"
                            "BindReadOnlyPaths=/run/systemd/inaccessible/dir:/sys\n"}) {
     CHECK(unit->find(line) != std::string::npos);
   }
-  for (const char* absent :
-       {"ProtectSystem=", "PrivateTmp=", "ProtectKernelTunables=", "ProtectControlGroups=",
-        "ProtectHostname=", "PrivateUsers=", "BindPaths=/dev", "BindReadOnlyPaths=/dev"}) {
+  for (const char* absent : {"ProtectSystem=strict", "ProtectSystem=full", "PrivateTmp=",
+                             "ProtectKernelTunables=", "ProtectControlGroups=", "ProtectHostname=",
+                             "PrivateUsers=", "BindPaths=/dev", "BindReadOnlyPaths=/dev"}) {
     INFO(absent);
     CHECK(unit->find(std::string("\n") + absent) == std::string::npos);
   }
@@ -532,6 +533,45 @@ proc = true
   CHECK(unit->find("/run/systemd/inaccessible/dir") == std::string::npos);
   CHECK(unit->find("the host's /sys, read-only") != std::string::npos);
   CHECK(render_all(diags).find("systemd adds to the view: the host's /sys") != std::string::npos);
+  // With the view's /proc systemd 252 can write the user namespace's maps: a user of the
+  // policy's own without capabilities gets PrivateUsers=; /proc/sys is not in a pid subset, so
+  // ProtectHostname= (which binds /proc/sys/kernel/hostname) is still left out.
+  CHECK(unit->find("\nPrivateUsers=yes\n") != std::string::npos);
+  CHECK(unit->find("\nProtectHostname=") == std::string::npos);
+}
+
+TEST_CASE("systemd --native: restrict_suid_sgid becomes RestrictSUIDSGID=, its rules no wider call",
+          "[export][systemd]") {
+  const std::string policy = R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+[seccomp]
+allow = ["@service"]
+)";
+  ExportOptions options;
+  options.systemd_native = true;
+  for (const bool restricted : {true, false}) {
+    INFO("restrict_suid_sgid = " << restricted);
+    const Compiled c = compile_text(policy + (restricted ? "restrict_suid_sgid = true\n" : ""));
+    Diagnostics diags;
+    const auto unit = export_systemd(c.policy, c.plan, options, diags);
+    REQUIRE(unit);
+    const std::string warnings = render_all(diags);
+    INFO(*unit);
+    INFO(warnings);
+    CHECK((unit->find("\nRestrictSUIDSGID=yes\n") != std::string::npos) == restricted);
+    // chmod and open are allowed whole in SystemCallFilter=, and not named as wider: the
+    // directive says what their rules refuse.
+    CHECK(warnings.find("argument conditions on 'chmod'") == std::string::npos);
+    CHECK(warnings.find("argument conditions on 'openat'") == std::string::npos);
+    CHECK(std::regex_search(*unit, std::regex("\nSystemCallFilter=([^\n]* )?fchmodat[ \n]")));
+    // openat2's mode is out of a filter's reach: refused with ENOSYS, as the policy says.
+    CHECK((unit->find("openat2:ENOSYS") != std::string::npos) == restricted);
+  }
 }
 
 TEST_CASE(
