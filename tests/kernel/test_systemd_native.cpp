@@ -477,6 +477,89 @@ TEST_CASE("every shipped daemon policy serves under its native export in systemd
     check_score("memcached.toml", 1.5, scores);
   }
 
+  // A DNS query from inside systemd's network namespace, over TCP: the answer, +short.
+  const auto dig_inside = [&](int port, const std::string& name) {
+    return run({"nsenter", "--net=/proc/" + std::to_string(sd.pid()) + "/ns/net", "dig",
+                "@127.0.0.1", "-p", std::to_string(port), "+short", "+tcp", "+tries=1", "+time=2",
+                name})
+        .out;
+  };
+
+  SECTION("unbound") {
+    if (!path_exists("/usr/sbin/unbound")) skip("needs unbound (apt-get install unbound)");
+    if (find_program("dig").empty()) skip("needs dig (apt-get install bind9-dnsutils)");
+    NativeDaemon svc(sd, "unbound", "unbound");
+    const std::string d = svc.data;
+    write_file(d + "/unbound.conf",
+               "server:\n  interface: 127.0.0.1\n  port: 5353\n  do-daemonize: no\n"
+               "  username: \"\"\n  chroot: \"\"\n  directory: \"" +
+                   d +
+                   "\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n"
+                   "  module-config: \"iterator\"\n  local-zone: \"harden.test.\" static\n"
+                   "  local-data: \"www.harden.test. IN A 192.0.2.1\"\n"
+                   "remote-control:\n  control-enable: no\n");
+    svc.own_data();
+    svc.write_overlay("unbound.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                          "\", noexec = true }]\n[landlock]\nbind_tcp = [5353]\n");
+    REQUIRE(svc.install({"/usr/sbin/unbound", "-d", "-p", "-c", d + "/unbound.conf"}));
+    INFO(svc.describe());
+    REQUIRE(sd.systemctl({"start", svc.unit}).exited(0));
+    CHECK(wait_until([&] { return dig_inside(5353, "www.harden.test") == "192.0.2.1\n"; }));
+    svc.check_confined();
+    const std::string end = svc.terminate();
+    CHECK(end == "success 1 0");
+    check_score("unbound.toml", 1.5, scores);
+  }
+
+  SECTION("dnsmasq") {
+    if (!path_exists("/usr/sbin/dnsmasq")) skip("needs dnsmasq (apt-get install dnsmasq-base)");
+    if (find_program("dig").empty()) skip("needs dig (apt-get install bind9-dnsutils)");
+    NativeDaemon svc(sd, "dnsmasq", "dnsmasq");
+    svc.write_overlay("dnsmasq.toml", "");
+    REQUIRE(svc.install({"/usr/sbin/dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+                         "--user=", "--group=", "--pid-file=", "--log-facility=-", "--no-resolv",
+                         "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces",
+                         "--port=8054", "--address=/local.harden.test/192.0.2.10"}));
+    INFO(svc.describe());
+    REQUIRE(sd.systemctl({"start", svc.unit}).exited(0));
+    CHECK(wait_until([&] { return dig_inside(8054, "local.harden.test") == "192.0.2.10\n"; }));
+    svc.check_confined();
+    const std::string end = svc.terminate();
+    CHECK(end == "success 1 0");
+    check_score("dnsmasq.toml", 1.5, scores);
+  }
+
+  SECTION("haproxy") {
+    if (!path_exists("/usr/sbin/haproxy")) skip("needs haproxy (apt-get install haproxy)");
+    NativeDaemon svc(sd, "haproxy", "haproxy");
+    const std::string d = svc.data;
+    // An answer of haproxy's own: no backend to start in systemd's namespace.
+    write_file(d + "/haproxy.cfg",
+               "global\n  maxconn 64\n  nbthread 2\ndefaults\n  mode http\n"
+               "  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n"
+               "frontend fe\n  bind 127.0.0.1:8081\n"
+               "  http-request return status 200 content-type text/plain string "
+               "\"served by haproxy under systemd\"\n");
+    svc.own_data();
+    svc.write_overlay("haproxy.toml", "[filesystem]\nread_write = [{ path = \"" + d +
+                                          "\", noexec = true }]\n[landlock]\nbind_tcp = [8081]\n");
+    REQUIRE(svc.install({"/usr/sbin/haproxy", "-db", "-f", d + "/haproxy.cfg"}));
+    INFO(svc.describe());
+    REQUIRE(sd.systemctl({"start", svc.unit}).exited(0));
+    std::string reply;
+    CHECK(wait_until([&] {
+      reply = sd.connect_and_read(8081, "GET / HTTP/1.0\r\n\r\n");
+      return reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200");
+    }));
+    CHECK(reply.find("served by haproxy under systemd") != std::string::npos);
+    svc.check_confined();
+    // SIGTERM is haproxy's hard stop, which it leaves to the signal: killed by it (not by
+    // SIGSYS), which systemd counts as a clean stop.
+    const std::string end = svc.terminate();
+    CHECK(end == "success 2 15");
+    check_score("haproxy.toml", 1.5, scores);
+  }
+
   SECTION("http-server") {
     if (!path_exists("/usr/bin/python3")) skip("needs python3");
     NativeDaemon svc(sd, "pyhttp", "www-data");
