@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -76,8 +77,10 @@ TEST_CASE("denials: a kill without a supervisor is named afterwards, with its po
   CHECK(none.out.find("no seccomp kill or Landlock denial recorded") != std::string::npos);
 }
 
-// Every JSON line of a --follow log that reports a Landlock denial on `path`.
-std::vector<json> followed_denials(const std::string& log, const std::string& path) {
+// Every JSON line of a --follow log that reports `key` ("kill", "landlock") and satisfies
+// `wanted`: the object under that key.
+std::vector<json> followed(const std::string& log, const std::string& key,
+                           const std::function<bool(const json&)>& wanted) {
   std::vector<json> found;
   size_t at = 0;
   while (at < log.size()) {
@@ -86,10 +89,17 @@ std::vector<json> followed_denials(const std::string& log, const std::string& pa
     at = end + 1;
     if (line.empty() || line.front() != '{') continue;
     const json item = json::parse(line, nullptr, false);
-    if (item.is_object() && item.contains("landlock") && item["landlock"]["path"] == path)
-      found.push_back(item["landlock"]);
+    if (item.is_object() && item.contains(key) && wanted(item[key])) found.push_back(item[key]);
   }
   return found;
+}
+
+std::vector<json> followed_denials(const std::string& log, const std::string& path) {
+  return followed(log, "landlock", [&](const json& denial) { return denial["path"] == path; });
+}
+
+std::vector<json> followed_kills(const std::string& log, pid_t pid) {
+  return followed(log, "kill", [&](const json& kill) { return kill["pid"] == pid; });
 }
 
 TEST_CASE(
@@ -157,22 +167,6 @@ TEST_CASE(
                    " (harden): refused by Landlock (fs.make_reg") != std::string::npos);
   CHECK(words.find("\"" + dir.file("outside") + "\"") != std::string::npos);
   CHECK(words.find("no [landlock] rule of the policy grants") != std::string::npos);
-}
-
-// Every JSON line of a --follow log that reports a seccomp kill of `pid`.
-std::vector<json> followed_kills(const std::string& log, pid_t pid) {
-  std::vector<json> found;
-  size_t at = 0;
-  while (at < log.size()) {
-    const size_t end = std::min(log.find('\n', at), log.size());
-    const std::string line = log.substr(at, end - at);
-    at = end + 1;
-    if (line.empty() || line.front() != '{') continue;
-    const json item = json::parse(line, nullptr, false);
-    if (item.is_object() && item.contains("kill") && item["kill"]["pid"] == pid)
-      found.push_back(item["kill"]);
-  }
-  return found;
 }
 
 TEST_CASE(

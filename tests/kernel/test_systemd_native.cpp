@@ -181,6 +181,19 @@ struct NativeDaemon {
   std::string proc() const { return sd.host_path("/proc/" + sd.property(unit, "MainPID")); }
 };
 
+// /proc/PID of the process below a harden launch that runs `comm` (harden's own init is
+// between them in a PID namespace).
+std::string target_proc(const Background& harden, const std::string& comm) {
+  pid_t target = -1;
+  REQUIRE(wait_until([&] {
+    for (const pid_t p : descendants(harden.pid())) {
+      if (read_file("/proc/" + std::to_string(p) + "/comm") == comm + "\n") target = p;
+    }
+    return target > 0;
+  }));
+  return "/proc/" + std::to_string(target);
+}
+
 // The score of a shipped policy's native export (systemd 257: the PID namespace), as a unit
 // file systemd-analyze reads, with the settings it counts as exposed.
 struct Score {
@@ -237,14 +250,7 @@ TEST_CASE("the native export's constructed root is harden's view under systemd",
   const std::vector<std::string> command{"/usr/bin/sleep", "60"};
   Background harden({harden_binary(), "--policy", svc.overlay, "--", command[0], command[1]},
                     svc.dir.file("harden.log"), policy_path_env());
-  pid_t target = -1;
-  REQUIRE(wait_until([&] {
-    for (const pid_t p : descendants(harden.pid())) {
-      if (read_file("/proc/" + std::to_string(p) + "/comm") == "sleep\n") target = p;
-    }
-    return target > 0;
-  }));
-  const std::string harden_proc = "/proc/" + std::to_string(target);
+  const std::string harden_proc = target_proc(harden, "sleep");
 
   REQUIRE(svc.install(command));
   INFO(svc.drop_in);
@@ -347,14 +353,7 @@ TEST_CASE("the daemons' /proc under systemd: the service's own processes, in a u
   const std::vector<std::string> command{"/usr/bin/sleep", "60"};
   Background harden({harden_binary(), "--policy", svc.overlay, "--", command[0], command[1]},
                     svc.dir.file("harden.log"), policy_path_env());
-  pid_t target = -1;
-  REQUIRE(wait_until([&] {
-    for (const pid_t p : descendants(harden.pid())) {
-      if (read_file("/proc/" + std::to_string(p) + "/comm") == "sleep\n") target = p;
-    }
-    return target > 0;
-  }));
-  const std::string harden_proc = "/proc/" + std::to_string(target);
+  const std::string harden_proc = target_proc(harden, "sleep");
   REQUIRE(svc.install(command));
   INFO(svc.drop_in);
   for (const char* line : {"\nProtectProc=invisible\n", "\nProcSubset=pid\n",
