@@ -59,7 +59,7 @@ struct ViewFacts {
   bool dev = false;          // the minimal /dev
   bool run = false;          // something at or under /run
   bool home = false;         // something under /home, /root or /run/user
-  bool usr = false;          // /usr itself
+  bool usr = false;          // /usr, read-only, and nothing writable under /usr, /boot, /efi
 };
 ViewFacts view_facts(const PlanData& plan);
 // Whether the constructed root gets ProtectProc=/ProcSubset= with systemd's /proc and /sys

@@ -87,12 +87,19 @@ ViewFacts view_facts(const PlanData& plan) {
     if (m.kind == ViewKind::proc && m.target == "/proc") facts.proc = true;
     if (m.kind == ViewKind::tmpfs && m.target == "/dev") facts.dev = true;
     if (m.target == "/sys") facts.sys = true;
-    if (m.target == "/usr") facts.usr = true;
+    if (m.target == "/usr" && m.read_only) facts.usr = true;
     if (is_under(m.target, "/run")) facts.run = true;
     if (is_under(m.target, "/home") || is_under(m.target, "/root") ||
         is_under(m.target, "/run/user")) {
       facts.home = true;
     }
+  }
+  // ProtectSystem=yes remounts /usr, /boot and /efi read-only with everything beneath: only
+  // when nothing there is writable in the view.
+  for (const ViewMount& m : plan.filesystem.view) {
+    const bool system_dir =
+        is_under(m.target, "/usr") || is_under(m.target, "/boot") || is_under(m.target, "/efi");
+    if (system_dir && !m.read_only && m.kind != ViewKind::symlink) facts.usr = false;
   }
   return facts;
 }

@@ -757,3 +757,29 @@ TEST_CASE("harden export --wrapper names the installed harden and policy, not th
   CHECK(relative.exited(2));
   CHECK(relative.err.find("'web-wrapper' is not an absolute path") != std::string::npos);
 }
+
+TEST_CASE("systemd --native: no ProtectSystem= over a view with something writable under /usr",
+          "[export][systemd]") {
+  // ProtectSystem=yes remounts /usr read-only with everything beneath it: a writable bind
+  // there would become read-only, narrower than the policy, and the service would fail.
+  const Compiled c = compile_text(R"([policy]
+name = "native"
+[exec]
+command = ["/usr/sbin/web"]
+[identity]
+user = "65534"
+group = "65534"
+[filesystem]
+read_only = ["/usr"]
+read_write = [{ path = "/usr/local/var", source = "/tmp", noexec = true }]
+)");
+  ExportOptions options;
+  options.systemd_native = true;
+  Diagnostics diags;
+  const auto unit = export_systemd(c.policy, c.plan, options, diags);
+  INFO(render_all(diags));
+  REQUIRE(unit);
+  INFO(*unit);
+  CHECK(unit->find("BindPaths=/tmp:/usr/local/var\n") != std::string::npos);
+  CHECK(unit->find("\nProtectSystem=") == std::string::npos);
+}
