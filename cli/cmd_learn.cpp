@@ -124,8 +124,6 @@ std::string describe_status(int status) {
   return "stopped";
 }
 
-// How many runs an earlier draft holds, from its first line ("# Drafted by `harden learn` from
-// 3 runs of: ..."); 1 when it does not say.
 // The runs an earlier draft counts and its longest run's length, from its first line
 // ("# Drafted by `harden learn` from 2 runs (the longest 14 s) of: ...").
 void runs_of_draft(const std::string& file, LearnObservations& earlier) {
@@ -228,11 +226,12 @@ int run_learn(const LearnOptions& options, const std::vector<std::string>& extra
   std::optional<Policy> base;
   std::string base_description;
   if (!options.policy.empty()) {
-    base = options.user.empty() ? read_policy(options.policy, diags) : std::nullopt;
-    if (!base) {
+    base = read_policy(options.policy, diags);
+    if (!base || !options.user.empty()) {
       // Without a name or a user of its own, a base is read through a policy that extends it
       // with those of the command line; its own errors are reported as they are.
       const std::string name = !options.name.empty()  ? options.name
+                               : base                 ? base->meta.name.value
                                : !inv.command.empty() ? name_from_command(inv.command[0])
                                                       : "learned";
       diags = Diagnostics{};
