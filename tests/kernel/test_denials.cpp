@@ -22,17 +22,32 @@
 using namespace harden::test;
 using nlohmann::json;
 
+namespace {
+
+// A directory the probe's user can enter, the probe in it, and a policy that kills every call
+// outside @system-service (ptrace among them), line 4 column 18 its default action.
+struct Denied {
+  TempDir dir;
+  std::string probe;
+  std::string policy;
+  explicit Denied(const std::string& prefix) : dir(prefix) {
+    dir.chmod(0755);
+    probe = dir.file("probe");
+    copy_file(probe_binary(), probe, 0755);
+    policy = write_policy(dir, "denied",
+                          "[policy]\nname = \"denied\"\n[seccomp]\ndefault_action = "
+                          "\"kill-process\"\nallow = [\"@system-service\"]\n");
+  }
+};
+
+}  // namespace
+
 TEST_CASE("denials: a kill without a supervisor is named afterwards, with its policy line",
           "[denials][root]") {
   require_root();
-  TempDir dir{"harden-denials"};
-  dir.chmod(0755);
-  const std::string probe = dir.file("probe");
-  copy_file(probe_binary(), probe, 0755);
-  const std::string policy =
-      write_policy(dir, "denied",
-                   "[policy]\nname = \"denied\"\n[seccomp]\ndefault_action = \"kill-process\"\n"
-                   "allow = [\"@system-service\"]\n");
+  const Denied denied{"harden-denials"};
+  const std::string& probe = denied.probe;
+  const std::string& policy = denied.policy;
   // Without an audit daemon the kernel prints its records to the kernel log, rate-limited
   // (kauditd_printk_skb): on a busy machine one may be dropped, so the kill is repeated a few
   // times, spaced beyond the limit's burst. Auditing must be on while the kill happens.
@@ -174,14 +189,10 @@ TEST_CASE(
     "a policy that allows the call",
     "[denials][root]") {
   require_root();
-  TempDir dir{"harden-denials-follow-kill"};
-  dir.chmod(0755);
-  const std::string probe = dir.file("probe");
-  copy_file(probe_binary(), probe, 0755);
-  const std::string policy =
-      write_policy(dir, "denied",
-                   "[policy]\nname = \"denied\"\n[seccomp]\ndefault_action = \"kill-process\"\n"
-                   "allow = [\"@system-service\"]\n");
+  const Denied denied{"harden-denials-follow-kill"};
+  const TempDir& dir = denied.dir;
+  const std::string& probe = denied.probe;
+  const std::string& policy = denied.policy;
   // Another policy, which allows ptrace: a kill of ptrace cannot have been its doing.
   const std::string other =
       write_policy(dir, "other",
