@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "compiler/syscall_groups.hpp"
 #include "plan/constants.hpp"
 
 namespace harden::seccomp_bpf {
@@ -430,26 +431,16 @@ void add_suid_sgid_rules(const Located<bool>& key, const std::set<std::string>& 
     a.pos = pos;
     return a;
   };
-  const auto add = [&](const char* syscall, std::vector<SeccompArg> args, const char* action,
+  const auto add = [&](std::string_view name, std::vector<SeccompArg> args, const char* action,
                        const char* why) {
-    if (!allowed.contains(syscall) || seccomp_syscall_resolve_name(syscall) < 0) return;
+    const std::string syscall(name);
+    if (!allowed.contains(syscall) || seccomp_syscall_resolve_name(syscall.c_str()) < 0) return;
     const SeccompRule& rule = set.written.emplace_back(
         SeccompRule{{syscall, pos}, std::move(args), {action, pos}, pos, LocatedString{why, pos}});
     add_compiled(set, rule, archs, diags);
   };
-  // (call, index of its mode, index of its flags or -1)
-  struct ModeCall {
-    const char* name;
-    int mode;
-    int flags;
-  };
-  static constexpr ModeCall kModeCalls[] = {
-      {"chmod", 1, -1}, {"fchmod", 1, -1},  {"fchmodat", 2, -1}, {"fchmodat2", 2, -1},
-      {"mkdir", 1, -1}, {"mkdirat", 2, -1}, {"mknod", 1, -1},    {"mknodat", 2, -1},
-      {"creat", 1, -1}, {"open", 2, 1},     {"openat", 3, 2},
-  };
   for (const char* bit : {"S_ISUID", "S_ISGID"}) {
-    for (const ModeCall& call : kModeCalls) {
+    for (const ModeSettingCall& call : mode_setting_calls()) {
       if (call.flags < 0) {
         add(call.name, {arg(call.mode, bit, bit)}, "errno:EPERM",
             "restrict_suid_sgid: no set-user-ID or set-group-ID mode");
@@ -503,9 +494,9 @@ RuleSet resolve_rules(const SeccompSection& section, std::span<const FilterArch>
       if (is_permissive(rule.action)) allowed.insert(rule.source->syscall.value);
     }
     if (default_action == SCMP_ACT_ALLOW || default_action == SCMP_ACT_LOG) {
-      for (const char* name : {"chmod", "fchmod", "fchmodat", "fchmodat2", "mkdir", "mkdirat",
-                               "mknod", "mknodat", "creat", "open", "openat", "openat2"})
-        allowed.insert(name);
+      for (const ModeSettingCall& call : mode_setting_calls())
+        allowed.insert(std::string(call.name));
+      allowed.insert("openat2");
     }
     add_suid_sgid_rules(*section.restrict_suid_sgid, allowed, archs, set, diags);
   }

@@ -358,4 +358,13 @@ std::span<const std::string> native_syscall_names() {
   return native_syscalls().sorted;
 }
 
+std::span<const ModeSettingCall> mode_setting_calls() {
+  static constexpr ModeSettingCall kCalls[] = {
+      {"chmod", 1, -1}, {"fchmod", 1, -1},  {"fchmodat", 2, -1}, {"fchmodat2", 2, -1},
+      {"mkdir", 1, -1}, {"mkdirat", 2, -1}, {"mknod", 1, -1},    {"mknodat", 2, -1},
+      {"creat", 1, -1}, {"open", 2, 1},     {"openat", 3, 2},
+  };
+  return kCalls;
+}
+
 }  // namespace harden

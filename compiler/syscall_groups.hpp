@@ -79,4 +79,15 @@ std::string syscall_name(int nr);
 // for "did you mean" hints.
 std::span<const std::string> native_syscall_names();
 
+// The calls that give a file or directory its mode, as systemd's RestrictSUIDSGID= filters
+// them: the index of the mode argument, and of the flags (-1: none; open and openat use their
+// mode only with O_CREAT or O_TMPFILE). openat2 keeps its mode in memory and is not listed.
+// The compiler's restrict_suid_sgid rules and the systemd exporter read this one table.
+struct ModeSettingCall {
+  std::string_view name;
+  int mode;
+  int flags;
+};
+std::span<const ModeSettingCall> mode_setting_calls();
+
 }  // namespace harden

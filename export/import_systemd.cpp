@@ -32,63 +32,10 @@
 #include "export/import_systemd_importer.hpp"
 #include "export/systemd_unit_file.hpp"
 #include "plan/constants.hpp"
+#include "policy/policy_writer.hpp"
 
 namespace harden {
 namespace import_systemd {
-
-std::string toml_string(const std::string& text) {
-  std::string out = "\"";
-  for (const unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7F) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04X", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);  // UTF-8 passes; re-encoded below when needed
-    }
-  }
-  out += "\"";
-  // Non-ASCII: re-encode as \u / \U escapes (toml++ 3.3 cannot read some ranges raw).
-  std::string escaped;
-  for (size_t i = 0; i < out.size();) {
-    const unsigned char c = static_cast<unsigned char>(out[i]);
-    if (c < 0x80) {
-      escaped += out[i++];
-      continue;
-    }
-    const size_t length = (c & 0xE0) == 0xC0   ? 2
-                          : (c & 0xF0) == 0xE0 ? 3
-                          : (c & 0xF8) == 0xF0 ? 4
-                                               : 1;
-    char32_t cp = length == 2 ? c & 0x1F : length == 3 ? c & 0x0F : c & 0x07;
-    bool valid = length > 1 && i + length <= out.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      const unsigned char next = static_cast<unsigned char>(out[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      cp = (cp << 6) | (next & 0x3F);
-    }
-    if (!valid) cp = 0xFFFD;
-    char buffer[16];
-    if (cp < 0x10000) {
-      std::snprintf(buffer, sizeof buffer, "\\u%04X", static_cast<unsigned>(cp));
-    } else {
-      std::snprintf(buffer, sizeof buffer, "\\U%08X", static_cast<unsigned>(cp));
-    }
-    escaped += buffer;
-    i += valid ? length : 1;
-  }
-  return escaped;
-}
-
-std::string toml_array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i)
-    out += (i ? ", " : "") + toml_string(items[i]);
-  return out + "]";
-}
 
 std::string lower(std::string text) {
   std::ranges::transform(text, text.begin(),
@@ -472,7 +419,7 @@ std::string Importer::write_filesystem() const {
     const bool home = name == "home" || name == "root";
     if (home && protect_home_ == "yes") continue;
     if (home && protect_home_ == "tmpfs") {
-      tmpfs.push_back("{ path = " + toml_string(path) + ", mode = \"0755\" }");
+      tmpfs.push_back("{ path = " + toml_quote(path) + ", mode = \"0755\" }");
       continue;
     }
     bool ro = protect_system_ == "strict" ||
@@ -481,16 +428,16 @@ std::string Importer::write_filesystem() const {
               (home && protect_home_ == "read-only");
     if (covered(read_write_, path)) ro = false;
     if (covered(read_only_, path)) ro = true;
-    (ro ? read_only : read_write).push_back(toml_string(path));
+    (ro ? read_only : read_write).push_back(toml_quote(path));
   }
   const auto top_level = [&](const std::string& path) {
     return path.find('/', 1) == std::string::npos &&
            std::ranges::find(options_.root_entries, path.substr(1)) != options_.root_entries.end();
   };
   for (const PathSpec& p : read_write_)
-    if (!top_level(p.path)) read_write.push_back(toml_string(p.path));
+    if (!top_level(p.path)) read_write.push_back(toml_quote(p.path));
   for (const PathSpec& p : read_only_)
-    if (!top_level(p.path)) read_only.push_back(toml_string(p.path));
+    if (!top_level(p.path)) read_only.push_back(toml_quote(p.path));
   if (private_tmp_) {
     tmpfs.push_back("\"/tmp\"");
     if (std::ranges::find(options_.root_entries, "var") != options_.root_entries.end()) {
@@ -501,7 +448,7 @@ std::string Importer::write_filesystem() const {
   }
   for (const PathSpec& p : inaccessible_) {
     if (!top_level(p.path))
-      tmpfs.push_back("{ path = " + toml_string(p.path) + ", mode = \"0000\" }");
+      tmpfs.push_back("{ path = " + toml_quote(p.path) + ", mode = \"0000\" }");
   }
   const auto list = [](const std::vector<std::string>& items) {
     std::string out = "[";
@@ -540,25 +487,25 @@ std::string Importer::write() const {
         "unit)\n";
   }
   std::string name = options_.policy_name;
-  out += "\n[policy]\nname = " + toml_string(name) + "\n";
-  if (!description_.empty()) out += "description = " + toml_string(description_) + "\n";
+  out += "\n[policy]\nname = " + toml_quote(name) + "\n";
+  if (!description_.empty()) out += "description = " + toml_quote(description_) + "\n";
 
   if (!command_.empty() || !working_directory_.empty() || umask_ || mdwe_) {
     out += "\n[exec]\n";
-    if (!command_.empty()) out += "command = " + toml_array(command_) + "\n";
+    if (!command_.empty()) out += "command = " + toml_string_array(command_) + "\n";
     if (!working_directory_.empty())
-      out += "working_directory = " + toml_string(working_directory_) + "\n";
-    if (umask_) out += "umask = " + toml_string(*umask_) + "\n";
+      out += "working_directory = " + toml_quote(working_directory_) + "\n";
+    if (umask_) out += "umask = " + toml_quote(*umask_) + "\n";
     if (mdwe_) out += "memory_deny_write_execute = true\n";
   }
 
   const bool root = !user_ || *user_ == "root" || *user_ == "0";
   if (user_ || group_ || !supplementary_.empty() || no_new_privileges_) {
     out += "\n[identity]\n";
-    if (user_) out += "user = " + toml_string(*user_) + "\n";
-    if (group_) out += "group = " + toml_string(*group_) + "\n";
+    if (user_) out += "user = " + toml_quote(*user_) + "\n";
+    if (group_) out += "group = " + toml_quote(*group_) + "\n";
     if (!supplementary_.empty())
-      out += "supplementary_groups = " + toml_array(supplementary_) + "\n";
+      out += "supplementary_groups = " + toml_string_array(supplementary_) + "\n";
     if (no_new_privileges_) {
       out += std::string("no_new_privileges = ") + (*no_new_privileges_ ? "true" : "false") + "\n";
     }
@@ -585,7 +532,7 @@ std::string Importer::write() const {
   if (root && !bounding_) {
     out += "# The unit runs as root without CapabilityBoundingSet=: it has every capability.\n";
   }
-  out += "keep = " + toml_array(caps) + "\n";
+  out += "keep = " + toml_string_array(caps) + "\n";
 
   out += write_seccomp();
   out += write_filesystem();
@@ -604,15 +551,15 @@ std::string Importer::write() const {
     out += "\n[cgroup]\n";
     if (memory_max_) out += "memory = " + std::to_string(*memory_max_) + "\n";
     if (tasks_max_) out += "pids = " + std::to_string(*tasks_max_) + "\n";
-    if (cpu_quota_) out += "cpu = " + toml_string(*cpu_quota_) + "\n";
+    if (cpu_quota_) out += "cpu = " + toml_quote(*cpu_quota_) + "\n";
   }
   if (!environment_.empty() || !pass_environment_.empty()) {
     out += "\n[environment]\n";
-    if (!pass_environment_.empty()) out += "keep = " + toml_array(pass_environment_) + "\n";
+    if (!pass_environment_.empty()) out += "keep = " + toml_string_array(pass_environment_) + "\n";
     if (!environment_.empty()) {
       out += "[environment.set]\n";
       for (const auto& [key, value] : environment_)
-        out += toml_string(key) + " = " + toml_string(value) + "\n";
+        out += toml_quote(key) + " = " + toml_quote(value) + "\n";
     }
   }
   return out;

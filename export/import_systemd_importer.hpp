@@ -15,10 +15,6 @@
 
 namespace harden::import_systemd {
 
-// A TOML basic string: every character outside printable ASCII as \u escape, so no character
-// the policy reader refuses raw can appear.
-[[nodiscard]] std::string toml_string(const std::string& text);
-[[nodiscard]] std::string toml_array(const std::vector<std::string>& items);
 [[nodiscard]] std::string lower(std::string text);
 // "file:line" of a directive.
 [[nodiscard]] std::string where(const SourcePos& pos);

@@ -9,6 +9,7 @@
 #include "compiler/syscall_groups.hpp"
 #include "export/import_systemd_importer.hpp"
 #include "plan/constants.hpp"
+#include "policy/policy_writer.hpp"
 
 namespace harden::import_systemd {
 
@@ -244,16 +245,16 @@ std::string Importer::write_seccomp() const {
   std::string out = "\n[seccomp]\n";
   if (filter_mode_ == FilterMode::allow) {
     out += "default_action = " +
-           toml_string(error_number_ ? "errno:" + *error_number_ : "kill-process") + "\n";
-    out += "allow = " + toml_array(allow_) + "\n";
-    if (!deny_.empty()) out += "deny = " + toml_array(deny_) + "\n";
+           toml_quote(error_number_ ? "errno:" + *error_number_ : "kill-process") + "\n";
+    out += "allow = " + toml_string_array(allow_) + "\n";
+    if (!deny_.empty()) out += "deny = " + toml_string_array(deny_) + "\n";
   } else {
     // No allow list: every call is allowed but the refusing rules below.
     out += "default_action = \"allow\"\n";
   }
-  if (architectures_) out += "architectures = " + toml_array(*architectures_) + "\n";
+  if (architectures_) out += "architectures = " + toml_string_array(*architectures_) + "\n";
   for (const Rule& rule : rules_) {
-    out += "\n[[seccomp.rule]]\nsyscall = " + toml_string(rule.syscall) + "\n";
+    out += "\n[[seccomp.rule]]\nsyscall = " + toml_quote(rule.syscall) + "\n";
     if (!rule.args.empty()) {
       out += "args = [";
       for (size_t i = 0; i < rule.args.size(); ++i)
@@ -263,7 +264,7 @@ std::string Importer::write_seccomp() const {
     std::string action = rule.action;
     // A deny list's rules take SystemCallErrorNumber= when it was set (in any order).
     if (action == "kill-process" && error_number_) action = "errno:" + *error_number_;
-    out += "action = " + toml_string(action) + "\nreason = " + toml_string(rule.why) + "\n";
+    out += "action = " + toml_quote(action) + "\nreason = " + toml_quote(rule.why) + "\n";
   }
   return out;
 }

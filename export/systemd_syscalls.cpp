@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "compiler/syscall_groups.hpp"
 #include "export/systemd_unit.hpp"
 #include "plan/bpf_eval.hpp"
 
@@ -117,19 +118,6 @@ std::string errno_word(uint32_t action) {
   return text.starts_with("errno:") ? text.substr(6) : "";
 }
 
-// The calls RestrictSUIDSGID= filters, with the index of their mode and of their flags (-1:
-// none).
-struct ModeCall {
-  const char* name;
-  int mode;
-  int flags;
-};
-constexpr ModeCall kModeCalls[] = {
-    {"chmod", 1, -1}, {"fchmod", 1, -1},  {"fchmodat", 2, -1}, {"fchmodat2", 2, -1},
-    {"mkdir", 1, -1}, {"mkdirat", 2, -1}, {"mknod", 1, -1},    {"mknodat", 2, -1},
-    {"creat", 1, -1}, {"open", 2, 1},     {"openat", 3, 2},
-};
-
 // Whether what the call refuses is exactly a set-user-ID or set-group-ID mode (restrict_suid_
 // sgid's rules, or rules like them), which RestrictSUIDSGID= says; anything else it allows.
 bool suid_sgid_rule_exact(const SeccompModel& model, std::string_view name) {
@@ -154,7 +142,7 @@ bool suid_sgid_rule_exact(const SeccompModel& model, std::string_view name) {
 // keeps its mode in memory: allowed at all, it counts.
 bool allows_suid_sgid_mode(const SeccompModel& view) {
   if (view.ever_allowed("io_uring_setup") || view.ever_allowed("openat2")) return true;
-  for (const ModeCall& call : kModeCalls) {
+  for (const ModeSettingCall& call : mode_setting_calls()) {
     for (const uint64_t bit : {uint64_t{S_ISUID}, uint64_t{S_ISGID}}) {
       for (const uint64_t rest : {uint64_t{0}, ~uint64_t{0}}) {
         for (const uint64_t creating : {uint64_t{O_CREAT}, uint64_t{O_TMPFILE}}) {
@@ -228,8 +216,8 @@ SyscallFacts syscall_directives(const Policy& policy, const SeccompModel& model,
   // RestrictSUIDSGID= (emitted by view_directives() when no mode can be set) says the refusals
   // of restrict_suid_sgid: the calls are allowed whole besides.
   if (!default_allows && !allows_suid_sgid_mode(model)) {
-    for (const ModeCall& call : kModeCalls) {
-      if (suid_sgid_rule_exact(model, call.name)) handled.insert(call.name);
+    for (const ModeSettingCall& call : mode_setting_calls()) {
+      if (suid_sgid_rule_exact(model, call.name)) handled.insert(std::string(call.name));
     }
   }
   facts.no_sockets = !default_allows && !model.ever_allowed("socket") &&

@@ -65,14 +65,24 @@ std::string toml_quote(std::string_view value) {
     } else if (c < 0x80) {
       out += static_cast<char>(c);
     } else {
-      // UTF-8 decoded to \uXXXX / \UXXXXXXXX; a byte that is not UTF-8 becomes U+FFFD.
-      uint32_t code = 0xFFFD;
-      size_t extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-      if (extra && i + extra < value.size()) {
-        code = c & (0x3F >> extra);
-        for (size_t k = 1; k <= extra; ++k)
-          code = (code << 6) | (static_cast<unsigned char>(value[i + k]) & 0x3F);
+      // UTF-8 decoded to \uXXXX / \UXXXXXXXX. What is not a well-formed scalar value (a stray
+      // continuation byte, a truncated or overlong sequence, a surrogate, beyond U+10FFFF)
+      // becomes U+FFFD, one byte at a time: TOML refuses such escapes.
+      const size_t extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+      uint32_t code = c & (0x3F >> extra);
+      bool valid = extra > 0 && extra < 4 && c < 0xF5 && i + extra < value.size();
+      for (size_t k = 1; valid && k <= extra; ++k) {
+        const auto next = static_cast<unsigned char>(value[i + k]);
+        valid = (next & 0xC0) == 0x80;
+        code = (code << 6) | (next & 0x3F);
+      }
+      static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+      valid = valid && code >= kSmallest[extra] && code <= 0x10FFFF &&
+              !(code >= 0xD800 && code <= 0xDFFF);
+      if (valid) {
         i += extra;
+      } else {
+        code = 0xFFFD;
       }
       std::snprintf(escape, sizeof escape, code > 0xFFFF ? "\\U%08X" : "\\u%04X", code);
       out += escape;

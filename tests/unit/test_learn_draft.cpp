@@ -304,6 +304,23 @@ TEST_CASE("toml_quote escapes what TOML and toml++ need escaped", "[unit][learn]
   CHECK(toml_quote("tab\there") == "\"tab\\u0009here\"");
   CHECK(toml_quote("caf\xc3\xa9") == "\"caf\\u00E9\"");
   CHECK(toml_quote("\xf0\x9f\x98\x80") == "\"\\U0001F600\"");
+  // What is not UTF-8 (TOML refuses it as an escape too) becomes U+FFFD, a byte at a time: a
+  // stray continuation byte, a truncated sequence, a surrogate, an overlong form, beyond
+  // U+10FFFF.
+  CHECK(toml_quote("a\x80"
+                   "b") == "\"a\\uFFFDb\"");
+  CHECK(toml_quote("\xe2\x82") == "\"\\uFFFD\\uFFFD\"");
+  CHECK(toml_quote("\xed\xa0\x80") == "\"\\uFFFD\\uFFFD\\uFFFD\"");
+  CHECK(toml_quote("\xc0\xaf") == "\"\\uFFFD\\uFFFD\"");
+  CHECK(toml_quote("\xf4\x90\x80\x80") == "\"\\uFFFD\\uFFFD\\uFFFD\\uFFFD\"");
+  for (const char* bad : {"a\x80"
+                          "b",
+                          "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff"}) {
+    INFO(bad);
+    Diagnostics diags;
+    CHECK(read_policy_text("[policy]\nname = \"p\"\ndescription = " + toml_quote(bad) + "\n",
+                           "q.toml", diags));
+  }
 }
 
 TEST_CASE(
