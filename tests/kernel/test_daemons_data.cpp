@@ -147,10 +147,7 @@ TEST_CASE(
   CHECK(redis.log().find("SIGSYS") == std::string::npos);
   CHECK(redis.log().find("seccomp denied") == std::string::npos);
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }
 
 namespace {
@@ -229,10 +226,7 @@ TEST_CASE("memcached: a warm restart keeps the cache, threads only, its root hol
   CHECK(mc.exit_code() == 0);
   CHECK(wait_until([&] { return !any_alive(all); }, 5s));
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }
 
 TEST_CASE(
@@ -341,8 +335,5 @@ TEST_CASE(
   CHECK(wait_until([&] { return !any_alive(all); }, 10s));
   CHECK(pg.log().find("seccomp denied") == std::string::npos);
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }

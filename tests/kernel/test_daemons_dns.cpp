@@ -197,10 +197,7 @@ TEST_CASE(
   CHECK(unbound.log().find("SIGSYS") == std::string::npos);
   CHECK(unbound.log().find("seccomp denied") == std::string::npos);
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }
 
 TEST_CASE(
@@ -313,8 +310,5 @@ TEST_CASE(
   CHECK(dnsmasq.log().find("SIGSYS") == std::string::npos);
   CHECK(dnsmasq.log().find("seccomp denied") == std::string::npos);
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }

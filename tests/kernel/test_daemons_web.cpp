@@ -210,10 +210,7 @@ TEST_CASE(
   CHECK(server.log().find("Keyboard interrupt received, exiting.") != std::string::npos);
   CHECK(wait_until([&] { return !any_alive(all); }, 5s));
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }
 
 TEST_CASE(
@@ -324,8 +321,5 @@ TEST_CASE(
   CHECK(haproxy.log().find("SIGSYS") == std::string::npos);
   CHECK(haproxy.log().find("seccomp denied") == std::string::npos);
 
-  RunOptions down_options;
-  down_options.env = policy_path_env();
-  CHECK(run_harden({"down", "--policy", box.overlay}, down_options).exited(0));
-  CHECK_FALSE(nft_table_exists(box.name));
+  box.check_down();
 }

@@ -257,6 +257,13 @@ RunResult DaemonBox::as_user(std::vector<std::string> command,
   return run(argv, options);
 }
 
+void DaemonBox::check_down() const {
+  RunOptions options;
+  options.env = policy_path_env();
+  CHECK(run_harden({"down", "--policy", overlay}, options).exited(0));
+  CHECK_FALSE(nft_table_exists(name));
+}
+
 FirewallDown::~FirewallDown() {
   if (policy.empty()) return;
   RunOptions options;

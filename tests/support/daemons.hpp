@@ -91,6 +91,8 @@ struct DaemonBox {
   // Writes the overlay: the shipped policy with the data directory and port changed.
   void write_overlay(const std::string& shipped, const std::string& extra_toml);
   [[nodiscard]] std::vector<std::string> harden_argv(std::vector<std::string> command) const;
+  // `harden down` of the overlay succeeds and its firewall table is gone (Catch checks).
+  void check_down() const;
   // Runs a command on the host as the daemon's user (a control: the host would let it).
   [[nodiscard]] RunResult as_user(
       std::vector<std::string> command,
