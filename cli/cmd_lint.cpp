@@ -54,7 +54,7 @@ int lint(const LintOptions& options) {
     std::fprintf(stderr, "harden lint: %s\n", inputs.error().c_str());
     return kUsageError;
   }
-  const std::vector<std::string>& files = inputs->files;
+  const std::vector<PolicyFileInput>& files = inputs->files;
   const std::vector<std::string>& bases = inputs->bases;
   if (files.empty()) {
     std::fprintf(stderr,
@@ -65,9 +65,9 @@ int lint(const LintOptions& options) {
   std::vector<LintReport> reports;
   reports.reserve(files.size());
   const HostChecks host = options.host ? HostChecks::check : HostChecks::skip;
-  for (const std::string& file : files) {
-    if (file != "-") {
-      reports.push_back(lint_policy_file(file, host));
+  for (const PolicyFileInput& file : files) {
+    if (file.path != "-") {
+      reports.push_back(lint_policy_input(file, host));
       continue;
     }
     std::expected<std::string, std::string> text = read_policy_stdin();

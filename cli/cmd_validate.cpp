@@ -28,14 +28,14 @@ struct Validated {
   bool valid = false;
 };
 
-Validated validate_one(const std::string& file, const std::string& stdin_text,
+Validated validate_one(const PolicyFileInput& file, const std::string& stdin_text,
                        const CompileOptions& compile) {
-  Validated result{file == "-" ? kStdinName : file, {}, false};
-  if (file == "-") {
+  Validated result{file.path == "-" ? kStdinName : file.path, {}, false};
+  if (file.path == "-") {
     std::optional<Policy> policy = read_policy_text(stdin_text, kStdinName, result.diags);
     result.valid = policy && compile_policy(*policy, result.diags, compile).has_value();
   } else {
-    result.valid = compile_policy_file(file, result.diags, compile).has_value();
+    result.valid = compile_policy_input(file, result.diags, compile).has_value();
   }
   return result;
 }
@@ -54,7 +54,7 @@ int validate(const ValidateOptions& options) {
     return kUsageError;
   }
   std::string stdin_text;
-  if (std::find(inputs->files.begin(), inputs->files.end(), "-") != inputs->files.end()) {
+  if (std::ranges::find(inputs->files, "-", &PolicyFileInput::path) != inputs->files.end()) {
     std::expected<std::string, std::string> text = read_policy_stdin();
     if (!text) {
       std::fprintf(stderr, "harden validate: %s\n", text.error().c_str());
@@ -65,7 +65,7 @@ int validate(const ValidateOptions& options) {
   const CompileOptions compile{options.host ? HostChecks::check : HostChecks::skip};
   int status = 0;
   nlohmann::json policies = nlohmann::json::array();
-  for (const std::string& file : inputs->files) {
+  for (const PolicyFileInput& file : inputs->files) {
     const Validated result = validate_one(file, stdin_text, compile);
     if (!result.valid) status = kInvalidPolicy;
     if (options.format == "json") {

@@ -8,6 +8,7 @@
 
 #include "lint/lint.hpp"
 #include "policy/policy_files.hpp"
+#include "policy/policy_reader.hpp"
 
 namespace harden::cli {
 
@@ -18,6 +19,24 @@ std::expected<PolicyInputs, std::string> expand_policy_paths(
   PolicyInputs inputs;
   inputs.files = find_policy_files(paths, inputs.bases);
   return inputs;
+}
+
+std::optional<Plan> compile_policy_input(const PolicyFileInput& input, Diagnostics& diags,
+                                         const CompileOptions& options) {
+  if (input.found_beneath.empty()) return compile_policy_file(input.path, diags, options);
+  RealPolicyFileSystem real;
+  BeneathPolicyFileSystem files(real, input.found_beneath);
+  const std::optional<Policy> policy =
+      read_policy(input.path, diags, files, policy_search_path_from_environment());
+  if (!policy) return std::nullopt;
+  return compile_policy(*policy, diags, options);
+}
+
+LintReport lint_policy_input(const PolicyFileInput& input, HostChecks host) {
+  if (input.found_beneath.empty()) return lint_policy_file(input.path, host);
+  RealPolicyFileSystem real;
+  BeneathPolicyFileSystem files(real, input.found_beneath);
+  return lint_policy_file(input.path, host, files);
 }
 
 std::expected<std::string, std::string> read_policy_stdin() {

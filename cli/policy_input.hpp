@@ -4,8 +4,11 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "lint/lint.hpp"
 
 namespace harden::cli {
 
@@ -13,13 +16,21 @@ namespace harden::cli {
 inline constexpr const char* kStdinName = "<stdin>";
 
 struct PolicyInputs {
-  std::vector<std::string> files;  // "-" stands for standard input
-  std::vector<std::string> bases;  // found in directories, not checked on their own
+  std::vector<PolicyFileInput> files;  // a path of "-" stands for standard input
+  std::vector<std::string> bases;      // found in directories, not checked on their own
 };
 
 // Expands directories; "-" may appear once. The error says what is wrong with the arguments.
 [[nodiscard]] std::expected<PolicyInputs, std::string> expand_policy_paths(
     const std::vector<std::string>& paths);
+
+// Reads and compiles one input that is not standard input: beneath its directory when a search
+// found it (PolicyFileInput), else as named.
+[[nodiscard]] std::optional<Plan> compile_policy_input(const PolicyFileInput& input,
+                                                       Diagnostics& diags,
+                                                       const CompileOptions& options);
+// The same, validated and linted.
+[[nodiscard]] LintReport lint_policy_input(const PolicyFileInput& input, HostChecks host);
 
 // Standard input, whole, as a policy file is read: at most kMaxPolicyFileSize bytes.
 [[nodiscard]] std::expected<std::string, std::string> read_policy_stdin();

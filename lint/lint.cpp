@@ -8,8 +8,6 @@
 #include <filesystem>
 #include <map>
 
-#include <toml++/toml.h>
-
 #include "compiler/compile.hpp"
 #include "lint/dangerous.hpp"
 #include "policy/policy_reader.hpp"
@@ -136,8 +134,14 @@ LintReport invalid_report(const std::string& file, const std::optional<Policy>& 
 }  // namespace
 
 LintReport lint_policy_file(const std::string& path, HostChecks host) {
+  RealPolicyFileSystem files;
+  return lint_policy_file(path, host, files);
+}
+
+LintReport lint_policy_file(const std::string& path, HostChecks host, PolicyFileSystem& files) {
   Diagnostics diags;
-  std::optional<Policy> policy = read_policy(path, diags);
+  std::optional<Policy> policy =
+      read_policy(path, diags, files, policy_search_path_from_environment());
   std::optional<Plan> plan;
   if (policy) plan = compile_policy(*policy, diags, CompileOptions{host});
   if (!policy || !plan) return invalid_report(path, policy, std::move(diags));
@@ -188,30 +192,29 @@ namespace harden {
 
 namespace {
 
-// A base sets no name of its own; reading the file alone (no extends) tells. A file that is
-// not valid TOML is linted, so its syntax error is reported.
-bool declares_policy_name(const std::filesystem::path& file) {
-  try {
-    const toml::table table = toml::parse_file(file.string());
-    return table["policy"]["name"].is_string();
-  } catch (const toml::parse_error&) {
-    return true;
-  }
+// A base sets no name of its own; reading the file alone (no extends) tells. It is read as the
+// reader will read it, beneath the directory searched; a file that cannot be read so, or is not
+// TOML, is linted, so that the reader reports why.
+bool declares_policy_name(const std::string& path, const std::string& searched) {
+  RealPolicyFileSystem real;
+  BeneathPolicyFileSystem files(real, searched);
+  const std::expected<std::string, ReadError> text = files.read_main(path);
+  return !text || policy_text_sets_name(*text);
 }
 
 }  // namespace
 
-std::vector<std::string> find_policy_files(std::span<const std::string> paths,
-                                           std::vector<std::string>& bases) {
+std::vector<PolicyFileInput> find_policy_files(std::span<const std::string> paths,
+                                               std::vector<std::string>& bases) {
   namespace fs = std::filesystem;
-  std::vector<std::string> files;
+  std::vector<PolicyFileInput> files;
   for (const std::string& path : paths) {
     std::error_code ec;
     if (!fs::is_directory(path, ec)) {
-      files.push_back(path);  // a missing file is reported by the reader, with the error
+      files.push_back({path, {}});  // a missing file is reported by the reader, with the error
       continue;
     }
-    std::vector<std::string> found;
+    std::vector<PolicyFileInput> found;
     fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const fs::path& entry = it->path();
@@ -219,10 +222,16 @@ std::vector<std::string> find_policy_files(std::span<const std::string> paths,
         it.disable_recursion_pending();
         continue;
       }
-      if (!it->is_regular_file(ec) || entry.extension() != ".toml") continue;
-      (declares_policy_name(entry) ? found : bases).push_back(entry.string());
+      // A symbolic link is taken whatever it points to: reading it beneath `path` refuses
+      // one that leads out (it would otherwise go unchecked, or read a file outside the tree).
+      if (!(it->is_symlink(ec) || it->is_regular_file(ec)) || entry.extension() != ".toml")
+        continue;
+      if (declares_policy_name(entry.string(), path))
+        found.push_back({entry.string(), path});
+      else
+        bases.push_back(entry.string());
     }
-    std::ranges::sort(found);
+    std::ranges::sort(found, {}, &PolicyFileInput::path);
     files.insert(files.end(), found.begin(), found.end());
   }
   std::ranges::sort(bases);

@@ -15,6 +15,7 @@
 #include "plan/plan.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/policy.hpp"
+#include "policy/policy_files.hpp"
 
 namespace harden {
 
@@ -93,6 +94,8 @@ struct LintReport {
 // `host`: skip (the default) lints the policy as written, the same on every machine; check also
 // asks this host for what must exist (users, the chroot, bind sources), as validate --host.
 LintReport lint_policy_file(const std::string& path, HostChecks host = HostChecks::skip);
+// The same with the file access given (a file a directory search found: see PolicyFileInput).
+LintReport lint_policy_file(const std::string& path, HostChecks host, PolicyFileSystem& files);
 // The same for policy text already in memory (harden lint -): `name` ("<stdin>") names it in
 // messages, and its `extends` are found relative to the directory of `name`.
 LintReport lint_policy_text(const std::string& text, const std::string& name,
@@ -121,12 +124,22 @@ inline constexpr double kResidualShare = 0.3;
 double exposure_score(std::span<const LintFinding> findings, double residual = 0);
 std::string_view exposure_verdict(double exposure);
 
+// A policy file to check, and where a search found it.
+struct PolicyFileInput {
+  std::string path;
+  // The directory a search found the file in, or empty for a file named as such. A found file
+  // is read beneath that directory (BeneathPolicyFileSystem): a symbolic link in a checked-out
+  // tree that leads out of it is an error, never followed.
+  std::string found_beneath;
+};
+
 // The policy files under `paths`: a file is taken as given; a directory is searched
-// recursively (hidden directories skipped) for *.toml files, sorted, leaving out bases: files
-// that do not themselves set [policy] name (they are linted through the policies that extend
-// them). Those go to `bases`.
-std::vector<std::string> find_policy_files(std::span<const std::string> paths,
-                                           std::vector<std::string>& bases);
+// recursively (hidden directories skipped) for *.toml files and symbolic links, sorted, leaving
+// out bases: files that do not themselves set [policy] name (they are linted through the
+// policies that extend them). Those go to `bases`. A found file that cannot be read beneath its
+// directory is kept as a policy, so that reading it reports why.
+std::vector<PolicyFileInput> find_policy_files(std::span<const std::string> paths,
+                                               std::vector<std::string>& bases);
 
 // Runs the rules alone, before suppressions (for tests).
 std::vector<LintFinding> run_lint_rules(const LintInput& input);

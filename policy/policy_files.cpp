@@ -135,6 +135,13 @@ std::expected<std::string, ReadError> RealPolicyFileSystem::read_beneath(
   return read_regular(fd.get());
 }
 
+std::expected<std::string, ReadError> BeneathPolicyFileSystem::read_main(const std::string& path) {
+  const std::string relative = fs::path(path).lexically_relative(root_).lexically_normal().string();
+  if (relative.empty() || relative == "." || relative.starts_with("..") || relative.front() == '/')
+    return fail(EXDEV, "it is not beneath " + root_);
+  return files_.read_beneath(root_, relative);
+}
+
 std::expected<std::string, ReadError> FakePolicyFileSystem::read_main(const std::string& path) {
   const auto it = files.find(path);
   if (it == files.end()) return fail(ENOENT, std::strerror(ENOENT));

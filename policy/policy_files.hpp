@@ -53,6 +53,26 @@ class RealPolicyFileSystem final : public PolicyFileSystem {
                                                      const std::string& relative) override;
 };
 
+// A policy found by searching a directory (harden lint DIR, harden validate DIR): the main file
+// too is read beneath that directory, like a base. A checked-out tree is someone else's input
+// (a pull request CI lints), and a symbolic link in it must not make harden read a file outside
+// it, let alone quote one. Bases are read through `files`.
+class BeneathPolicyFileSystem final : public PolicyFileSystem {
+ public:
+  BeneathPolicyFileSystem(PolicyFileSystem& files, std::string root)
+      : files_(files), root_(std::move(root)) {}
+  // `path` as the search found it: `root` joined with a relative path.
+  std::expected<std::string, ReadError> read_main(const std::string& path) override;
+  std::expected<std::string, ReadError> read_beneath(const std::string& root,
+                                                     const std::string& relative) override {
+    return files_.read_beneath(root, relative);
+  }
+
+ private:
+  PolicyFileSystem& files_;
+  std::string root_;
+};
+
 // A file set in memory for tests and fuzzing: "root/relative" -> text. read_main looks the
 // path up as written; read_beneath refuses a relative path that leaves the root.
 class FakePolicyFileSystem final : public PolicyFileSystem {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
 #include <vector>
 
 #include "policy/policy_files.hpp"
@@ -104,6 +105,21 @@ std::optional<Unparsable> first_unparsable(std::string_view text) {
   return std::nullopt;
 }
 
+// Whether a file that parsed as TOML may be quoted in messages: it has a [policy] table, or
+// every table in it is a policy section (a base). Someone else's TOML (a registry token, a
+// service's configuration) reached through a path a pull request chose is neither; its errors
+// keep their positions but show none of its lines.
+bool looks_like_policy(const toml::table& table) {
+  if (table.contains("policy")) return true;
+  const std::span<const SectionEntry> sections = policy_sections();
+  for (const auto& [key, node] : table) {
+    const bool known = std::ranges::any_of(
+        sections, [&](const SectionEntry& section) { return section.name == key.str(); });
+    if (!known) return false;
+  }
+  return true;
+}
+
 class Loader {
  public:
   Loader(Diagnostics& diags, PolicyFileSystem& files, std::vector<std::string> search_path)
@@ -148,7 +164,7 @@ class Loader {
                    "see harden.toml(5) for the policy syntax");
       return std::nullopt;
     }
-    diags_.add_source(source.name, source.text);
+    if (looks_like_policy(table)) diags_.add_source(source.name, source.text);
     source.text.clear();
     chain_.push_back(source.name);
     stack_.push_back(source.key);
@@ -261,6 +277,18 @@ std::optional<Policy> parse_sections(toml::table& merged, const std::string& fil
 }
 
 }  // namespace
+
+bool policy_text_sets_name(std::string_view text) {
+  // Text toml++ cannot read safely, or cannot read at all, counts as a policy: the reader
+  // then reports what is wrong with it.
+  if (first_unparsable(text)) return true;
+  try {
+    const toml::table table = toml::parse(text);
+    return table["policy"]["name"].is_string();
+  } catch (const toml::parse_error&) {
+    return true;
+  }
+}
 
 std::optional<Policy> read_policy(const std::string& path, Diagnostics& diags) {
   RealPolicyFileSystem files;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/diagnostics.hpp"
@@ -28,5 +29,9 @@ std::optional<Policy> read_policy(const std::string& path, Diagnostics& diags,
 std::optional<Policy> read_policy_text(const std::string& text, const std::string& name,
                                        Diagnostics& diags, PolicyFileSystem& files,
                                        std::vector<std::string> search_path);
+
+// Whether `text` sets [policy] name, which a policy does and a base does not. Text that is not
+// TOML harden can read counts as a policy, so that reading it reports why. Never throws.
+bool policy_text_sets_name(std::string_view text);
 
 }  // namespace harden

@@ -3,6 +3,8 @@
 // directory); validate and steps write JSON that scripts can parse.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -68,6 +70,50 @@ TEST_CASE("validate DIR: every policy beneath it, bases and hidden directories l
   RunResult empty = run_harden({"validate", only_base.path()});
   CHECK(empty.exited(2));
   CHECK(empty.err.find("no policies found") != std::string::npos);
+}
+
+TEST_CASE("validate DIR and lint DIR never follow a symbolic link out of DIR", "[cli][input]") {
+  // A checked-out tree is someone else's input: a link in it to a file outside must fail the
+  // check, and nothing of that file may be read into the output. Before, the file was read
+  // (and checked, and quoted where it parsed) wherever the link led.
+  Tree t;
+  TempDir outside{"harden-inputs-outside"};
+  write_file(outside.file("secret.toml"),
+             "[policy]\nname = \"outside\"\n[identity]\nuser = \"SECRETUSER\"\n", 0600);
+  REQUIRE(::symlink(outside.file("secret.toml").c_str(), t.dir.file("sub/link.toml").c_str()) == 0);
+  // A link that stays inside the tree is a policy like any other.
+  REQUIRE(::symlink("../a.toml", t.dir.file("sub/inside.toml").c_str()) == 0);
+  for (const char* command : {"validate", "lint"}) {
+    RunResult r = run_harden({command, t.dir.path()});
+    INFO(r.describe());
+    CHECK(r.exited(125));
+    const std::string all = r.out + r.err;  // lint reports on stdout, validate on stderr
+    CHECK(all.find(t.dir.file("sub/link.toml") + ": error: cannot read policy file") !=
+          std::string::npos);
+    CHECK(all.find("a symbolic link in it leads outside") != std::string::npos);
+    CHECK((r.out + r.err).find("SECRETUSER") == std::string::npos);
+    CHECK((r.out + r.err).find("outside\"") == std::string::npos);
+    CHECK(r.out.find(t.dir.file("sub/inside.toml")) != std::string::npos);
+  }
+  // Named on the command line, the file is the caller's choice and is read.
+  RunResult named = run_harden({"validate", t.dir.file("sub/link.toml")});
+  INFO(named.describe());
+  CHECK(named.out.find(t.dir.file("sub/link.toml") + ": ok") != std::string::npos);
+}
+
+TEST_CASE("validate DIR: a file toml++ cannot read safely is reported, not parsed",
+          "[cli][input]") {
+  // The search decides policy or base by reading each file; it goes through the reader's own
+  // checks (before, toml++ read it directly and reached __builtin_unreachable on U+FB3F).
+  Tree t;
+  write_file(t.dir.file("sub/wide.toml"), "[policy]\nname = \"wide\"\n\xef\xac\xbf = 1\n");
+  for (const char* command : {"validate", "lint"}) {
+    RunResult r = run_harden({command, t.dir.path()});
+    INFO(r.describe());
+    CHECK(r.exited(125));
+    CHECK((r.out + r.err).find(t.dir.file("sub/wide.toml") + ":3:1: error: the character U+FB3F") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE("validate - and lint -: the policy from standard input", "[cli]") {

@@ -62,6 +62,36 @@ TEST_CASE("extends: a base that is not a policy is never quoted", "[policy][exte
   }
 }
 
+TEST_CASE("someone else's TOML is never quoted, as a base or as the policy itself",
+          "[policy][extends][input]") {
+  // A registry token file or a service's configuration parses as TOML; a path a pull request
+  // chose may lead to one. Its errors keep their positions, without any of its lines.
+  TempDir dir;
+  write_file(dir.file("credentials.toml"), "[registry]\ntoken = \"SECRETTOKEN\"\n", 0600);
+  write_file(dir.file("flat.toml"), "token = \"SECRETTOKEN\"\n", 0600);
+  for (const char* file : {"credentials.toml", "flat.toml"}) {
+    INFO(file);
+    const Read main = read_in(dir.file(file));
+    INFO(main.text);
+    CHECK_FALSE(main.ok);
+    CHECK(main.text.find("SECRETTOKEN") == std::string::npos);
+    CHECK(main.text.find(dir.file(file) + ":1:") != std::string::npos);  // where, still
+    CHECK(main.text.find("error: unknown section") != std::string::npos);
+    write_file(dir.file("child.toml"), child_extending(file));
+    const Read base = read_in(dir.file("child.toml"));
+    INFO(base.text);
+    CHECK_FALSE(base.ok);
+    CHECK(base.text.find("SECRETTOKEN") == std::string::npos);
+  }
+  SECTION("a base made only of policy sections is quoted, with its caret") {
+    write_file(dir.file("base.toml"), "[seccomp]\nallow = [\"read\"]\nbogus = 1\n");
+    write_file(dir.file("child.toml"), child_extending("base.toml"));
+    const Read quoted = read_in(dir.file("child.toml"));
+    INFO(quoted.text);
+    CHECK(quoted.text.find("  bogus = 1\n  ^~~~~\n") != std::string::npos);
+  }
+}
+
 TEST_CASE("extends: /dev/zero, a directory and a FIFO are refused without reading",
           "[policy][extends][input]") {
   TempDir dir;
