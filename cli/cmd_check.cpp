@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/json_text.hpp"
 #include "cli/plan_source.hpp"
 #include "compiler/compile.hpp"
 #include "enforcer/proc_text.hpp"
@@ -20,6 +21,7 @@
 #include "plan/plan_file.hpp"
 #include "plan/plan_io.hpp"
 #include "plan/unique_fd.hpp"
+#include "policy/diagnostics.hpp"
 
 namespace harden::cli {
 
@@ -60,7 +62,8 @@ void print_text(const std::vector<Checked>& results) {
   for (const Checked& c : results) {
     const auto& diffs = c.report.differences;
     std::printf(
-        "pid %d (%s) against %s: %s\n", c.process.pid, c.process.comm.c_str(), c.against.c_str(),
+        "pid %d (%s) against %s: %s\n", c.process.pid, printable(c.process.comm).c_str(),
+        c.against.c_str(),
         diffs.empty() ? "matches" : (std::to_string(diffs.size()) + " difference(s)").c_str());
     for (const inspect::Difference& d : diffs) {
       std::printf("  %s: %s: the plan says %s, the process has %s\n", d.item.c_str(),
@@ -95,7 +98,7 @@ void print_json(const std::vector<Checked>& results, const std::vector<std::stri
     out["processes"].push_back(std::move(p));
   }
   out["problems"] = problems;
-  std::puts(out.dump(2).c_str());
+  std::puts(json_text(out, 2).c_str());
 }
 
 int check(const CheckOptions& options) {

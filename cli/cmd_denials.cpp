@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/json_text.hpp"
 #include "cli/plan_source.hpp"
 #include "compiler/syscall_groups.hpp"
 #include "enforcer/steps.hpp"
@@ -27,6 +28,7 @@
 #include "plan/plan_io.hpp"
 #include "plan/seccomp_model.hpp"
 #include "plan/unique_fd.hpp"
+#include "policy/diagnostics.hpp"
 
 namespace harden::cli {
 
@@ -92,7 +94,8 @@ void describe_kill(const inspect::LoggedKill& kill, const std::optional<Plan>& p
           {"action", describe_seccomp_action(r.action)},
           {"stamp", kill.stamp},
           {"source", kill.source}};
-  text += "pid " + std::to_string(r.pid) + " (" + r.comm + "): killed by its seccomp filter at " +
+  text += "pid " + std::to_string(r.pid) + " (" + printable(r.comm) +
+          "): killed by its seccomp filter at " +
           (name.empty() ? "syscall " + std::to_string(r.nr)
                         : name + " (syscall " + std::to_string(r.nr) + ")") +
           " on " + audit_arch_name(r.arch) + ", audit(" + kill.stamp + ")\n";
@@ -115,11 +118,11 @@ void describe_denial(const inspect::LandlockDenial& denial, const std::optional<
   item = {{"pid", denial.pid},       {"comm", denial.comm},         {"exe", denial.exe},
           {"domain", denial.domain}, {"blockers", denial.blockers}, {"path", denial.path},
           {"object", denial.object}, {"stamp", denial.stamp},       {"source", denial.source}};
-  text += (denial.pid ? "pid " + std::to_string(denial.pid) + " (" + denial.comm + ")"
+  text += (denial.pid ? "pid " + std::to_string(denial.pid) + " (" + printable(denial.comm) + ")"
                       : "Landlock domain " + denial.domain) +
           ": refused by Landlock (" + denial.blockers + ") on " +
-          (denial.path.empty() ? denial.object : "\"" + denial.path + "\"") + ", audit(" +
-          denial.stamp + ")\n";
+          (denial.path.empty() ? printable(denial.object) : "\"" + printable(denial.path) + "\"") +
+          ", audit(" + denial.stamp + ")\n";
   if (plan && plan->data().landlock.enabled) {
     text += "  no [landlock] rule of the policy grants " + denial.blockers + " there\n";
   }
@@ -148,9 +151,9 @@ void print_followed(const inspect::KillLog& log, const DenialsOptions& options,
   describe_log(log, options, plan, kills, landlock, text);
   if (options.format == "json") {
     for (const nlohmann::json& kill : kills)
-      std::printf("%s\n", nlohmann::json{{"kill", kill}}.dump().c_str());
+      std::printf("%s\n", json_text(nlohmann::json{{"kill", kill}}).c_str());
     for (const nlohmann::json& denial : landlock)
-      std::printf("%s\n", nlohmann::json{{"landlock", denial}}.dump().c_str());
+      std::printf("%s\n", json_text(nlohmann::json{{"landlock", denial}}).c_str());
   } else {
     std::fputs(text.c_str(), stdout);
   }
@@ -211,9 +214,10 @@ int denials(const DenialsOptions& options) {
   describe_log(log, options, plan, kills, landlock, text);
   const bool none = kills.empty() && landlock.empty();
   if (options.format == "json") {
-    std::puts(nlohmann::json{{"kills", kills}, {"landlock", landlock}, {"unread", log.unread}}
-                  .dump(2)
-                  .c_str());
+    std::puts(
+        json_text(nlohmann::json{{"kills", kills}, {"landlock", landlock}, {"unread", log.unread}},
+                  2)
+            .c_str());
   } else if (none) {
     std::puts(
         "no seccomp kill or Landlock denial recorded (the kernel records them only while "

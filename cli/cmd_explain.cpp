@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "cli/commands.hpp"
+#include "cli/json_text.hpp"
 #include "cli/policy_input.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/syscall_groups.hpp"
@@ -30,7 +31,7 @@ struct ExplainOptions {
 };
 
 int print(const ExplainOptions& options, const nlohmann::json& doc, const std::string& text) {
-  std::fputs(options.format == "json" ? (doc.dump(2) + "\n").c_str() : text.c_str(), stdout);
+  std::fputs(options.format == "json" ? (json_text(doc, 2) + "\n").c_str() : text.c_str(), stdout);
   return 0;
 }
 

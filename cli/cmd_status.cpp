@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/json_text.hpp"
 #include "enforcer/host.hpp"
 #include "enforcer/nft_netlink.hpp"
 #include "plan/nft_script.hpp"
@@ -79,7 +80,7 @@ int status(const std::string& format) {
                                 {"audit_rules", std::move(rules)},
                                 {"warnings", owned.table_warnings},
                                 {"errors", owned.errors}};
-    std::puts(doc.dump(2).c_str());
+    std::puts(json_text(doc, 2).c_str());
     return owned.errors.empty() ? 0 : 1;
   }
   std::printf("nftables tables (this network namespace):\n");

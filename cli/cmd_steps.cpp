@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/json_text.hpp"
 #include "enforcer/steps.hpp"
 
 namespace harden::cli {
@@ -21,7 +22,7 @@ int print_steps(const std::string& format) {
                      {"why", kExecWhy},
                      {"exit_code", exit_code::kCannotExecute},
                      {"exit_code_not_found", exit_code::kNotFound}});
-    std::puts(nlohmann::json{{"steps", std::move(steps)}}.dump(2).c_str());
+    std::puts(json_text(nlohmann::json{{"steps", std::move(steps)}}, 2).c_str());
     return 0;
   }
   for (const Step& step : enforcement_steps()) {

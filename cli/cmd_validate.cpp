@@ -6,9 +6,11 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/json_text.hpp"
 #include "cli/lint_output.hpp"
 #include "cli/policy_input.hpp"
 #include "compiler/compile.hpp"
+#include "policy/diagnostics.hpp"
 #include "policy/policy_reader.hpp"
 
 namespace harden::cli {
@@ -77,10 +79,10 @@ int validate(const ValidateOptions& options) {
     }
     print_diagnostics(result.diags);
     if (!result.valid) {
-      std::fprintf(stderr, "%s: invalid (%zu error(s))\n", result.file.c_str(),
+      std::fprintf(stderr, "%s: invalid (%zu error(s))\n", printable(result.file).c_str(),
                    result.diags.error_count());
     } else if (!options.quiet) {
-      std::printf("%s: ok\n", result.file.c_str());
+      std::printf("%s: ok\n", printable(result.file).c_str());
     }
   }
   if (options.format == "json") {
@@ -88,7 +90,7 @@ int validate(const ValidateOptions& options) {
                                 {"valid", status == 0},
                                 {"policies", std::move(policies)},
                                 {"bases", inputs->bases}};
-    std::puts(doc.dump(2).c_str());
+    std::puts(json_text(doc, 2).c_str());
   }
   return status;
 }

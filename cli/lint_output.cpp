@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli/json_text.hpp"
 #include "lint/dangerous.hpp"
+#include "policy/diagnostics.hpp"
 
 namespace harden::cli {
 
@@ -76,8 +78,8 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
     if (!report.valid) {
       ++invalid;
       out += render_all(report.diagnostics, colour);
-      out += report.file + ": invalid (" + plural(report.diagnostics.error_count(), "error") +
-             "); nothing else was checked\n";
+      out += printable(report.file) + ": invalid (" +
+             plural(report.diagnostics.error_count(), "error") + "); nothing else was checked\n";
       continue;
     }
     size_t counts[3] = {0, 0, 0};
@@ -90,8 +92,8 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
         d.severity = Severity::note;
         d.message = "suppressed: " + d.message;
         d.hint.clear();
-        out +=
-            render_diagnostic(d, report.diagnostics, colour) + "  reason: " + finding.reason + "\n";
+        out += render_diagnostic(d, report.diagnostics, colour) +
+               "  reason: " + printable(finding.reason) + "\n";
         continue;
       } else {
         ++counts[static_cast<int>(finding.severity)];
@@ -105,8 +107,8 @@ std::string render_lint_text(std::span<const LintReport> reports, const LintSett
     failing += fails ? 1 : 0;
     std::string verdict = one_decimal(report.exposure) + " " + std::string(report.verdict);
     if (colour) verdict = (fails ? "\033[1;31m" : "\033[1;32m") + verdict + "\033[0m";
-    out += report.file + ": exposure " + verdict + " (" + plural(counts[0], "error") + ", " +
-           plural(counts[1], "warning") + ", " + plural(counts[2], "note") + ", " +
+    out += printable(report.file) + ": exposure " + verdict + " (" + plural(counts[0], "error") +
+           ", " + plural(counts[1], "warning") + ", " + plural(counts[2], "note") + ", " +
            std::to_string(suppressed) + " suppressed)";
     if (report.exposure > settings.threshold) {
       out += "; above the threshold " + one_decimal(settings.threshold);
@@ -165,7 +167,7 @@ std::string render_lint_json(std::span<const LintReport> reports, const LintSett
               {"fail_on", settings.fail_on ? severity_name(*settings.fail_on) : "none"},
               {"policies", std::move(policies)},
               {"bases_skipped", std::vector<std::string>(bases.begin(), bases.end())}};
-  return doc.dump(2) + "\n";
+  return json_text(doc, 2) + "\n";
 }
 
 std::string render_lint_sarif(std::span<const LintReport> reports) {
@@ -236,7 +238,7 @@ std::string render_lint_sarif(std::span<const LintReport> reports) {
               {"version", "2.1.0"},
               {"runs", json::array({{{"tool", {{"driver", std::move(driver)}}},
                                      {"results", std::move(results)}}})}};
-  return doc.dump(2) + "\n";
+  return json_text(doc, 2) + "\n";
 }
 
 std::string explain_lint_rule(const LintRule& rule) {

@@ -148,7 +148,7 @@ size_t token_length(std::string_view line, uint32_t column) {
 std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour) {
   std::string out;
   if (!d.pos.file.empty()) {
-    out += d.pos.file;
+    out += printable(d.pos.file);
     if (d.pos.line > 0)
       out += ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column);
     out += ": ";
@@ -161,13 +161,13 @@ std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour)
   out += on;
   out += severity_name(d.severity);
   out += colour ? "\033[0m: " : ": ";
-  out += d.message;
+  out += printable(d.message);
   out += '\n';
   if (sources && d.pos.line > 0 && !d.pos.file.empty()) {
     const std::string_view line = sources->source_line(d.pos.file, d.pos.line);
     if (!line.empty()) {
       out += "  ";
-      out += line;
+      out += printable(line);  // a policy line holds no control character but tab (TOML)
       out += "\n  ";
       for (uint32_t i = 1; i < d.pos.column && i <= line.size(); ++i)
         out += line[i - 1] == '\t' ? '\t' : ' ';
@@ -177,11 +177,57 @@ std::string render(const Diagnostic& d, const Diagnostics* sources, bool colour)
       out += '\n';
     }
   }
-  if (!d.hint.empty()) out += "  hint: " + d.hint + "\n";
+  if (!d.hint.empty()) out += "  hint: " + printable(d.hint) + "\n";
   return out;
 }
 
 }  // namespace
+
+std::string printable(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  const auto escape = [&](unsigned char byte) {
+    out += "\\x";
+    out += kDigits[byte >> 4];
+    out += kDigits[byte & 15];
+  };
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char b = byte(i);
+    if (b < 0x80) {
+      if ((b < 0x20 && b != '\t') || b == 0x7F)
+        escape(b);
+      else
+        out += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlong form, no surrogate, at most U+10FFFF) is kept,
+    // but for the C1 controls U+0080-U+009F (0xC2 0x80-0x9F), which some terminals obey.
+    size_t length = 0;
+    if (b >= 0xC2 && b <= 0xDF) {
+      length = continuation(i + 1) && !(b == 0xC2 && byte(i + 1) < 0xA0) ? 2 : 0;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      const bool ok = continuation(i + 1) && continuation(i + 2) &&
+                      !(b == 0xE0 && byte(i + 1) < 0xA0) && !(b == 0xED && byte(i + 1) >= 0xA0);
+      length = ok ? 3 : 0;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      const bool ok = continuation(i + 1) && continuation(i + 2) && continuation(i + 3) &&
+                      !(b == 0xF0 && byte(i + 1) < 0x90) && !(b == 0xF4 && byte(i + 1) >= 0x90);
+      length = ok ? 4 : 0;
+    }
+    if (length == 0) {
+      escape(b);
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
 
 std::string render_diagnostic(const Diagnostic& d, const Diagnostics& sources, bool colour) {
   return render(d, &sources, colour);

@@ -59,6 +59,12 @@ std::string render_diagnostic(const Diagnostic& d, const Diagnostics& sources, b
 std::string render_diagnostic(const Diagnostic& d, bool colour = false);
 std::string render_all(const Diagnostics& diags, bool colour = false);
 
+// `text` as it may be shown on a terminal: a control character (C0 but tab, DEL, C1) or a byte
+// that is not part of UTF-8 becomes \xNN. What harden prints may come from a hostile policy (a
+// user name written with \u001b escapes) or a hostile process (its comm, from the kernel's
+// records): raw, it could erase the error just printed, fake an "ok" or retitle the window.
+std::string printable(std::string_view text);
+
 // The closest candidate by edit distance, or empty when nothing is close enough to be a typo.
 std::string_view nearest_name(std::string_view word, std::span<const std::string_view> candidates);
 std::string_view nearest_name(std::string_view word, std::span<const std::string> candidates);
