@@ -63,6 +63,16 @@ std::string errno_word(int value) {
   return name.empty() ? std::to_string(value) : std::string(name);
 }
 
+// A JSON number the OCI format declares unsigned, at most `max`: nullopt for anything else. A
+// float must not reach get<uint64_t>(): converting 8.9e40 is undefined behaviour (found by the
+// oci_seccomp fuzzer), and a negative or fractional number is no argument value either.
+std::optional<uint64_t> unsigned_at_most(const json& value, uint64_t max) {
+  if (!value.is_number_unsigned()) return std::nullopt;
+  const auto number = value.get<uint64_t>();
+  if (number > max) return std::nullopt;
+  return number;
+}
+
 std::optional<std::string> action_of(const std::string& action, const json& errno_ret,
                                      std::string& error) {
   if (action == "SCMP_ACT_ALLOW") return "allow";
@@ -71,8 +81,13 @@ std::optional<std::string> action_of(const std::string& action, const json& errn
   if (action == "SCMP_ACT_TRAP") return "trap";
   if (action == "SCMP_ACT_LOG") return "log";
   if (action == "SCMP_ACT_ERRNO") {
-    const int value = errno_ret.is_number_unsigned() ? errno_ret.get<int>() : 1;  // EPERM
-    return "errno:" + errno_word(value);
+    if (errno_ret.is_null()) return "errno:" + errno_word(1);  // EPERM, as runtimes default
+    const auto value = unsigned_at_most(errno_ret, 4095);
+    if (!value) {
+      error = "errnoRet " + errno_ret.dump() + " is not an errno number (0 to 4095)";
+      return std::nullopt;
+    }
+    return "errno:" + errno_word(static_cast<int>(*value));
   }
   // SCMP_ACT_TRACE needs a tracer and SCMP_ACT_NOTIFY a supervisor: harden has neither, and
   // guessing an action could widen access.
@@ -165,10 +180,17 @@ std::optional<std::string> args_toml(const json& args, std::string& error) {
       error = "argument condition " + arg.dump() + " is not understood";
       return std::nullopt;
     }
-    const uint64_t value = arg["value"].get<uint64_t>();
-    const uint64_t two = arg.value("valueTwo", uint64_t{0});
+    const auto index = unsigned_at_most(arg["index"], 5);
+    const auto value = unsigned_at_most(arg["value"], UINT64_MAX);
+    const auto two =
+        arg.contains("valueTwo") ? unsigned_at_most(arg["valueTwo"], UINT64_MAX) : uint64_t{0};
+    if (!index || !value || !two) {
+      error = "argument condition " + arg.dump() +
+              " needs an index from 0 to 5 and unsigned 64-bit integers for value and valueTwo";
+      return std::nullopt;
+    }
     out += out.size() > 1 ? ", " : "";
-    out += "{ index = " + std::to_string(arg["index"].get<int>()) + ", op = \"" + op->second + "\"";
+    out += "{ index = " + std::to_string(*index) + ", op = \"" + op->second + "\"";
     // The OCI format compares whole 64-bit arguments; masked-eq's mask is `value` and the
     // expected result `valueTwo`. TOML integers are signed: big values go in hex strings.
     auto number = [](uint64_t v) {
@@ -178,9 +200,9 @@ std::optional<std::string> args_toml(const json& args, std::string& error) {
       return std::string(hex);
     };
     if (op->second == "masked-eq") {
-      out += ", value = " + number(two) + ", mask = " + number(value);
+      out += ", value = " + number(*two) + ", mask = " + number(*value);
     } else {
-      out += ", value = " + number(value);
+      out += ", value = " + number(*value);
     }
     out += ", width = 64 }";
   }

@@ -174,6 +174,43 @@ TEST_CASE("import refuses actions it cannot honour and broken profiles", "[expor
   CHECK(render_all(trace).find("SCMP_ACT_TRACE") != std::string::npos);
 }
 
+TEST_CASE("import refuses numbers the OCI format declares unsigned when they are not",
+          "[export][oci]") {
+  // 8.9e40 as an argument value reached get<uint64_t>() as a float: undefined behaviour (the
+  // oci_seccomp fuzzer's finding, in tests/fuzz/corpus/oci_seccomp/crash-float-argument-value).
+  const auto import_args = [](const std::string& arg) {
+    Diagnostics diags;
+    const auto imported = import_oci_seccomp(
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[)" +
+            arg + "]}]}",
+        {"args.json", {}}, diags);
+    INFO(arg << "\n" << render_all(diags));
+    CHECK(imported.has_value() != diags.has_errors());
+    return imported ? std::string() : render_all(diags);
+  };
+  for (const std::string bad : {
+           R"({"index":0,"value":88888888888888888888888888888882114060288,"op":"SCMP_CMP_EQ"})",
+           R"({"index":0,"value":1.5,"op":"SCMP_CMP_EQ"})",
+           R"({"index":0,"value":-1,"op":"SCMP_CMP_EQ"})",
+           R"({"index":0,"value":"1","op":"SCMP_CMP_EQ"})",
+           R"({"index":6,"value":1,"op":"SCMP_CMP_EQ"})",
+           R"({"index":4e10,"value":1,"op":"SCMP_CMP_EQ"})",
+           R"({"index":0,"value":255,"valueTwo":1e300,"op":"SCMP_CMP_MASKED_EQ"})",
+       }) {
+    CHECK(import_args(bad).find("needs an index from 0 to 5 and unsigned 64-bit integers") !=
+          std::string::npos);
+  }
+  // The largest values are fine, written as hex strings (TOML integers are signed).
+  CHECK(import_args(R"({"index":5,"value":18446744073709551615,"op":"SCMP_CMP_EQ"})").empty());
+
+  Diagnostics errno_diags;
+  CHECK_FALSE(import_oci_seccomp(
+      R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ERRNO","errnoRet":1e9}]})",
+      {"errno.json", {}}, errno_diags));
+  CHECK(render_all(errno_diags).find("errnoRet 1000000000.0 is not an errno number") !=
+        std::string::npos);
+}
+
 TEST_CASE(
     "oci-seccomp: refusing rules first, and one with the default action next to an allow "
     "rule leaves the call out",
