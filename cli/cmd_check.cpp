@@ -67,7 +67,8 @@ void print_text(const std::vector<Checked>& results) {
         diffs.empty() ? "matches" : (std::to_string(diffs.size()) + " difference(s)").c_str());
     for (const inspect::Difference& d : diffs) {
       std::printf("  %s: %s: the plan says %s, the process has %s\n", d.item.c_str(),
-                  d.detail.c_str(), d.expected.c_str(), d.actual.c_str());
+                  printable(d.detail).c_str(), printable(d.expected).c_str(),
+                  printable(d.actual).c_str());
     }
     std::string compared;
     for (const std::string& item : c.report.checked)

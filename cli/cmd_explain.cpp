@@ -17,6 +17,7 @@
 #include "plan/plan_file.hpp"
 #include "plan/plan_io.hpp"
 #include "plan/unique_fd.hpp"
+#include "policy/diagnostics.hpp"
 #include "policy/policy_reader.hpp"
 
 namespace harden::cli {
@@ -31,7 +32,10 @@ struct ExplainOptions {
 };
 
 int print(const ExplainOptions& options, const nlohmann::json& doc, const std::string& text) {
-  std::fputs(options.format == "json" ? (json_text(doc, 2) + "\n").c_str() : text.c_str(), stdout);
+  // The text quotes the policy (paths, environment, names): shown as text, never obeyed.
+  std::fputs(
+      options.format == "json" ? (json_text(doc, 2) + "\n").c_str() : printable_lines(text).c_str(),
+      stdout);
   return 0;
 }
 

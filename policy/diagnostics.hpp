@@ -64,6 +64,8 @@ std::string render_all(const Diagnostics& diags, bool colour = false);
 // user name written with \u001b escapes) or a hostile process (its comm, from the kernel's
 // records): raw, it could erase the error just printed, fake an "ok" or retitle the window.
 std::string printable(std::string_view text);
+// The same for text of several lines: its line breaks are kept.
+std::string printable_lines(std::string_view text);
 
 // The closest candidate by edit distance, or empty when nothing is close enough to be a typo.
 std::string_view nearest_name(std::string_view word, std::span<const std::string_view> candidates);

@@ -118,3 +118,17 @@ TEST_CASE("denials: names the kernel wrote hex-encoded reach the terminal as tex
   CHECK(doc["landlock"][0]["comm"] == "\x1b]0;t\x07\xef\xbf\xbd");  // U+FFFD
   CHECK(doc["landlock"][0]["exe"] == "/bin/\xef\xbf\xbd");
 }
+
+TEST_CASE("explain: a policy's escape sequences are shown as text", "[cli][explain]") {
+  TempDir dir{"harden-explain-escapes"};
+  const std::string policy = dir.file("escapes.toml");
+  write_file(policy,
+             "[policy]\nname = \"escapes\"\n[identity]\nuser = \"nobody\"\n"
+             "[landlock]\nread = [\"/srv/\\u001b[2Jdata\"]\n");
+  RunResult r = run_harden({"explain", policy});
+  INFO(r.describe());
+  REQUIRE(r.exited(0));
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  CHECK(r.out.find("/srv/\\x1b[2Jdata") != std::string::npos);
+  CHECK(r.out.find('\n') != std::string::npos);  // still lines
+}
