@@ -1,6 +1,7 @@
 // libFuzzer target: policy text -> diagnostics, or a Plan. No disk access (the bases of
 // `extends` come from an empty fake file set). Properties: nothing crashes; a policy that is
-// read compiles or says why; a compiled plan survives sealing and unsealing unchanged.
+// read compiles or says why; a compiled plan survives sealing and unsealing unchanged; the
+// rendered diagnostics carry no control character.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,6 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     HARDEN_FUZZ_CHECK(diags.has_errors());
   }
-  (void)render_all(diags);
+  // What reaches a terminal holds no control character but the line breaks and tabs harden
+  // writes itself, and no C1 control (printable() in diagnostics.hpp).
+  const std::string rendered = render_all(diags);
+  for (size_t i = 0; i < rendered.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(rendered[i]);
+    HARDEN_FUZZ_CHECK(byte >= 0x20 || byte == '\n' || byte == '\t');
+    HARDEN_FUZZ_CHECK(byte != 0x7F);
+    HARDEN_FUZZ_CHECK(!(byte == 0xC2 && i + 1 < rendered.size() &&
+                        static_cast<unsigned char>(rendered[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(rendered[i + 1]) < 0xA0));
+  }
+  // The directory search's policy-or-base question, on the same text.
+  (void)policy_text_sets_name(text);
   return 0;
 }
