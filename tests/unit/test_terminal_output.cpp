@@ -16,7 +16,7 @@ using namespace harden;
 using namespace harden::test;
 using nlohmann::json;
 
-TEST_CASE("printable: control characters and stray bytes as \\xNN, UTF-8 kept", "[diagnostics]") {
+TEST_CASE("printable: control characters and stray bytes escaped, UTF-8 kept", "[diagnostics]") {
   CHECK(printable("plain text, tab\there") == "plain text, tab\there");
   CHECK(printable("\x1b]0;title\x07") == "\\x1b]0;title\\x07");
   CHECK(printable("line\nbreak\r") == "line\\x0abreak\\x0d");
